@@ -18,3 +18,6 @@ def fail(error: MigstatError) -> typer.Exit:
     """Render a domain error once, on stderr, and return the exit to raise."""
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
+
+
+# Subcommands are registered below, one line per room.
