@@ -34,7 +34,7 @@ class Home:
 
     @property
     def published_db(self) -> Path:
-        """The published warehouse: swapped in atomically by a passing build, read-only for users."""
+        """The published warehouse: a passing build swapped in atomically; read-only for users."""
         return self.warehouse_dir / "migstat.duckdb"
 
     @property

@@ -238,7 +238,9 @@ class Specs:
                         sheet=sheet.name,
                     )
                 if sheet.measure not in source.measures:
-                    raise SpecError(f"unknown measure {sheet.measure}", file=where, sheet=sheet.name)
+                    raise SpecError(
+                        f"unknown measure {sheet.measure}", file=where, sheet=sheet.name
+                    )
 
     def source(self, source_id: str) -> SourceSpec:
         try:

@@ -1,0 +1,351 @@
+"""The raw DuckDB store: append-only tables of submissions and their cells.
+
+Nothing here updates a row in place. Each file is written in one transaction, so a file that
+fails half-way leaves no trace but its verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from loaders.parse import ParsedSubmission
+from migstat.specs import Specs
+
+SUBMISSIONS_DDL = """
+create table if not exists raw.submissions (
+    submission_id integer primary key,
+    file_name varchar not null,
+    file_path varchar not null,
+    sha256 varchar not null,
+    size_bytes bigint not null,
+    country_code varchar,
+    source varchar,
+    period varchar,
+    reference_year integer,
+    first_month integer,
+    last_month integer,
+    layout varchar,
+    institution varchar,
+    contact varchar,
+    submitted_on varchar,
+    version varchar,
+    notes varchar,
+    obs_flag varchar,
+    filename_country varchar,
+    filename_year integer,
+    received_at timestamp not null,
+    loaded_at timestamp not null,
+    status varchar not null,
+    error_message varchar,
+    error_sheet varchar,
+    error_cell varchar,
+    error_rule varchar
+)
+"""
+SHEETS_DDL = """
+create table if not exists raw.submission_sheets (
+    submission_id integer not null,
+    sheet varchar not null,
+    is_required boolean not null,
+    is_present boolean not null,
+    cell_count integer not null
+)
+"""
+CELL_COLUMNS_BEFORE = [
+    ("submission_id", "integer not null"),
+    ("sheet", "varchar not null"),
+    ("cell", "varchar not null"),
+    ("row_number", "integer not null"),
+    ("column_number", "integer not null"),
+    ("measure", "varchar not null"),
+]
+CELL_COLUMNS_AFTER = [
+    ("raw_text", "varchar"),
+    ("value", "double"),
+    ("value_status", "varchar not null"),
+    ("cell_role", "varchar not null"),
+]
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: Path
+    sha256: str
+    size_bytes: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class KnownSubmission:
+    submission_id: int
+    status: str
+
+
+class RawStore:
+    """One open connection to the raw store (DuckDB allows one writer)."""
+
+    def __init__(self, path: Path, specs: Specs) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.specs = specs
+        self.con = duckdb.connect(str(path))
+        self._ensure_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> RawStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _ensure_schema(self) -> None:
+        con = self.con
+        con.execute("create schema if not exists raw")
+        con.execute(SUBMISSIONS_DDL)
+        con.execute(SHEETS_DDL)
+        for source in self.specs.sources.values():
+            columns = [
+                *CELL_COLUMNS_BEFORE,
+                *((f"{name}_label", "varchar") for name in source.dimension_names()),
+                *CELL_COLUMNS_AFTER,
+            ]
+            ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
+            con.execute(f"create table if not exists raw.{source.id} ({ddl})")
+            existing = {
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = 'raw' and table_name = ?",
+                    [source.id],
+                ).fetchall()
+            }
+            for name, kind in columns:
+                if name not in existing:
+                    nullable = kind.replace(" not null", "")
+                    con.execute(f"alter table raw.{source.id} add column {name} {nullable}")
+        write_spec_tables(con, self.specs)
+
+    def find(self, sha256: str) -> KnownSubmission | None:
+        row = self.con.execute(
+            "select submission_id, status from raw.submissions where sha256 = ? "
+            "order by submission_id limit 1",
+            [sha256],
+        ).fetchone()
+        return KnownSubmission(row[0], row[1]) if row else None
+
+    def _next_id(self) -> int:
+        row = self.con.execute("select coalesce(max(submission_id), 0) + 1 from raw.submissions")
+        return int(row.fetchone()[0])
+
+    def add_loaded(self, facts: FileFacts, parsed: ParsedSubmission) -> int:
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            submission_id = self._next_id()
+            meta = parsed.metadata
+            con.execute(
+                "insert into raw.submissions by name select * from (select "
+                "? as submission_id, ? as file_name, ? as file_path, ? as sha256, "
+                "? as size_bytes, ? as country_code, ? as source, ? as period, "
+                "? as reference_year, ? as first_month, ? as last_month, ? as layout, "
+                "? as institution, ? as contact, ? as submitted_on, ? as version, ? as notes, "
+                "? as obs_flag, ? as filename_country, ? as filename_year, "
+                "?::timestamp as received_at, now()::timestamp as loaded_at, "
+                "'loaded' as status)",
+                [
+                    submission_id,
+                    facts.path.name,
+                    str(facts.path),
+                    facts.sha256,
+                    facts.size_bytes,
+                    parsed.country_code,
+                    parsed.source,
+                    str(parsed.reference_year),
+                    parsed.reference_year,
+                    parsed.first_month,
+                    parsed.last_month,
+                    parsed.layout,
+                    meta.get("institution"),
+                    meta.get("contact"),
+                    meta.get("submitted_on"),
+                    meta.get("version"),
+                    meta.get("notes"),
+                    parsed.obs_flag,
+                    parsed.filename_country,
+                    parsed.filename_year,
+                    facts.received_at,
+                ],
+            )
+            for sheet in parsed.sheets:
+                con.execute(
+                    "insert into raw.submission_sheets values (?, ?, ?, ?, ?)",
+                    [
+                        submission_id,
+                        sheet.sheet,
+                        sheet.is_required,
+                        sheet.is_present,
+                        sheet.cell_count,
+                    ],
+                )
+            self._insert_cells(submission_id, parsed)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return submission_id
+
+    def _insert_cells(self, submission_id: int, parsed: ParsedSubmission) -> None:
+        cells = parsed.cells
+        if not cells:
+            return
+        dimensions = self.specs.source(parsed.source).dimension_names()
+        batch: dict[str, np.ndarray] = {
+            "submission_id": np.full(len(cells), submission_id, dtype=np.int32),
+            "sheet": np.array([c.sheet for c in cells], dtype=object),
+            "cell": np.array([c.cell for c in cells], dtype=object),
+            "row_number": np.array([c.row_number for c in cells], dtype=np.int32),
+            "column_number": np.array([c.column_number for c in cells], dtype=np.int32),
+            "measure": np.array([c.measure for c in cells], dtype=object),
+            "raw_text": np.array([c.raw_text for c in cells], dtype=object),
+            "value": np.array(
+                [np.nan if c.value is None else c.value for c in cells], dtype=np.float64
+            ),
+            "value_is_null": np.array([c.value is None for c in cells], dtype=bool),
+            "value_status": np.array([c.value_status for c in cells], dtype=object),
+            "cell_role": np.array([c.cell_role for c in cells], dtype=object),
+        }
+        for name in dimensions:
+            batch[f"{name}_label"] = np.array([c.labels.get(name) for c in cells], dtype=object)
+        self.con.register("cells_batch", batch)
+        try:
+            self.con.execute(
+                f"insert into raw.{parsed.source} by name "
+                "select * exclude (value, value_is_null), "
+                "case when value_is_null then null else value end as value from cells_batch"
+            )
+        finally:
+            self.con.unregister("cells_batch")
+
+    def add_rejected(
+        self,
+        facts: FileFacts,
+        message: str,
+        sheet: str | None,
+        cell: str | None,
+        rule: str | None,
+        filename_country: str | None,
+        filename_year: int | None,
+    ) -> int:
+        """Record the verdict on an unreadable file; its content is not stored."""
+        con = self.con
+        con.execute("begin transaction")
+        try:
+            submission_id = self._next_id()
+            con.execute(
+                "insert into raw.submissions by name select * from (select "
+                "? as submission_id, ? as file_name, ? as file_path, ? as sha256, "
+                "? as size_bytes, ? as filename_country, ? as filename_year, "
+                "? as country_code, ? as period, ?::timestamp as received_at, "
+                "now()::timestamp as loaded_at, 'rejected' as status, ? as error_message, "
+                "? as error_sheet, ? as error_cell, ? as error_rule)",
+                [
+                    submission_id,
+                    facts.path.name,
+                    str(facts.path),
+                    facts.sha256,
+                    facts.size_bytes,
+                    filename_country,
+                    filename_year,
+                    filename_country,
+                    None if filename_year is None else str(filename_year),
+                    facts.received_at,
+                    message,
+                    sheet,
+                    cell,
+                    rule,
+                ],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        return submission_id
+
+
+def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
+    """Replace the ``raw.spec_*`` tables with the current specs, so dbt sees what they say."""
+    rows: dict[str, list[tuple[object, ...]]] = {
+        "spec_sources": [],
+        "spec_measures": [],
+        "spec_dimensions": [],
+        "spec_sheets": [],
+        "spec_cross_tables": [],
+    }
+    for source in specs.sources.values():
+        rows["spec_sources"].append((source.id, source.title.es, source.title.en, source.layout))
+        for name, measure in source.measures.items():
+            rows["spec_measures"].append(
+                (
+                    source.id,
+                    name,
+                    measure.unit,
+                    measure.allow_decimals,
+                    measure.title.es,
+                    measure.title.en,
+                )
+            )
+        for position, (name, dimension) in enumerate(source.dimensions.items(), start=1):
+            rows["spec_dimensions"].append(
+                (
+                    source.id,
+                    name,
+                    dimension.codelist,
+                    position,
+                    dimension.title.es,
+                    dimension.title.en,
+                )
+            )
+        for group_number, group in enumerate(source.cross_table, start=1):
+            for sheet in group.sheets:
+                rows["spec_cross_tables"].append(
+                    (source.id, f"{source.id}-{group_number}", sheet, ",".join(group.dimensions))
+                )
+    for layout in specs.layouts.values():
+        for sheet in layout.sheets:
+            rows["spec_sheets"].append(
+                (
+                    layout.id,
+                    layout.source,
+                    sheet.name,
+                    sheet.measure,
+                    sheet.required,
+                    sheet.rows.dimension,
+                    ",".join(sheet.columns.dimensions),
+                    ",".join(f"{k}={v}" for k, v in sheet.fixed.items()),
+                    sheet.title.es,
+                    sheet.title.en,
+                )
+            )
+    ddl = {
+        "spec_sources": "source varchar, title_es varchar, title_en varchar, layout varchar",
+        "spec_measures": "source varchar, measure varchar, unit varchar, allow_decimals boolean, "
+        "title_es varchar, title_en varchar",
+        "spec_dimensions": "source varchar, dimension varchar, codelist varchar, "
+        "position integer, title_es varchar, title_en varchar",
+        "spec_sheets": "layout varchar, source varchar, sheet varchar, measure varchar, "
+        "is_required boolean, row_dimension varchar, column_dimensions varchar, "
+        "fixed_dimensions varchar, title_es varchar, title_en varchar",
+        "spec_cross_tables": "source varchar, group_id varchar, sheet varchar, dimensions varchar",
+    }
+    for table, columns in ddl.items():
+        con.execute(f"create or replace table raw.{table} ({columns})")
+        if rows[table]:
+            placeholders = ", ".join("?" for _ in rows[table][0])
+            con.executemany(f"insert into raw.{table} values ({placeholders})", rows[table])
