@@ -88,3 +88,18 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
             item["message"] or "",
         )
     console.print(table)
+
+
+@app.command()
+def run(
+    superset: bool = typer.Option(True, help="Start Superset at the end."),
+    fresh_samples: bool = typer.Option(False, help="Regenerate the sample workbooks."),
+    seed: int = typer.Option(2026, help="Seed of the sample workbooks."),
+) -> None:
+    """The main job: sample workbooks -> load -> build and check -> products -> dashboards."""
+    from migstat.pipeline import run as run_pipeline
+
+    try:
+        run_pipeline(superset=superset, fresh_samples=fresh_samples, seed=seed)
+    except MigstatError as error:
+        raise fail(error) from error

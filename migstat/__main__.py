@@ -1,0 +1,3 @@
+from migstat.cli import app
+
+app(prog_name="migstat")
