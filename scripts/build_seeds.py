@@ -1,0 +1,549 @@
+"""Generate the code-list seeds in ``seeds/`` from maintained libraries and ``specs/codes/``.
+
+    .venv/bin/python scripts/build_seeds.py           # write seeds/*.csv
+    .venv/bin/python scripts/build_seeds.py --check   # exit 1 if a seed differs from its source
+
+Sources: pycountry (ISO 3166-1 codes, English names, Spanish names through its gettext
+catalogues), babel (CLDR territory and month names in Spanish and English), the curated files in
+``specs/codes/`` (UN M49 membership, special codes, aliases, small code lists) and the ports of
+``specs/countries/*.yml``. The output is deterministic: re-running it reproduces the committed
+seeds byte for byte (tests/python/test_codes.py checks this).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gettext
+import io
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pycountry
+import yaml
+from babel import Locale
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from migstat.codes import normalize  # noqa: E402
+from migstat.specs import CountrySpec  # noqa: E402
+
+CODES_DIR = REPO_ROOT / "specs" / "codes"
+COUNTRIES_DIR = REPO_ROOT / "specs" / "countries"
+SEEDS_DIR = REPO_ROOT / "seeds"
+
+TOTAL = "_T"
+UNKNOWN = "_U"
+TOTAL_NAMES = {"es": "Total", "en": "Total"}
+UNKNOWN_NAMES = {"es": "No especificado", "en": "Not specified"}
+TOTAL_ALIASES = [
+    "Total",
+    "Total general",
+    "Totales",
+    "Suma total",
+    "Todos",
+    "Todas",
+    "Grand total",
+    "All",
+]
+UNKNOWN_ALIASES = [
+    "No especificado",
+    "No especificada",
+    "No especificados",
+    "Ignorado",
+    "Ignorada",
+    "Desconocido",
+    "Desconocida",
+    "Sin especificar",
+    "Sin información",
+    "No declarado",
+    "No consta",
+    "No indicado",
+    "N.E.",
+    "Unknown",
+    "Not specified",
+    "Unspecified",
+    "Not stated",
+]
+
+# Alias kinds, strongest first: when two kinds give one alias different codes, the stronger wins;
+# two different codes of the same strength make the alias ambiguous, and it is dropped.
+KIND_RANK = {
+    "code": 0,
+    "curated": 1,
+    "iso_name": 2,
+    "cldr_name": 2,
+    "name": 2,
+    "port_name": 2,
+    "special_code": 3,
+    "inversion": 4,
+    "abbreviation": 4,
+    "short_name": 5,
+}
+
+# Leading words that offices move behind the name: "República Dominicana" -> "Dominicana, Rep.".
+INVERTED_PREFIXES = [
+    "republica democratica del",
+    "republica democratica de",
+    "republica democratica",
+    "republica popular democratica de",
+    "republica de",
+    "republica del",
+    "republica",
+    "islas",
+    "isla de",
+    "isla",
+    "reino de",
+    "reino",
+    "estado de",
+    "estado",
+    "federacion de",
+    "principado de",
+    "gran ducado de",
+    "las",
+    "los",
+    "la",
+    "el",
+]
+ABBREVIATIONS = {"republica": "rep", "democratica": "dem", "popular": "pop"}
+SHORTENED_PREFIXES = ["islas", "isla"]
+PORT_PREFIXES = [
+    "aeropuerto internacional",
+    "aeropuerto",
+    "puerto",
+    "puesto fronterizo",
+    "frontera",
+    "garita",
+]
+
+
+def read_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def name_variants(alias: str) -> list[tuple[str, str]]:
+    """Other ways offices write a name, as (normalized alias, kind)."""
+    found: list[tuple[str, str]] = []
+    if "," in alias and "(" not in alias:
+        head, tail = alias.split(",", 1)
+        found.append((normalize(f"{tail} {head}"), "inversion"))
+    base = normalize(alias)
+    for prefix in INVERTED_PREFIXES:
+        if base.startswith(prefix + " "):
+            found.append((f"{base[len(prefix) + 1 :]} {prefix}", "inversion"))
+            break
+    for prefix in SHORTENED_PREFIXES:
+        if base.startswith(prefix + " "):
+            found.append((base[len(prefix) + 1 :], "short_name"))
+            break
+    for variant, kind in [(base, "abbreviation"), *found]:
+        words = variant.split(" ")
+        if any(word in ABBREVIATIONS for word in words):
+            short = " ".join(ABBREVIATIONS.get(word, word) for word in words)
+            found.append((short, "abbreviation" if kind != "short_name" else kind))
+    return [(text, kind) for text, kind in found if text and text != base]
+
+
+@dataclass
+class AliasTable:
+    """Collects aliases per code list and settles conflicts by kind strength."""
+
+    best: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
+    ambiguous: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    never: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, codelist: str, label: str, code: str, kind: str, *, variants: bool = False) -> None:
+        self._put(codelist, normalize(label), code, kind)
+        if variants:
+            for text, variant_kind in name_variants(label):
+                self._put(codelist, text, code, variant_kind)
+
+    def add_many(
+        self, codelist: str, labels: Iterable[str], code: str, kind: str, *, variants: bool = False
+    ) -> None:
+        for label in labels:
+            self.add(codelist, label, code, kind, variants=variants)
+
+    def _put(self, codelist: str, alias: str, code: str, kind: str) -> None:
+        slot = (codelist, alias)
+        if not alias or slot in self.never:
+            return
+        rank = KIND_RANK[kind]
+        current = self.best.get(slot)
+        if current is None or rank < current[0]:
+            self.best[slot] = (rank, code, kind)
+            self.ambiguous.pop(slot, None)
+        elif rank == current[0] and code != current[1]:
+            self.ambiguous.setdefault(slot, {current[1]}).add(code)
+
+    def rows(self) -> list[list[str]]:
+        return sorted(
+            [codelist, alias, code, kind]
+            for (codelist, alias), (_, code, kind) in self.best.items()
+            if (codelist, alias) not in self.ambiguous
+        )
+
+
+def spanish_iso_catalogue() -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+
+
+def iso_names(country: object, spanish: gettext.NullTranslations) -> tuple[list[str], list[str]]:
+    """English and Spanish names pycountry knows for one country (name, official, common)."""
+    english = [
+        getattr(country, attr)
+        for attr in ("name", "official_name", "common_name")
+        if getattr(country, attr, None)
+    ]
+    return english, [spanish.gettext(name) for name in english]
+
+
+def m49_membership(m49: dict) -> tuple[dict[str, str], dict[str, str]]:
+    """(alpha-2 -> sub-region, sub-region -> region) from specs/codes/m49.yml."""
+    parent: dict[str, str] = {}
+    for region, subregions in m49["regions"].items():
+        for subregion in subregions:
+            parent[subregion] = region
+    parent[UNKNOWN] = UNKNOWN
+    member: dict[str, str] = {}
+    for table in (m49["subregions"], m49["outlying"]):
+        for subregion, alpha2s in table.items():
+            for alpha2 in alpha2s:
+                if alpha2 in member:
+                    raise SystemExit(f"m49.yml: {alpha2} is in two sub-regions")
+                member[alpha2] = subregion
+    return member, parent
+
+
+def region_rows(m49: dict, es: Locale, en: Locale) -> list[dict[str, str]]:
+    overrides = m49["names"]
+
+    def names(code: str) -> tuple[str, str]:
+        given = overrides.get(code, {})
+        return given.get("es") or es.territories[code], given.get("en") or en.territories[code]
+
+    rows: list[dict[str, str]] = []
+
+    def row(code: str, level: str, parent: str) -> None:
+        name_es, name_en = names(code)
+        rows.append(
+            {
+                "region_code": code,
+                "name_es": name_es,
+                "name_en": name_en,
+                "level": level,
+                "parent_code": parent,
+            }
+        )
+
+    for region, subregions in m49["regions"].items():
+        row(region, "region", "")
+        for subregion in subregions:
+            row(subregion, "subregion", region)
+    for grouping, spec in m49["groupings"].items():
+        row(grouping, "grouping", spec["parent"])
+    row(UNKNOWN, "unknown", "")
+    rows.append(
+        {
+            "region_code": TOTAL,
+            "name_es": TOTAL_NAMES["es"],
+            "name_en": TOTAL_NAMES["en"],
+            "level": "total",
+            "parent_code": "",
+        }
+    )
+    return rows
+
+
+def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[str, str]]:
+    m49 = read_yaml(CODES_DIR / "m49.yml")
+    curated = read_yaml(CODES_DIR / "countries.yml")
+    member, parent = m49_membership(m49)
+    regions = {r["region_code"]: r for r in region_rows(m49, es, en)}
+    spanish = spanish_iso_catalogue()
+    overrides = curated["names"]
+    rows: list[dict[str, str]] = []
+
+    def region_columns(subregion: str) -> dict[str, str]:
+        region = parent.get(subregion, subregion)
+        return {
+            "region_code": region,
+            "region_name_es": regions[region]["name_es"],
+            "region_name_en": regions[region]["name_en"],
+            "subregion_code": subregion,
+            "subregion_name_es": regions[subregion]["name_es"],
+            "subregion_name_en": regions[subregion]["name_en"],
+        }
+
+    for country in sorted(pycountry.countries, key=lambda c: c.alpha_3):
+        alpha2, alpha3 = country.alpha_2, country.alpha_3
+        english, spanish_names = iso_names(country, spanish)
+        given = overrides.get(alpha2, {})
+        name_es = given.get("es") or es.territories.get(alpha2) or spanish_names[0]
+        name_en = given.get("en") or en.territories.get(alpha2) or english[-1]
+        if alpha2 not in member:
+            raise SystemExit(f"specs/codes/m49.yml: no sub-region for {alpha2} ({name_en})")
+        rows.append(
+            {
+                "code": alpha3,
+                "iso2": alpha2,
+                "iso_numeric": country.numeric,
+                "name_es": name_es,
+                "name_en": name_en,
+                **region_columns(member[alpha2]),
+                "is_country": "true",
+            }
+        )
+        aliases.add_many("countries", [alpha3, alpha2, country.numeric], alpha3, "code")
+        aliases.add_many("countries", [name_es, name_en], alpha3, "name", variants=True)
+        aliases.add_many("countries", english + spanish_names, alpha3, "iso_name", variants=True)
+        cldr = [es.territories.get(alpha2), en.territories.get(alpha2)]
+        aliases.add_many("countries", [n for n in cldr if n], alpha3, "cldr_name", variants=True)
+    for code, spec in curated["special"].items():
+        rows.append(
+            {
+                "code": code,
+                "iso2": "",
+                "iso_numeric": "",
+                "name_es": spec["es"],
+                "name_en": spec["en"],
+                **region_columns(spec["region"]),
+                "is_country": "false",
+            }
+        )
+        aliases.add("countries", code, code, "code")
+        aliases.add_many("countries", [spec["es"], spec["en"]], code, "name")
+    for code, labels in curated["aliases"].items():
+        aliases.add_many("countries", labels, code, "curated", variants=True)
+    for code, labels in curated["special_aliases"].items():
+        aliases.add_many("countries", labels, code, "curated")
+    return rows
+
+
+def build_regions(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[str, str]]:
+    m49 = read_yaml(CODES_DIR / "m49.yml")
+    rows = region_rows(m49, es, en)
+    for row in rows:
+        code = row["region_code"]
+        aliases.add("regions", code, code, "code")
+        aliases.add_many("regions", [row["name_es"], row["name_en"]], code, "name")
+        if code in es.territories:
+            cldr = [es.territories[code], en.territories[code]]
+            aliases.add_many("regions", cldr, code, "cldr_name")
+    for code, labels in m49["aliases"].items():
+        aliases.add_many("regions", labels, code, "curated")
+    aliases.add_many("regions", TOTAL_ALIASES, TOTAL, "curated")
+    aliases.add_many("regions", UNKNOWN_ALIASES, UNKNOWN, "curated")
+    return rows
+
+
+def month_members(es: Locale, en: Locale) -> list[dict]:
+    members = []
+    for number in range(1, 13):
+        spellings = {number.__str__(), f"{number:02d}"}
+        for locale in (es, en):
+            for context in ("format", "stand-alone"):
+                for width in ("wide", "abbreviated"):
+                    spellings.add(locale.months[context][width][number])
+        members.append(
+            {
+                "code": f"{number:02d}",
+                "es": es.months["stand-alone"]["wide"][number].capitalize(),
+                "en": en.months["stand-alone"]["wide"][number],
+                "aliases": sorted(spellings),
+            }
+        )
+    members[8]["aliases"] += ["Sept", "Set", "Setiembre"]
+    return members
+
+
+def age_band_labels(age_from: int, age_to: int | None) -> tuple[str, str, list[str]]:
+    """(name_es, name_en, the spellings offices use) for one age band."""
+    if age_to is None:
+        before = age_from - 1
+        spellings = [
+            f"{age_from} y más",
+            f"{age_from} o más",
+            f"{age_from}+",
+            f"{age_from} y +",
+            f"{age_from} años y más",
+            f"{age_from} años o más",
+            f"{age_from} y más años",
+            f"Más de {before}",
+            f"Más de {before} años",
+            f"{age_from} and over",
+            f"{age_from} years and over",
+            f"{age_from} or more",
+            f"{age_from} and older",
+        ]
+        return f"{age_from} años y más", f"{age_from} years and over", spellings
+    spellings = [
+        f"{age_from}-{age_to}",
+        f"{age_from} a {age_to}",
+        f"{age_from} a {age_to} años",
+        f"De {age_from} a {age_to}",
+        f"De {age_from} a {age_to} años",
+        f"{age_from}-{age_to} años",
+        f"{age_from} to {age_to}",
+        f"{age_from}-{age_to} years",
+        f"{age_from} to {age_to} years",
+    ]
+    return f"{age_from}-{age_to} años", f"{age_from}-{age_to} years", spellings
+
+
+def build_code_lists(
+    aliases: AliasTable, es: Locale, en: Locale
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    spec = read_yaml(CODES_DIR / "code_lists.yml")
+    spec["months"]["codes"] = month_members(es, en)
+    rows: list[dict[str, str]] = []
+    ages: list[dict[str, str]] = []
+    for codelist, list_spec in spec.items():
+        for never in list_spec.get("never", []):
+            aliases.never.add((codelist, normalize(never)))
+        members = list(list_spec["codes"])
+        band_aliases: dict[str, list[str]] = {}
+        if codelist == "age_groups":
+            seen: set[tuple[int, int | None]] = set()
+            for member in members:
+                band = (member["from"], member.get("to"))
+                name_es, name_en, spellings = age_band_labels(*band)
+                member.setdefault("es", name_es)
+                member.setdefault("en", name_en)
+                if band not in seen:
+                    band_aliases[member["code"]] = spellings
+                    seen.add(band)
+                ages.append(age_row(member))
+        for order, member in enumerate(members, start=1):
+            code = member["code"]
+            parent = "Y0T17" if code in ("Y0T17A", "Y0T17U") else ""
+            rows.append(code_row(codelist, code, member["es"], member["en"], order, parent))
+            aliases.add(codelist, code, code, "code")
+            aliases.add_many(codelist, [member["es"], member["en"]], code, "name")
+            aliases.add_many(codelist, member.get("aliases", []), code, "curated")
+            aliases.add_many(codelist, band_aliases.get(code, []), code, "curated")
+        if list_spec.get("unknown"):
+            rows.append(code_row(codelist, UNKNOWN, **UNKNOWN_NAMES, order=len(members) + 1))
+            aliases.add(codelist, UNKNOWN, UNKNOWN, "special_code")
+            aliases.add_many(codelist, UNKNOWN_ALIASES, UNKNOWN, "curated")
+            if codelist == "age_groups":
+                ages.append(age_row({"code": UNKNOWN}))
+        rows.append(code_row(codelist, TOTAL, **TOTAL_NAMES, order=len(members) + 2))
+        aliases.add(codelist, TOTAL, TOTAL, "special_code")
+        aliases.add_many(codelist, TOTAL_ALIASES + list_spec.get("total_aliases", []), TOTAL, "curated")
+        if codelist == "age_groups":
+            ages.append(age_row({"code": TOTAL, "from": 0}))
+    return rows, ages
+
+
+def code_row(
+    codelist: str, code: str, es: str, en: str, order: int, parent: str = ""
+) -> dict[str, str]:
+    return {
+        "codelist": codelist,
+        "code": code,
+        "name_es": es,
+        "name_en": en,
+        "sort_order": str(order),
+        "parent_code": parent,
+    }
+
+
+def age_row(member: dict) -> dict[str, str]:
+    age_from, age_to = member.get("from"), member.get("to")
+    five_year = age_to is not None and age_from % 5 == 0 and age_to - age_from == 4
+    code = member["code"]
+    return {
+        "code": code,
+        "age_from": "" if age_from is None else str(age_from),
+        "age_to": "" if age_to is None else str(age_to),
+        "is_minor": "true" if age_to is not None and age_to < 18 else "false",
+        "is_standard_five_year_band": "true" if five_year or code == "Y_GE65" else "false",
+        "is_unaccompanied": "true" if code == "Y0T17U" else "false",
+    }
+
+
+def build_ports(aliases: AliasTable) -> list[dict[str, str]]:
+    transport = {"AIR": "AIR", "LAND": "ROAD", "SEA": "SEA"}
+    rows: list[dict[str, str]] = []
+    for path in sorted(COUNTRIES_DIR.glob("*.yml")):
+        country = CountrySpec.model_validate(read_yaml(path))
+        for port in country.ports:
+            rows.append(
+                {
+                    "reporting_country_code": country.code,
+                    "port_code": port.code,
+                    "name": port.name,
+                    "border_type": port.border_type,
+                    "transport_mode": transport[port.border_type],
+                }
+            )
+            aliases.add("ports", port.code, port.code, "code")
+            aliases.add("ports", port.name, port.code, "port_name")
+            name = normalize(port.name)
+            for prefix in PORT_PREFIXES:
+                if name.startswith(prefix + " "):
+                    aliases.add("ports", name[len(prefix) + 1 :], port.code, "short_name")
+                    break
+    aliases.add("ports", TOTAL, TOTAL, "special_code")
+    aliases.add_many("ports", TOTAL_ALIASES, TOTAL, "curated")
+    aliases.add("ports", UNKNOWN, UNKNOWN, "special_code")
+    aliases.add_many("ports", UNKNOWN_ALIASES, UNKNOWN, "curated")
+    return rows
+
+
+def to_csv(rows: list[dict[str, str]] | list[list[str]], header: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row[column] for column in header] if isinstance(row, dict) else row)
+    return buffer.getvalue()
+
+
+def build() -> dict[str, str]:
+    """Every seed file name -> its CSV text."""
+    es, en = Locale("es"), Locale("en")
+    aliases = AliasTable()
+    countries = build_countries(aliases, es, en)
+    regions = build_regions(aliases, es, en)
+    code_lists, ages = build_code_lists(aliases, es, en)
+    ports = build_ports(aliases)
+    return {
+        "countries.csv": to_csv(countries, list(countries[0])),
+        "m49_regions.csv": to_csv(regions, list(regions[0])),
+        "code_lists.csv": to_csv(code_lists, list(code_lists[0])),
+        "age_groups.csv": to_csv(ages, list(ages[0])),
+        "ports.csv": to_csv(
+            ports,
+            ["reporting_country_code", "port_code", "name", "border_type", "transport_mode"],
+        ),
+        "code_aliases.csv": to_csv(aliases.rows(), ["codelist", "alias", "code", "kind"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, text in build().items():
+        path = SEEDS_DIR / name
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        print(f"seeds out of date: {', '.join(stale)} (run scripts/build_seeds.py)")
+        return 1
+    print(f"{'stale' if args.check else 'written'}: {', '.join(stale) or 'nothing'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
