@@ -103,3 +103,66 @@ def run(
         run_pipeline(superset=superset, fresh_samples=fresh_samples, seed=seed)
     except MigstatError as error:
         raise fail(error) from error
+
+
+# --- codes: label -> code resolution over the code-list seeds (migstat/codes.py) ---
+codes_app = typer.Typer(
+    help="Code lists: resolve labels as offices write them to codes, list a code list.",
+    no_args_is_help=True,
+)
+app.add_typer(codes_app, name="codes")
+
+
+@codes_app.command("resolve")
+def codes_resolve(
+    labels: list[str] = typer.Argument(..., help="Labels as written, e.g. 'Dominicana, Rep.'."),
+    codelist: str = typer.Option("countries", help="Code list to resolve in (see `codes list`)."),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
+) -> None:
+    """Print LABEL<TAB>CODE<TAB>English name per label (CODE `?` when unresolved)."""
+    import json
+
+    from migstat.codes import default_resolver
+
+    resolver = default_resolver()
+    results = []
+    for label in labels:
+        code = resolver.resolve(codelist, label)
+        member = resolver.member(codelist, code) if code else None
+        results.append(
+            {
+                "label": label,
+                "code": code,
+                "name_en": member.name_en if member else None,
+                "name_es": member.name_es if member else None,
+            }
+        )
+    if json_output:
+        typer.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for item in results:
+        typer.echo(f"{item['label']}\t{item['code'] or '?'}\t{item['name_en'] or ''}")
+
+
+@codes_app.command("list")
+def codes_list(
+    codelist: str = typer.Argument(..., help="A code list, e.g. sex, age_groups, countries."),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
+) -> None:
+    """Print CODE<TAB>Spanish name<TAB>English name for every member of a code list."""
+    import json
+
+    from migstat.codes import default_resolver
+
+    resolver = default_resolver()
+    members = resolver.list(codelist)
+    if not members:
+        known = ", ".join(resolver.codelists())
+        typer.secho(f"error: unknown code list {codelist!r} (known: {known})", err=True, fg="red")
+        raise typer.Exit(code=2)
+    if json_output:
+        rows = [{"code": m.code, "name_es": m.name_es, "name_en": m.name_en} for m in members]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for member in members:
+        typer.echo(f"{member.code}\t{member.name_es}\t{member.name_en}")

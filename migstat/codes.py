@@ -153,7 +153,9 @@ class Resolver:
             self._add(Member("countries", row["code"], row["name_es"], row["name_en"], order))
         for order, row in enumerate(_read_csv(seeds_dir / "m49_regions.csv")):
             parent = row["parent_code"] or None
-            self._add(Member("regions", row["region_code"], row["name_es"], row["name_en"], order, parent))
+            self._add(
+                Member("regions", row["region_code"], row["name_es"], row["name_en"], order, parent)
+            )
         for order, row in enumerate(_read_csv(seeds_dir / "ports.csv")):
             self._add(Member("ports", row["port_code"], row["name"], row["name"], order))
 

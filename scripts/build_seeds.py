@@ -155,7 +155,9 @@ class AliasTable:
     ambiguous: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     never: set[tuple[str, str]] = field(default_factory=set)
 
-    def add(self, codelist: str, label: str, code: str, kind: str, *, variants: bool = False) -> None:
+    def add(
+        self, codelist: str, label: str, code: str, kind: str, *, variants: bool = False
+    ) -> None:
         self._put(codelist, normalize(label), code, kind)
         if variants:
             for text, variant_kind in name_variants(label):
@@ -433,7 +435,9 @@ def build_code_lists(
                 ages.append(age_row({"code": UNKNOWN}))
         rows.append(code_row(codelist, TOTAL, **TOTAL_NAMES, order=len(members) + 2))
         aliases.add(codelist, TOTAL, TOTAL, "special_code")
-        aliases.add_many(codelist, TOTAL_ALIASES + list_spec.get("total_aliases", []), TOTAL, "curated")
+        aliases.add_many(
+            codelist, TOTAL_ALIASES + list_spec.get("total_aliases", []), TOTAL, "curated"
+        )
         if codelist == "age_groups":
             ages.append(age_row({"code": TOTAL, "from": 0}))
     return rows, ages
