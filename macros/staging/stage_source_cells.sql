@@ -1,0 +1,104 @@
+{#-
+    Staging of one source's raw cells: every `<dimension>_label` column of raw.<source> is
+    resolved to `<dimension>_code` through the seeds (macro resolve_label, seed code_aliases),
+    with the code list the spec gives the dimension (raw.spec_dimensions).
+
+    * A label that is NULL means the sheet does not break down by that dimension: code `_T`.
+    * A label that does not resolve keeps its label and gets a NULL code (rule COD-001 reports it);
+      the cell is never dropped.
+    * Row labels of reported subtotal rows (cell_role = 'subtotal') that are not members of the
+      dimension's code list are resolved as UN M49 regions (code list `regions`).
+
+    Labels are resolved once per distinct (dimension, label), then joined back: the resolution
+    runs on a few hundred labels, not on every cell.
+
+    Adding a source: its spec, a line in models/staging/_sources.yml and a one-line model
+    `stg_<source>__cells.sql` with `{{ stage_source_cells('<source>') }}`.
+-#}
+{% macro stage_source_cells(source_name) %}
+{%- set relation = source('raw', source_name) -%}
+{%- set dimensions = source_dimensions(source_name) -%}
+
+with
+
+cells as (
+
+    select * from {{ relation }}
+
+),
+
+{% for dimension in dimensions %}
+{{ dimension.name }}_labels as (
+
+    select
+        labels.label,
+        {{ resolve_label('labels.label', dimension.codelist) }} as member_code,
+        {{ resolve_label('labels.label', 'regions') }} as region_code
+
+    from (
+        select distinct {{ dimension.name }}_label as label
+        from cells
+        where {{ dimension.name }}_label is not null
+    ) as labels
+
+),
+
+{% endfor %}
+final as (
+
+    select
+        cells.submission_id,
+        '{{ source_name }}' as source,
+        cells.sheet,
+        cells.cell,
+        cells.row_number,
+        cells.column_number,
+        cells.measure,
+        {%- for dimension in dimensions %}
+        cells.{{ dimension.name }}_label,
+        case
+            when cells.{{ dimension.name }}_label is null then '_T'
+            when {{ dimension.name }}_labels.member_code is not null
+                then {{ dimension.name }}_labels.member_code
+            when cells.cell_role = 'subtotal' then {{ dimension.name }}_labels.region_code
+        end as {{ dimension.name }}_code,
+        {%- endfor %}
+        cells.raw_text,
+        cells.value,
+        cells.value_status,
+        cells.cell_role
+
+    from cells
+    {%- for dimension in dimensions %}
+    left join {{ dimension.name }}_labels
+        on cells.{{ dimension.name }}_label = {{ dimension.name }}_labels.label
+    {%- endfor %}
+
+)
+
+select * from final
+{% endmacro %}
+
+
+{#- The dimensions of a source: its raw table's `<dimension>_label` columns, in table order, each
+    with the code list raw.spec_dimensions names (the dimension's own name when absent). -#}
+{% macro source_dimensions(source_name) %}
+{%- set dimensions = [] -%}
+{%- if execute -%}
+    {%- set codelists = {} -%}
+    {%- set found = run_query(
+        "select dimension, codelist from " ~ source('raw', 'spec_dimensions')
+        ~ " where source = '" ~ source_name ~ "'"
+    ) -%}
+    {%- for row in found.rows -%}
+        {%- do codelists.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- for column in adapter.get_columns_in_relation(source('raw', source_name)) -%}
+        {%- if column.name.endswith('_label') -%}
+            {%- set name = column.name[:-6] -%}
+            {%- do dimensions.append({'name': name, 'codelist': codelists.get(name, name)}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+{{ return(dimensions) }}
+{% endmacro %}

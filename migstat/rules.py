@@ -1,0 +1,154 @@
+"""The consistency rule catalogue (``specs/rules.yml``): typed, written to DuckDB, documented.
+
+dbt reads the catalogue from ``raw.spec_rules`` (written by ``migstat build`` into the build copy
+of the warehouse); ``docs/rules.md`` is generated from the same file (``migstat rules --write``).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from migstat.errors import SpecError
+from migstat.home import REPO_ROOT, SPECS_DIR
+
+RULES_FILE = SPECS_DIR / "rules.yml"
+RULES_DOC = REPO_ROOT / "docs" / "rules.md"
+Family = Literal[
+    "structure",
+    "values",
+    "codes",
+    "additivity",
+    "completeness",
+    "cross_table",
+    "plausibility",
+    "cross_source",
+]
+FAMILIES: tuple[str, ...] = Family.__args__
+WARN_ONLY_FAMILIES = ("plausibility", "cross_source")
+"""Families that compare a submission with others: never allowed to quarantine."""
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Z]{3}-([0-9]{3}|[A-Z]+)$")
+    family: Family
+    severity: Literal["error", "warn"]
+    implemented_by: Literal["dbt", "loader"] = "dbt"
+    tolerance: dict[str, float] = Field(default_factory=dict)
+    message_es: str
+    message_en: str
+
+    @model_validator(mode="after")
+    def _warn_only(self) -> Rule:
+        if self.family in WARN_ONLY_FAMILIES and self.severity != "warn":
+            raise ValueError(f"{self.id}: {self.family} rules compare submissions; they must be warn")
+        return self
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: list[Rule]
+
+    @model_validator(mode="after")
+    def _unique(self) -> Catalogue:
+        ids = [rule.id for rule in self.rules]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate rule ids: {duplicates}")
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+@cache
+def load_rules(path: Path = RULES_FILE) -> Catalogue:
+    try:
+        return Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (ValidationError, yaml.YAMLError) as exc:
+        raise SpecError(f"invalid rule catalogue: {exc}", file=str(path)) from exc
+
+
+def write_rule_table(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> None:
+    """Replace ``raw.spec_rules`` with the catalogue (tolerance as JSON text)."""
+    catalogue = catalogue or load_rules()
+    con.execute("create schema if not exists raw")
+    con.execute(
+        "create or replace table raw.spec_rules (rule_id varchar, family varchar, "
+        "severity varchar, implemented_by varchar, tolerance varchar, "
+        "message_es varchar, message_en varchar)"
+    )
+    con.executemany(
+        "insert into raw.spec_rules values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                rule.id,
+                rule.family,
+                rule.severity,
+                rule.implemented_by,
+                json.dumps(rule.tolerance, sort_keys=True),
+                rule.message_es,
+                rule.message_en,
+            )
+            for rule in catalogue.rules
+        ],
+    )
+
+
+def render_doc(catalogue: Catalogue | None = None) -> str:
+    """``docs/rules.md``: one table per family, Spanish and English messages."""
+    catalogue = catalogue or load_rules()
+    lines = [
+        "# Consistency rules",
+        "",
+        "<!-- Generated from specs/rules.yml by `migstat rules --write`; do not edit. -->",
+        "",
+        "Each rule has a stable id. **error** quarantines the submission (it is not published and",
+        "the previously accepted version stays published); **warn** publishes it with a flag.",
+        "Every failure names the submission, file, sheet, cell, expected and found values",
+        "(mart `marts.quality_rule_failures`, and `migstat report SUBMISSION_ID`).",
+        "",
+        "`loader` rules reject a structurally unreadable file before dbt sees it; all others run",
+        "in dbt (`models/intermediate/rules/`, macros in `macros/rules/`).",
+        "",
+    ]
+    for family in FAMILIES:
+        rules = [rule for rule in catalogue.rules if rule.family == family]
+        if not rules:
+            continue
+        lines += [
+            f"## {family}",
+            "",
+            "| id | severity | tolerance | by | message (es) | message (en) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for rule in rules:
+            tolerance = ", ".join(f"{k} {v:g}" for k, v in rule.tolerance.items()) or "-"
+            cells = [
+                rule.id,
+                rule.severity,
+                tolerance,
+                rule.implemented_by,
+                rule.message_es.replace("|", "\\|"),
+                rule.message_en.replace("|", "\\|"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_doc(path: Path = RULES_DOC) -> Path:
+    path.write_text(render_doc(), encoding="utf-8")
+    return path
