@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -438,3 +439,11 @@ def test_resolution_rate_on_corpus(resolver: Resolver) -> None:
     resolved = sum(resolver.resolve("countries", label) is not None for label in COUNTRY_CORPUS)
     print(f"country corpus: {resolved}/{len(COUNTRY_CORPUS)} resolved", file=sys.stderr)
     assert resolved == len(COUNTRY_CORPUS)
+
+
+def test_macro_docs_are_plain_text() -> None:
+    """dbt renders descriptions as Jinja: a macro call in one breaks every dbt command."""
+    docs = yaml.safe_load((REPO / "macros" / "_macros.yml").read_text(encoding="utf-8"))
+    for macro in docs["macros"]:
+        texts = [macro["description"], *(arg["description"] for arg in macro.get("arguments", []))]
+        assert all(isinstance(text, str) and "{{" not in text for text in texts), macro["name"]
