@@ -27,13 +27,19 @@ cells as (
 
 ),
 
+code_aliases as (
+
+    select * from {{ ref('code_aliases') }}
+
+),
+
 {% for dimension in dimensions %}
 {{ dimension.name }}_labels as (
 
     select
         labels.label,
-        {{ resolve_label('labels.label', dimension.codelist) }} as member_code,
-        {{ resolve_label('labels.label', 'regions') }} as region_code
+        {{ resolve_label('labels.label', dimension.codelist, 'code_aliases') }} as member_code,
+        {{ resolve_label('labels.label', 'regions', 'code_aliases') }} as region_code
 
     from (
         select distinct {{ dimension.name }}_label as label

@@ -1,0 +1,40 @@
+{#- The dimensions of the long observation grain (int_observations_unioned), in display order.
+    A source's dimension joins the long grain when its name is in this list; each becomes
+    `<name>_label` and `<name>_code` there (month also `month` as an integer). -#}
+{% macro observation_dimensions() %}
+{{ return(['flow', 'permit_type', 'nationality', 'country_from', 'port', 'activity', 'decision',
+           'month', 'sex', 'age_group']) }}
+{% endmacro %}
+
+
+{#- The key of a cell along one dimension, for comparing coordinates: the code; '?<label>' for a
+    label that does not resolve (so it still counts as its own member); '-' when the source has
+    no such dimension. -#}
+{% macro dimension_key(dimension, relation_alias=none) %}
+{%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+coalesce({{ prefix }}{{ dimension }}_code, '?' || {{ prefix }}{{ dimension }}_label, '-')
+{%- endmacro %}
+
+
+{#- The dimension columns (without `_label`) that a staged relation has. -#}
+{% macro staged_dimensions(relation) %}
+{%- set found = [] -%}
+{%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name.endswith('_code') -%}
+            {%- do found.append(column.name[:-5]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+{{ return(found) }}
+{% endmacro %}
+
+
+{#- A number as a person reads it in a message: 1234 (no '.0'), 0.35. -#}
+{% macro format_number(expr) %}
+case
+    when {{ expr }} is null then null
+    when {{ expr }} = round({{ expr }}) then cast(cast(round({{ expr }}) as bigint) as varchar)
+    else cast(round({{ expr }}, 4) as varchar)
+end
+{%- endmacro %}

@@ -1,0 +1,135 @@
+{#- Materialized as a table (not a view like the rest of the folder): every rule model and mart
+    reads it, and label resolution should run once per build, not once per reader. -#}
+{{ config(materialized='table') }}
+
+{%- set dimensions = observation_dimensions() %}
+
+with
+
+submissions as (
+
+    select * from {{ ref('stg_raw__submissions') }}
+
+),
+
+ports as (
+
+    select * from {{ ref('ports') }}
+
+),
+
+measures as (
+
+    select * from {{ source('raw', 'spec_measures') }}
+
+),
+
+{% for source_name in var('migstat_sources') %}
+{%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
+{%- set present = staged_dimensions(relation) %}
+{{ source_name }}_cells as (
+
+    select
+        submission_id,
+        source,
+        sheet,
+        cell,
+        row_number,
+        column_number,
+        measure,
+        {%- for dimension in dimensions %}
+        {%- if dimension in present %}
+        {{ dimension }}_label,
+        {{ dimension }}_code,
+        {%- else %}
+        cast(null as varchar) as {{ dimension }}_label,
+        cast(null as varchar) as {{ dimension }}_code,
+        {%- endif %}
+        {%- endfor %}
+        raw_text,
+        value,
+        value_status,
+        cell_role
+
+    from {{ relation }}
+
+),
+
+{% endfor %}
+unioned as (
+
+    {% for source_name in var('migstat_sources') %}
+    select * from {{ source_name }}_cells
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+sheet_breakdowns as (
+
+    select
+        submission_id,
+        sheet,
+        concat_ws(
+            ','
+            {%- for dimension in dimensions %},
+            case when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}' end
+            {%- endfor %}
+        ) as breakdown
+
+    from unioned
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        unioned.submission_id,
+        submissions.country_code as reporting_country_code,
+        unioned.source,
+        submissions.reference_year as year,
+        submissions.period,
+        unioned.sheet,
+        unioned.cell,
+        unioned.row_number,
+        unioned.column_number,
+        sheet_breakdowns.breakdown,
+        unioned.measure,
+        measures.unit as counting_unit,
+        unioned.cell_role,
+        {%- for dimension in dimensions %}
+        unioned.{{ dimension }}_label,
+        unioned.{{ dimension }}_code,
+        {%- endfor %}
+        case
+            when unioned.source <> 'entries_exits' then null
+            when unioned.nationality_code is null or unioned.nationality_code = '_T' then null
+            when unioned.nationality_code = submissions.country_code then 'NAT'
+            else 'FOR'
+        end as traveller_type,
+        case
+            when unioned.month_code between '01' and '12' and length(unioned.month_code) = 2
+                then cast(unioned.month_code as integer)
+        end as month,
+        ports.border_type,
+        unioned.raw_text,
+        unioned.value,
+        unioned.value_status,
+        submissions.obs_flag
+
+    from unioned
+    inner join submissions
+        on unioned.submission_id = submissions.submission_id
+    inner join sheet_breakdowns
+        on
+            unioned.submission_id = sheet_breakdowns.submission_id
+            and unioned.sheet = sheet_breakdowns.sheet
+    left join measures
+        on unioned.source = measures.source and unioned.measure = measures.measure
+    left join ports
+        on unioned.port_code = ports.port_code
+
+)
+
+select * from final
