@@ -1,0 +1,1 @@
+"""Standardized workbooks: the template writer and realistic sample submissions."""
