@@ -166,3 +166,129 @@ def codes_list(
         return
     for member in members:
         typer.echo(f"{member.code}\t{member.name_es}\t{member.name_en}")
+
+
+@app.command()
+def template(
+    source: str = typer.Option(..., "--source", "-s", help="Source id, e.g. entries_exits."),
+    country: str = typer.Option(..., "--country", "-c", help="Reporting country, ISO3 (MEX)."),
+    year: int = typer.Option(..., "--year", "-y", help="Reference year of the submission."),
+    output: Path = typer.Option(..., "--output", "-o", help="The .xlsx file to write."),
+) -> None:
+    """Write the blank standardized workbook of a source for one country and year.
+
+    The office fills it in (totals typed, "-" for zero, blank for not available) and sends it back.
+    """
+    from migstat.workbooks.template import write_template
+
+    try:
+        path = write_template(source, country, year, output)
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def sample(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Folder to write into (default: MIGSTAT_HOME/inbox)."
+    ),
+    seed: int = typer.Option(0, help="Random seed: the same seed writes the same workbooks."),
+    years: str = typer.Option("2022-2024", help="Reference years: 2022-2024, 2023 or 2021,2023."),
+) -> None:
+    """Write realistic filled sample submissions for every country and source.
+
+    Clean files are internally consistent; a documented handful are deliberately flawed (see
+    migstat.workbooks.samples.FLAWS), plus a corrected resubmission and one file in Mexico's own
+    published layout.
+    """
+    import time
+
+    from rich.progress import track
+
+    from migstat.specs import load_specs
+    from migstat.workbooks.samples import SampleMaker, make_file, parse_years, planned_files
+
+    try:
+        year_list = parse_years(years)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--years") from error
+    out_dir = output or Home.from_env().ensure().inbox
+    started = time.perf_counter()
+    try:
+        maker = SampleMaker(seed, load_specs())
+        names = planned_files(maker.specs, year_list)
+        for name in track(names, description="Writing samples", transient=True):
+            make_file(maker, name, out_dir, max(year_list))
+    except MigstatError as error:
+        raise fail(error) from error
+    elapsed = time.perf_counter() - started
+    typer.echo(f"wrote {len(names)} workbooks to {out_dir} in {elapsed:.1f} s")
+
+
+# ---------------------------------------------------------------------- superset
+superset_app = typer.Typer(
+    help="Apache Superset over the published warehouse: dashboards as code (superset/).",
+    no_args_is_help=True,
+)
+app.add_typer(superset_app, name="superset")
+
+
+@superset_app.command("install")
+def superset_install(
+    force: bool = typer.Option(False, help="Reinstall even when the pins did not change."),
+) -> None:
+    """Create .venv-superset from superset/requirements.txt and constraints.txt (idempotent)."""
+    from migstat.superset_ctl import install
+
+    try:
+        install(typer.echo, force=force)
+    except MigstatError as error:
+        raise fail(error) from error
+
+
+@superset_app.command("up")
+def superset_up(
+    port: int = typer.Option(8088, help="Port to serve on."),
+    host: str | None = typer.Option(
+        None, help="Address to bind (default 127.0.0.1, or MIGSTAT_SUPERSET_HOST)."
+    ),
+) -> None:
+    """Provision Superset (metadata, admin, init, dashboards) and serve it in the background.
+
+    Returns once /health answers. Running it again is safe: a changed superset/dashboards/ YAML
+    is re-imported, a running server is kept. The admin password is SUPERSET_ADMIN_PASSWORD when
+    set, otherwise generated once and kept in MIGSTAT_HOME/superset/admin_password.
+    """
+    from migstat.superset_ctl import login_help, up
+
+    home = Home.from_env()
+    try:
+        result = up(home, port=port, host=host, say=typer.echo)
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(login_help(home, result.url))
+
+
+@superset_app.command("down")
+def superset_down() -> None:
+    """Stop this home's Superset server."""
+    from migstat.superset_ctl import stop
+
+    stopped = stop(Home.from_env())
+    typer.echo("Superset stopped" if stopped else "Superset was not running")
+
+
+@superset_app.command("status")
+def superset_status(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Whether this home's Superset is installed, provisioned and serving."""
+    from migstat.superset_ctl import status
+
+    report = status(Home.from_env())
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    for key, value in report.items():
+        typer.echo(f"{key}: {value}")
