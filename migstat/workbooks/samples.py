@@ -174,9 +174,8 @@ class Submission:
     post: list[Callable[[Workbook], None]] = field(default_factory=list)
 
 
-def sample_file_name(country: str, source: str, year: int, version: int = 1) -> str:
-    suffix = f"_v{version}" if version > 1 else ""
-    return f"{country}_{source}_{year}{suffix}.xlsx"
+def sample_file_name(country: str, source: str, year: int) -> str:
+    return f"{country}_{source}_{year}.xlsx"
 
 
 # ---------------------------------------------------------------- drawing integer counts
@@ -559,16 +558,11 @@ def flawed_submission(maker: SampleMaker, flaw: Flaw, last_year: int) -> Submiss
             current = cells[key]
             cells[key] = (current if isinstance(current, int) else 0) + 250
     else:
-        first_row = (
-            maker.specs.template_layout(source).sheet(flaw.sheet).rows.first_row
-            if (flaw.kind == "header_wiped")
-            else 0
-        )
-        submission.post.append(lambda book: _damage(book, flaw, first_row))
+        submission.post.append(lambda book: _damage(book, flaw))
     return submission
 
 
-def _damage(book: Workbook, flaw: Flaw, first_row: int) -> None:
+def _damage(book: Workbook, flaw: Flaw) -> None:
     """Flaws written into the built workbook: a cell changed, a sheet or header removed."""
     if flaw.kind == "metadata_deleted":
         del book[flaw.sheet]
@@ -582,7 +576,8 @@ def _damage(book: Workbook, flaw: Flaw, first_row: int) -> None:
     elif flaw.kind == "header_wiped":
         for merged in list(ws.merged_cells.ranges):
             ws.unmerge_cells(str(merged))
-        for row in ws.iter_rows(min_row=cell.row, max_row=first_row - 1):
+        first_data_row = ws[ws.freeze_panes].row
+        for row in ws.iter_rows(min_row=cell.row, max_row=first_data_row - 1):
             for each in row:
                 each.value = None
     else:
