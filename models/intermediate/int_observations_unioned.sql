@@ -20,7 +20,7 @@ ports as (
 
 measures as (
 
-    select * from {{ source('raw', 'spec_measures') }}
+    select * from {{ ref('stg_raw__measures') }}
 
 ),
 

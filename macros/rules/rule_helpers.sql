@@ -1,0 +1,56 @@
+{#- Helpers shared by the rule models (models/intermediate/rules/). -#}
+
+{#- A tolerance of a rule from the catalogue (raw.spec_rules, from specs/rules.yml), read when
+    the model compiles so the SQL carries a plain number. -#}
+{% macro rule_tolerance(rule_id, key, default) %}
+{%- if not execute -%}{{ return(default) }}{%- endif -%}
+{%- set found = run_query(
+    "select tolerance from " ~ source('raw', 'spec_rules') ~ " where rule_id = '" ~ rule_id ~ "'"
+) -%}
+{%- if found.rows | length == 0 -%}{{ return(default) }}{%- endif -%}
+{%- set parsed = fromjson(found.rows[0][0] or '{}') -%}
+{{ return(parsed.get(key, default)) }}
+{% endmacro %}
+
+
+{#- True when a dimension key is a UN M49 region code (three digits), i.e. a reported subtotal
+    row such as "Centroamérica" in a nationality column. -#}
+{% macro is_region_key(expr) -%}
+regexp_full_match({{ expr }}, '[0-9]{3}')
+{%- endmacro %}
+
+
+{#- The dimensions whose code list is `countries` (they may carry region subtotal rows). -#}
+{% macro country_dimensions() %}
+{{ return(['nationality', 'country_from']) }}
+{% endmacro %}
+
+
+{#- The columns every *_failures_detected model returns, in this order. -#}
+{% macro failure_columns() %}
+{{ return(['submission_id', 'rule_id', 'sheet', 'cell', 'row_number', 'column_number',
+           'expected', 'found', 'label', 'dimension', 'detail']) }}
+{% endmacro %}
+
+
+{#- Render a catalogue message: replace each {placeholder} with the failure's value. -#}
+{% macro render_message(template, failure_alias='failures', submission_alias='submissions') -%}
+{%- set placeholders = {
+    'sheet': failure_alias ~ '.sheet',
+    'cell': failure_alias ~ '.cell',
+    'expected': failure_alias ~ '.expected',
+    'found': failure_alias ~ '.found',
+    'label': failure_alias ~ '.label',
+    'dimension': failure_alias ~ '.dimension',
+    'detail': failure_alias ~ '.detail',
+    'country': submission_alias ~ '.country_code',
+    'year': 'cast(' ~ submission_alias ~ '.reference_year as varchar)',
+    'source': submission_alias ~ '.source',
+    'file_name': submission_alias ~ '.file_name',
+} -%}
+{%- set ns = namespace(sql=template) -%}
+{%- for name, expr in placeholders.items() -%}
+    {%- set ns.sql = "replace(" ~ ns.sql ~ ", '{" ~ name ~ "}', coalesce(" ~ expr ~ ", '-'))" -%}
+{%- endfor -%}
+{{ ns.sql }}
+{%- endmacro %}

@@ -1,0 +1,164 @@
+{#-
+    cross_source (warn):
+    * XSR-001 an asylum submission's decisions of the year exceed its applications;
+    * XSR-002 nationals of country R returned from country X in a year exceed the foreigners of
+      nationality R that X (a reporting country) presented to its migration authority that
+      year, as X published it.
+-#}
+{{ config(materialized='table') }}
+
+{%- set decisions_ratio = rule_tolerance('XSR-001', 'ratio', 1.0) %}
+{%- set returns_ratio = rule_tolerance('XSR-002', 'ratio', 1.0) %}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_observations_unioned') }}
+
+),
+
+verdicts as (
+
+    select * from {{ ref('int_submissions_verdicted') }}
+
+),
+
+checked_observations as (
+
+    select observations.*
+    from observations
+    inner join verdicts
+        on observations.submission_id = verdicts.submission_id
+    where verdicts.status <> 'rejected'
+
+),
+
+published_observations as (
+
+    select observations.*
+    from observations
+    inner join verdicts
+        on observations.submission_id = verdicts.submission_id
+    where verdicts.is_published
+
+),
+
+asylum_cells as (
+
+    {{ canonical_cells('checked_observations') }}
+
+),
+
+asylum_totals as (
+
+    select
+        submission_id,
+        sum(case when measure = 'applications' then value else 0 end) as applications,
+        sum(case when measure = 'decisions' then value else 0 end) as decisions,
+        min(case when measure = 'decisions' then sheet end) as decisions_sheet
+
+    from asylum_cells
+    where source = 'asylum'
+    group by 1
+
+),
+
+decision_failures as (
+
+    select
+        submission_id,
+        'XSR-001' as rule_id,
+        decisions_sheet as sheet,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        {{ format_number('applications') }} as expected,
+        {{ format_number('decisions') }} as found,
+        cast(null as varchar) as label,
+        cast(null as varchar) as dimension,
+        cast(null as varchar) as detail
+
+    from asylum_totals
+    where decisions > {{ decisions_ratio }} * applications
+
+),
+
+returns_cells as (
+
+    {{ canonical_cells('checked_observations', ['country_from']) }}
+
+),
+
+returns_by_origin as (
+
+    select
+        submission_id,
+        reporting_country_code,
+        year,
+        sheet,
+        country_from_code,
+        sum(value) as returnees
+
+    from returns_cells
+    where source = 'returns'
+    group by 1, 2, 3, 4, 5
+
+),
+
+presented_cells as (
+
+    {{ canonical_cells('published_observations', ['nationality']) }}
+
+),
+
+presented_by_nationality as (
+
+    select
+        reporting_country_code,
+        year,
+        nationality_code,
+        sum(value) as presentations
+
+    from presented_cells
+    where source = 'irregular_foreigners'
+    group by 1, 2, 3
+
+),
+
+return_failures as (
+
+    select
+        returns_by_origin.submission_id,
+        'XSR-002' as rule_id,
+        returns_by_origin.sheet,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        {{ format_number('presented_by_nationality.presentations') }} as expected,
+        {{ format_number('returns_by_origin.returnees') }} as found,
+        returns_by_origin.country_from_code as label,
+        'country_from' as dimension,
+        cast(null as varchar) as detail
+
+    from returns_by_origin
+    inner join presented_by_nationality
+        on
+            returns_by_origin.country_from_code = presented_by_nationality.reporting_country_code
+            and returns_by_origin.reporting_country_code = presented_by_nationality.nationality_code
+            and returns_by_origin.year = presented_by_nationality.year
+    where
+        returns_by_origin.country_from_code <> returns_by_origin.reporting_country_code
+        and returns_by_origin.returnees > {{ returns_ratio }} * presented_by_nationality.presentations
+
+),
+
+final as (
+
+    select * from decision_failures
+    union all
+    select * from return_failures
+
+)
+
+select * from final

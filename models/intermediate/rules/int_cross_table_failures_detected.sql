@@ -1,0 +1,201 @@
+{#-
+    cross_table: XTB-001 the sheets of each `cross_table` group of a source spec
+    (raw.spec_cross_tables) agree on the totals of their shared dimensions. Each sheet's detail
+    cells are summed by the group's dimensions; every sheet of the group is compared with the
+    group's reference sheet (the first in alphabetical order), coordinate by coordinate. The
+    failure names the other sheet's reported total cell for that coordinate when it has one.
+    Sheets missing from a submission are left to STR-001.
+-#}
+{{ config(materialized='table') }}
+
+{%- set dimensions = observation_dimensions() %}
+{%- set tolerance = rule_tolerance('XTB-001', 'absolute', 0.5) %}
+{%- set dimension_sets = [] %}
+{%- if execute %}
+    {%- set found = run_query(
+        "select distinct coalesce(dimensions, '') from " ~ source('raw', 'spec_cross_tables')
+        ~ " order by 1"
+    ) %}
+    {%- for row in found.rows %}{% do dimension_sets.append(row[0]) %}{% endfor %}
+{%- endif %}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_observations_unioned') }}
+
+),
+
+cross_tables as (
+
+    select * from {{ ref('stg_raw__cross_tables') }}
+
+),
+
+group_sheets as (
+
+    select
+        observations.submission_id,
+        cross_tables.group_id,
+        coalesce(cross_tables.dimensions, '') as dimensions,
+        observations.sheet,
+        min(observations.sheet) over (
+            partition by observations.submission_id, cross_tables.group_id
+        ) as reference_sheet
+
+    from (select distinct submission_id, source, sheet from observations) as observations
+    inner join cross_tables
+        on observations.source = cross_tables.source and observations.sheet = cross_tables.sheet
+
+),
+
+{% for dimension_set in dimension_sets %}
+{%- set group_dimensions = dimension_set.split(',') if dimension_set else [] %}
+{%- set set_index = loop.index %}
+sums_{{ set_index }} as (
+
+    select
+        group_sheets.submission_id,
+        group_sheets.group_id,
+        group_sheets.sheet,
+        group_sheets.reference_sheet,
+        {%- if group_dimensions %}
+        concat_ws(' / '
+            {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
+            {%- endfor %}) as coordinate,
+        {%- else %}
+        'Total' as coordinate,
+        {%- endif %}
+        sum(observations.value) as detail_sum
+
+    from observations
+    inner join group_sheets
+        on
+            observations.submission_id = group_sheets.submission_id
+            and observations.sheet = group_sheets.sheet
+            and group_sheets.dimensions = '{{ dimension_set }}'
+    where observations.cell_role = 'detail'
+    group by 1, 2, 3, 4, 5
+
+),
+
+total_cells_{{ set_index }} as (
+
+    select
+        observations.submission_id,
+        observations.sheet,
+        {%- if group_dimensions %}
+        concat_ws(' / '
+            {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
+            {%- endfor %}) as coordinate,
+        {%- else %}
+        'Total' as coordinate,
+        {%- endif %}
+        min(observations.cell) as cell,
+        min(observations.row_number) as row_number,
+        min(observations.column_number) as column_number
+
+    from observations
+    inner join group_sheets
+        on
+            observations.submission_id = group_sheets.submission_id
+            and observations.sheet = group_sheets.sheet
+            and group_sheets.dimensions = '{{ dimension_set }}'
+    where
+        true
+        {%- for dimension in dimensions if dimension not in group_dimensions %}
+        and (
+            {{ dimension_key(dimension, 'observations') }} in ('_T', '-')
+            or ',' || observations.breakdown || ',' not like '%,{{ dimension }},%'
+        )
+        {%- endfor %}
+        {%- for dimension in group_dimensions %}
+        and {{ dimension_key(dimension, 'observations') }} <> '_T'
+        {%- endfor %}
+    group by 1, 2, 3
+
+),
+
+comparisons_{{ set_index }} as (
+
+    select
+        others.submission_id,
+        others.group_id,
+        others.reference_sheet,
+        others.sheet,
+        coalesce(others.coordinate, reference.coordinate) as coordinate,
+        coalesce(reference.detail_sum, 0) as reference_sum,
+        coalesce(others.detail_sum, 0) as other_sum,
+        '{{ dimension_set or "total" }}' as dimension
+
+    from (select * from sums_{{ set_index }} where sheet <> reference_sheet) as others
+    inner join (select * from sums_{{ set_index }} where sheet = reference_sheet) as reference
+        on
+            others.submission_id = reference.submission_id
+            and others.group_id = reference.group_id
+            and others.coordinate = reference.coordinate
+    where abs(coalesce(reference.detail_sum, 0) - coalesce(others.detail_sum, 0)) > {{ tolerance }}
+
+),
+
+failures_{{ set_index }} as (
+
+    select
+        comparisons.*,
+        total_cells.cell,
+        total_cells.row_number,
+        total_cells.column_number
+
+    from comparisons_{{ set_index }} as comparisons
+    left join total_cells_{{ set_index }} as total_cells
+        on
+            comparisons.submission_id = total_cells.submission_id
+            and comparisons.sheet = total_cells.sheet
+            and comparisons.coordinate = total_cells.coordinate
+
+),
+
+{% endfor %}
+comparisons as (
+
+    {% for dimension_set in dimension_sets %}
+    select * from failures_{{ loop.index }}
+    union all
+    {% endfor %}
+    select
+        cast(null as integer) as submission_id,
+        cast(null as varchar) as group_id,
+        cast(null as varchar) as reference_sheet,
+        cast(null as varchar) as sheet,
+        cast(null as varchar) as coordinate,
+        cast(null as double) as reference_sum,
+        cast(null as double) as other_sum,
+        cast(null as varchar) as dimension,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number
+    where false
+
+),
+
+final as (
+
+    select
+        submission_id,
+        'XTB-001' as rule_id,
+        sheet,
+        cell,
+        row_number,
+        column_number,
+        {{ format_number('reference_sum') }} as expected,
+        {{ format_number('other_sum') }} as found,
+        coordinate as label,
+        dimension,
+        reference_sheet as detail
+
+    from comparisons
+
+)
+
+select * from final

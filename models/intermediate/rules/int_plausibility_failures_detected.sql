@@ -1,0 +1,365 @@
+{#-
+    plausibility (warn): a loaded submission against the country's own published history.
+    * PLA-001 year-on-year change of the yearly total (per measure and flow) beyond the
+      tolerance (|change| > 50 %) against the published previous year;
+    * PLA-002 a month-on-month change whose robust z-score (median and MAD of the country's
+      published month-on-month log changes of other years) is beyond the tolerance, with at
+      least `min_history` changes of history;
+    * PLA-003 share of women (F / (F + M)) outside the tolerated range;
+    * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
+    Totals come from one sheet per measure and flow (macro canonical_cells).
+-#}
+{{ config(materialized='table') }}
+
+{%- set yoy_limit = rule_tolerance('PLA-001', 'relative', 0.5) %}
+{%- set z_limit = rule_tolerance('PLA-002', 'robust_z', 3.5) %}
+{%- set min_history = rule_tolerance('PLA-002', 'min_history', 12) %}
+{%- set women_min = rule_tolerance('PLA-003', 'min_share', 0.05) %}
+{%- set women_max = rule_tolerance('PLA-003', 'max_share', 0.85) %}
+{%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
+
+with
+
+observations as (
+
+    select * from {{ ref('int_observations_unioned') }}
+
+),
+
+verdicts as (
+
+    select * from {{ ref('int_submissions_verdicted') }}
+
+),
+
+age_groups as (
+
+    select * from {{ ref('age_groups') }}
+
+),
+
+checked_observations as (
+
+    select observations.*
+    from observations
+    inner join verdicts
+        on observations.submission_id = verdicts.submission_id
+    where verdicts.status <> 'rejected'
+
+),
+
+published_submissions as (
+
+    select submission_id from verdicts where is_published
+
+),
+
+yearly_cells as (
+
+    {{ canonical_cells('checked_observations') }}
+
+),
+
+yearly_totals as (
+
+    select
+        submission_id,
+        reporting_country_code,
+        source,
+        measure,
+        coalesce(flow_code, '-') as flow_key,
+        year,
+        sheet,
+        sum(value) as total
+
+    from yearly_cells
+    group by 1, 2, 3, 4, 5, 6, 7
+
+),
+
+grand_total_cells as (
+
+    select
+        submission_id,
+        sheet,
+        min(cell) as cell
+
+    from checked_observations
+    where
+        cell_role = 'total'
+        {%- for dimension in observation_dimensions() %}
+        and (
+            {{ dimension_key(dimension) }} in ('_T', '-')
+            or ',' || breakdown || ',' not like '%,{{ dimension }},%'
+        )
+        {%- endfor %}
+    group by 1, 2
+
+),
+
+yoy_failures as (
+
+    select
+        current_year.submission_id,
+        'PLA-001' as rule_id,
+        current_year.sheet,
+        grand_total_cells.cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        {{ format_number('previous_year.total') }} as expected,
+        {{ format_number('current_year.total') }} as found,
+        cast(null as varchar) as label,
+        cast(null as varchar) as dimension,
+        current_year.measure
+        || case when current_year.flow_key <> '-' then ' ' || current_year.flow_key else '' end
+        || ' (' || {{ format_number('round(100 * (current_year.total / previous_year.total - 1))') }}
+        || ' %)' as detail
+
+    from yearly_totals as current_year
+    inner join yearly_totals as previous_year
+        on
+            current_year.reporting_country_code = previous_year.reporting_country_code
+            and current_year.source = previous_year.source
+            and current_year.measure = previous_year.measure
+            and current_year.flow_key = previous_year.flow_key
+            and current_year.year = previous_year.year + 1
+    inner join published_submissions
+        on previous_year.submission_id = published_submissions.submission_id
+    left join grand_total_cells
+        on
+            current_year.submission_id = grand_total_cells.submission_id
+            and current_year.sheet = grand_total_cells.sheet
+    where
+        previous_year.total > 0
+        and abs(current_year.total / previous_year.total - 1) > {{ yoy_limit }}
+
+),
+
+monthly_cells as (
+
+    {{ canonical_cells('checked_observations', ['month']) }}
+
+),
+
+monthly_totals as (
+
+    select
+        submission_id,
+        reporting_country_code,
+        source,
+        measure,
+        coalesce(flow_code, '-') as flow_key,
+        year,
+        month,
+        sheet,
+        sum(value) as total
+
+    from monthly_cells
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+
+),
+
+monthly_changes as (
+
+    select
+        current_month.*,
+        previous_month.total as previous_total,
+        ln(current_month.total / previous_month.total) as log_change
+
+    from monthly_totals as current_month
+    inner join monthly_totals as previous_month
+        on
+            current_month.reporting_country_code = previous_month.reporting_country_code
+            and current_month.source = previous_month.source
+            and current_month.measure = previous_month.measure
+            and current_month.flow_key = previous_month.flow_key
+            and current_month.year * 12 + current_month.month
+            = previous_month.year * 12 + previous_month.month + 1
+            and (
+                current_month.submission_id = previous_month.submission_id
+                or previous_month.submission_id in (select submission_id from published_submissions)
+            )
+    where current_month.total > 0 and previous_month.total > 0
+
+),
+
+history as (
+
+    select monthly_changes.*
+    from monthly_changes
+    inner join published_submissions
+        on monthly_changes.submission_id = published_submissions.submission_id
+
+),
+
+history_medians as (
+
+    select
+        changes.submission_id,
+        changes.measure,
+        changes.flow_key,
+        median(history.log_change) as median_change,
+        count(*) as history_count
+
+    from (select distinct submission_id, reporting_country_code, source, measure, flow_key, year
+        from monthly_changes) as changes
+    inner join history
+        on
+            changes.reporting_country_code = history.reporting_country_code
+            and changes.source = history.source
+            and changes.measure = history.measure
+            and changes.flow_key = history.flow_key
+            and changes.year <> history.year
+    group by 1, 2, 3
+
+),
+
+history_spread as (
+
+    select
+        history_medians.submission_id,
+        history_medians.measure,
+        history_medians.flow_key,
+        history_medians.median_change,
+        history_medians.history_count,
+        median(abs(history.log_change - history_medians.median_change)) as mad
+
+    from history_medians
+    inner join monthly_changes as changes
+        on
+            history_medians.submission_id = changes.submission_id
+            and history_medians.measure = changes.measure
+            and history_medians.flow_key = changes.flow_key
+    inner join history
+        on
+            changes.reporting_country_code = history.reporting_country_code
+            and changes.source = history.source
+            and changes.measure = history.measure
+            and changes.flow_key = history.flow_key
+            and changes.year <> history.year
+    group by 1, 2, 3, 4, 5
+
+),
+
+month_failures as (
+
+    select
+        changes.submission_id,
+        'PLA-002' as rule_id,
+        changes.sheet,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        {{ format_number('changes.previous_total') }} as expected,
+        {{ format_number('changes.total') }} as found,
+        lpad(cast(changes.month as varchar), 2, '0') as label,
+        'month' as dimension,
+        changes.measure
+        || case when changes.flow_key <> '-' then ' ' || changes.flow_key else '' end as detail
+
+    from monthly_changes as changes
+    inner join history_spread as spread
+        on
+            changes.submission_id = spread.submission_id
+            and changes.measure = spread.measure
+            and changes.flow_key = spread.flow_key
+    where
+        spread.history_count >= {{ min_history }}
+        and spread.mad > 0
+        and abs(changes.log_change - spread.median_change) / (1.4826 * spread.mad) > {{ z_limit }}
+
+),
+
+sex_cells as (
+
+    {{ canonical_cells('checked_observations', ['sex']) }}
+
+),
+
+sex_shares as (
+
+    select
+        submission_id,
+        sheet,
+        sum(case when sex_code = 'F' then value else 0 end)
+        / nullif(sum(case when sex_code in ('F', 'M') then value else 0 end), 0) as women_share
+
+    from sex_cells
+    group by 1, 2
+
+),
+
+sex_failures as (
+
+    select
+        submission_id,
+        'PLA-003' as rule_id,
+        sheet,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        '{{ women_min }}-{{ women_max }}' as expected,
+        {{ format_number('round(women_share, 3)') }} as found,
+        cast(null as varchar) as label,
+        'sex' as dimension,
+        cast(null as varchar) as detail
+
+    from sex_shares
+    where women_share < {{ women_min }} or women_share > {{ women_max }}
+
+),
+
+age_cells as (
+
+    {{ canonical_cells('checked_observations', ['age_group']) }}
+
+),
+
+minors_shares as (
+
+    select
+        age_cells.submission_id,
+        age_cells.sheet,
+        sum(case when age_groups.is_minor then age_cells.value else 0 end)
+        / nullif(sum(age_cells.value), 0) as minors_share
+
+    from age_cells
+    left join age_groups
+        on age_cells.age_group_code = age_groups.code
+    group by 1, 2
+
+),
+
+minors_failures as (
+
+    select
+        submission_id,
+        'PLA-004' as rule_id,
+        sheet,
+        cast(null as varchar) as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        '{{ minors_max }}' as expected,
+        {{ format_number('round(minors_share, 3)') }} as found,
+        cast(null as varchar) as label,
+        'age_group' as dimension,
+        cast(null as varchar) as detail
+
+    from minors_shares
+    where minors_share > {{ minors_max }}
+
+),
+
+final as (
+
+    select * from yoy_failures
+    union all
+    select * from month_failures
+    union all
+    select * from sex_failures
+    union all
+    select * from minors_failures
+
+)
+
+select * from final
