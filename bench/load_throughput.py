@@ -38,7 +38,7 @@ def main() -> None:
         files = collect_files([samples])
         specs = load_specs()
         loader_seconds, outcomes = timed(
-            lambda: load_paths([samples], scratch_path / "raw.duckdb", specs)
+            lambda: load_paths([samples], scratch_path / "landing.duckdb", specs)
         )
         cells = sum(outcome.cells for outcome in outcomes)  # type: ignore[attr-defined]
         readable = [o.file for o in outcomes if o.status == "loaded"]  # type: ignore[attr-defined]

@@ -336,10 +336,10 @@ def _read_sheet(
             labels = dict(base_labels)
             labels[sheet.rows.dimension] = label
             labels.update(zip(sheet.columns.dimensions, column_labels, strict=True))
-            if row_is_total or any(oracle.is_total(text) for text in column_labels):
-                role = "total"
-            elif row_is_subtotal:
+            if row_is_subtotal:
                 role = "subtotal"
+            elif row_is_total or any(oracle.is_total(text) for text in column_labels):
+                role = "total"
             else:
                 role = "detail"
             value, status = parse_number(raw, zero_markers, missing_markers)

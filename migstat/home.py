@@ -30,7 +30,7 @@ class Home:
     @property
     def raw_db(self) -> Path:
         """The append-only raw store the loader writes (never read by dashboards)."""
-        return self.warehouse_dir / "raw.duckdb"
+        return self.warehouse_dir / "landing.duckdb"
 
     @property
     def published_db(self) -> Path:
