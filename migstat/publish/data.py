@@ -1,0 +1,152 @@
+"""Read the published warehouse (read-only) into product tables."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+
+from migstat.errors import MigstatError
+from migstat.publish.catalogue import ProductSpec
+
+TOTAL = "_T"
+PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+PERCENT_UNITS = frozenset({"share", "rate", "change", "percent"})
+
+
+@dataclass(frozen=True)
+class Member:
+    """A row or column of a table: its code and its labels."""
+
+    code: str
+    es: str
+    en: str
+
+    def label(self, lang: str) -> str:
+        return self.es if lang == "es" else self.en
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float | None
+    flag: str | None = None
+    computed: bool = False
+    """True for totals the publisher adds (sums of the cells of the row or column)."""
+
+
+@dataclass
+class ProductTable:
+    """One product's numbers: rows x columns, each cell with its observation flag."""
+
+    rows: list[Member]
+    columns: list[Member]
+    cells: dict[tuple[str, str], Cell]
+    counting_units: list[str]
+    unit: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def cell(self, row: str, column: str) -> Cell:
+        return self.cells.get((row, column), Cell(None))
+
+    def flags(self) -> list[str]:
+        """Every observation flag letter present in the table, sorted."""
+        letters = {letter for c in self.cells.values() if c.flag for letter in c.flag}
+        return sorted(letters)
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit in PERCENT_UNITS
+
+    def is_empty(self) -> bool:
+        return all(c.value is None for c in self.cells.values())
+
+    def add_totals(self, where: str) -> None:
+        """Append computed totals: a Total column (``columns``), a Total row (``rows``), both."""
+        if where in ("columns", "both") and len(self.columns) > 1:
+            for row in self.rows:
+                self.cells[(row.code, TOTAL)] = _sum(
+                    self.cell(row.code, c.code) for c in self.columns
+                )
+            self.columns.append(Member(TOTAL, "Total", "Total"))
+        if where in ("rows", "both") and len(self.rows) > 1:
+            for column in self.columns:
+                self.cells[(TOTAL, column.code)] = _sum(
+                    self.cell(r.code, column.code) for r in self.rows
+                )
+            self.rows.append(Member(TOTAL, "Total", "Total"))
+
+
+def _sum(cells: object) -> Cell:
+    values: list[float] = []
+    flags: set[str] = set()
+    for cell in cells:  # type: ignore[attr-defined]
+        if cell.value is not None:
+            values.append(cell.value)
+        if cell.flag:
+            flags.update(cell.flag)
+    return Cell(sum(values) if values else None, "".join(sorted(flags)) or None, computed=True)
+
+
+class Warehouse:
+    """The published warehouse, opened read-only (a build can swap it in meanwhile)."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise MigstatError(
+                f"no published warehouse at {path}: run `migstat load` and `migstat build` first "
+                f"(no hay almacén publicado: ejecute `migstat load` y `migstat build`)"
+            )
+        self.path = path
+        self.con = duckdb.connect(str(path), read_only=True)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.con.close()
+
+    def records(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
+        """Run a catalogue query with the ``$named`` parameters it uses; rows as dicts."""
+        used = {name: (params or {})[name] for name in PARAM.findall(sql)}
+        try:
+            cursor = self.con.execute(sql, used) if used else self.con.execute(sql)
+        except (duckdb.Error, KeyError) as exc:
+            raise MigstatError(f"product query failed: {exc}\n{sql}") from exc
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def table(self, spec: ProductSpec, params: dict[str, object]) -> ProductTable:
+        """The product's table for one parameter set (empty when the warehouse has no data)."""
+        rows: dict[str, Member] = {}
+        columns: dict[str, Member] = {}
+        cells: dict[tuple[str, str], Cell] = {}
+        units: list[str] = []
+        unit: str | None = None
+        for rec in self.records(spec.query, params):
+            row = Member(str(rec["row_code"]), str(rec["row_es"]), str(rec["row_en"]))
+            if "col_code" in rec:
+                col = Member(str(rec["col_code"]), str(rec["col_es"]), str(rec["col_en"]))
+            else:
+                col = Member("value", spec.value_title.es, spec.value_title.en)
+            rows.setdefault(row.code, row)
+            columns.setdefault(col.code, col)
+            value = rec["value"]
+            cells[(row.code, col.code)] = Cell(
+                None if value is None else float(value), (rec.get("obs_flag") or None)
+            )
+            counting_unit = rec.get("counting_unit")
+            if counting_unit and counting_unit not in units:
+                units.append(str(counting_unit))
+            unit = unit or (str(rec["unit"]) if rec.get("unit") else None)
+        table = ProductTable(list(rows.values()), list(columns.values()), cells, units, unit)
+        if spec.totals != "none" and not table.is_percent:
+            table.add_totals(spec.totals)
+        return table

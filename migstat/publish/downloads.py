@@ -1,0 +1,148 @@
+"""Downloadable tables: CSV (long, one value per line) and XLSX (the table as shown + data).
+
+Both carry the title, counting unit, observation flags, footnotes, source and extraction date
+in a metadata block above the numbers. Values are written exactly as the marts hold them.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from migstat.publish.data import ProductTable
+from migstat.publish.i18n import UI
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What travels with every number, in the language of the file."""
+
+    lang: str
+    title: str
+    subtitle: str
+    row_title: str
+    column_title: str
+    counting_unit: str
+    unit: str
+    flags_legend: str
+    flags_present: str
+    footnotes: list[str]
+    source: str
+    extracted: str
+    product_id: str
+
+    def lines(self) -> list[tuple[str, str]]:
+        t = UI[self.lang]
+        lines = [
+            (t["product"], self.product_id),
+            ("Título" if self.lang == "es" else "Title", self.title),
+            ("Ámbito" if self.lang == "es" else "Scope", self.subtitle),
+            (t["counting_unit"], self.counting_unit),
+            (t["unit"], self.unit),
+            (t["flags"], self.flags_legend),
+            (t["flags_in_product"], self.flags_present),
+        ]
+        lines += [(f"{t['notes']} {i}", note) for i, note in enumerate(self.footnotes, 1)]
+        lines += [(t["source_label"], self.source), (t["extracted"], self.extracted)]
+        return lines
+
+
+def plain_number(value: float | None) -> int | float | None:
+    """Integers as integers (``1234``, not ``1234.0``); other values unchanged."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def data_header(meta: Metadata) -> list[str]:
+    t = UI[meta.lang]
+    return [
+        f"{meta.row_title} ({t['code']})",
+        meta.row_title,
+        f"{meta.column_title} ({t['code']})",
+        meta.column_title,
+        t["value"],
+        t["flag"],
+    ]
+
+
+def data_rows(table: ProductTable, lang: str) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for row in table.rows:
+        for column in table.columns:
+            cell = table.cell(row.code, column.code)
+            rows.append(
+                [
+                    row.code,
+                    row.label(lang),
+                    column.code,
+                    column.label(lang),
+                    plain_number(cell.value),
+                    cell.flag or "",
+                ]
+            )
+    return rows
+
+
+def write_csv(path: Path, table: ProductTable, meta: Metadata) -> None:
+    """Metadata lines, one blank line, then one line per value (UTF-8 with BOM for Excel)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows(meta.lines())
+        writer.writerow([])
+        writer.writerow(data_header(meta))
+        writer.writerows(data_rows(table, meta.lang))
+
+
+def _number_format(flag: str | None, percent: bool, decimals: int) -> str:
+    base = "0.0%" if percent else ("#,##0" if decimals == 0 else "#,##0." + "0" * decimals)
+    return f'{base}" {flag}"' if flag else base
+
+
+def write_xlsx(path: Path, table: ProductTable, meta: Metadata, decimals: int) -> None:
+    """Sheet 1: the table as shown (flags after each number); sheet 2: the long data."""
+    t = UI[meta.lang]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t["table"]
+    bold = Font(bold=True)
+    sheet["A1"] = meta.title
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet["A2"] = meta.subtitle
+    line = 4
+    for key, value in meta.lines():
+        sheet.cell(line, 1, key).font = bold
+        sheet.cell(line, 2, value).alignment = Alignment(wrap_text=False)
+        line += 1
+    line += 1
+    header_fill = PatternFill("solid", fgColor="DDE6F0")
+    sheet.cell(line, 1, meta.row_title).font = bold
+    sheet.cell(line, 1).fill = header_fill
+    for j, column in enumerate(table.columns, 2):
+        cell = sheet.cell(line, j, column.label(meta.lang))
+        cell.font = bold
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="right", wrap_text=True)
+    first_data_line = line + 1
+    for i, row in enumerate(table.rows, first_data_line):
+        sheet.cell(i, 1, row.label(meta.lang)).font = bold if row.code == "_T" else Font()
+        for j, column in enumerate(table.columns, 2):
+            value = table.cell(row.code, column.code)
+            target = sheet.cell(i, j, plain_number(value.value))
+            target.number_format = _number_format(value.flag, table.is_percent, decimals)
+    sheet.freeze_panes = sheet.cell(first_data_line, 2)
+    sheet.column_dimensions["A"].width = 34
+    for j in range(2, len(table.columns) + 2):
+        sheet.column_dimensions[get_column_letter(j)].width = 16
+    data = book.create_sheet("Datos" if meta.lang == "es" else "Data")
+    data.append(data_header(meta))
+    for cell in data[1]:
+        cell.font = bold
+    for values in data_rows(table, meta.lang):
+        data.append(values)
+    book.save(path)
