@@ -38,3 +38,10 @@ case
     else cast(round({{ expr }}, 4) as varchar)
 end
 {%- endmacro %}
+
+
+{#- The observation flags behind an aggregate: distinct flags in alphabetical order ('p', 'ep'),
+    NULL when every contributing number is definitive. -#}
+{% macro combine_flags(expr) %}
+nullif(string_agg(distinct {{ expr }}, '' order by {{ expr }}), '')
+{%- endmacro %}

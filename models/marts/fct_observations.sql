@@ -1,0 +1,75 @@
+with
+
+observations as (
+
+    select * from {{ ref('int_observations_unioned') }}
+
+),
+
+verdicts as (
+
+    select * from {{ ref('int_submissions_verdicted') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('countries') }}
+
+),
+
+final as (
+
+    select
+        observations.submission_id || ':' || observations.sheet || '!' || observations.cell
+        as observation_id,
+        observations.submission_id,
+        observations.reporting_country_code,
+        reporting_countries.name_es as reporting_country_name_es,
+        reporting_countries.name_en as reporting_country_name_en,
+        observations.source,
+        observations.year,
+        observations.month,
+        observations.sheet,
+        observations.cell,
+        observations.breakdown,
+        observations.measure,
+        observations.counting_unit,
+        observations.flow_code,
+        observations.traveller_type,
+        observations.nationality_code,
+        nationalities.name_es as nationality_name_es,
+        nationalities.name_en as nationality_name_en,
+        case
+            when observations.nationality_code is null or observations.nationality_code = '_T'
+                then null
+            else coalesce(nullif(nationalities.region_code, ''), '_U')
+        end as nationality_region_code,
+        observations.country_from_code,
+        origins.name_es as country_from_name_es,
+        origins.name_en as country_from_name_en,
+        observations.sex_code,
+        observations.age_group_code,
+        observations.port_code,
+        observations.border_type,
+        observations.permit_type_code,
+        observations.activity_code,
+        observations.decision_code,
+        observations.value,
+        observations.value_status,
+        observations.obs_flag
+
+    from observations
+    inner join verdicts
+        on observations.submission_id = verdicts.submission_id
+    left join countries as reporting_countries
+        on observations.reporting_country_code = reporting_countries.code
+    left join countries as nationalities
+        on observations.nationality_code = nationalities.code
+    left join countries as origins
+        on observations.country_from_code = origins.code
+    where verdicts.is_published and observations.cell_role = 'detail'
+
+)
+
+select * from final
