@@ -55,6 +55,8 @@ def load(
     for outcome in outcomes:
         if outcome.status == "rejected":
             typer.secho(f"rejected: {outcome.message}", fg=typer.colors.RED, err=True)
+        elif outcome.status == "skipped":
+            typer.echo(f"skipped: {outcome.file.name}: {outcome.message}")
     if any(outcome.status == "rejected" for outcome in outcomes):
         raise typer.Exit(code=1)
 
@@ -292,3 +294,129 @@ def superset_status(
         return
     for key, value in report.items():
         typer.echo(f"{key}: {value}")
+
+
+# --- build, report, rules: dbt models and consistency checks (migstat/build.py, report.py) ---
+@app.command()
+def build(
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 when any submission is quarantined (for CI of data)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+) -> None:
+    """Build the warehouse with dbt and publish it if every model and error test passed.
+
+    Copies the raw store to a new build file, runs `dbt build` on it and swaps it atomically
+    into warehouse/migstat.duckdb (dashboards keep reading the old one meanwhile). Prints each
+    submission's verdict: accepted, accepted with warnings, quarantined (rule ids and cells),
+    rejected, superseded. Exit 0 when the build passed; 1 when it failed (the published
+    warehouse is unchanged) or, with --strict, when a submission is quarantined.
+    """
+    from migstat.build import build as run_build
+
+    console = Console(stderr=as_json)
+    try:
+        result = run_build(Home.from_env(), quiet=as_json)
+    except MigstatError as error:
+        raise fail(error) from error
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "passed": result.passed,
+                    "seconds": round(result.seconds, 1),
+                    "published": str(result.published_path) if result.published_path else None,
+                    "build": str(result.build_path),
+                    "failed_nodes": result.failed_nodes,
+                    "submissions": [
+                        {
+                            "id": v.submission_id,
+                            "file": v.file_name,
+                            "country": v.country_code,
+                            "source": v.source,
+                            "period": v.period,
+                            "verdict": v.label,
+                            "errors": v.error_count,
+                            "warnings": v.warning_count,
+                            "problems": v.problems,
+                        }
+                        for v in result.verdicts
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table(title=f"{len(result.verdicts)} submissions")
+        for header in ("id", "file", "country", "source", "period", "verdict", "problems"):
+            table.add_column(header, overflow="fold")
+        colours = {"accepted": "green", "quarantined": "red", "rejected": "red"}
+        for v in result.verdicts:
+            colour = "yellow" if v.label == "accepted with warnings" else colours.get(v.status, "")
+            table.add_row(
+                str(v.submission_id),
+                v.file_name,
+                v.country_code or "",
+                v.source or "",
+                v.period or "",
+                f"[{colour}]{v.label}[/]" if colour else v.label,
+                "; ".join(v.problems),
+            )
+        console.print(table)
+        if result.passed:
+            console.print(f"published {result.published_path} in {result.seconds:.1f} s")
+        else:
+            console.print(
+                f"[red]build failed[/] (dbt exit {result.dbt_exit_code}); the published "
+                f"warehouse is unchanged; the failed build is kept at {result.build_path}"
+            )
+            for node in result.failed_nodes:
+                console.print(f"  {node}")
+    if not result.passed:
+        raise typer.Exit(code=1)
+    if strict and result.quarantined:
+        typer.secho(
+            f"--strict: {len(result.quarantined)} submission(s) quarantined", err=True, fg="red"
+        )
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def report(
+    submission_id: int = typer.Argument(..., help="Submission id (see `migstat status`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Report file: .xlsx or .html."),
+) -> None:
+    """Write the validation report a country office receives: Spanish, then English.
+
+    Every problem with its sheet, cell, rule, expected and found values and the message.
+    """
+    from migstat.report import read_report, write_report
+
+    try:
+        path = write_report(read_report(Home.from_env().published_db, submission_id), output)
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def rules(
+    write: bool = typer.Option(False, "--write", help="Regenerate docs/rules.md."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if docs/rules.md is out of date."),
+) -> None:
+    """Print the consistency rule catalogue (specs/rules.yml) as Markdown."""
+    from migstat.rules import RULES_DOC, render_doc, write_doc
+
+    try:
+        text = render_doc()
+    except MigstatError as error:
+        raise fail(error) from error
+    if write:
+        typer.echo(f"wrote {write_doc()}")
+    elif check:
+        current = RULES_DOC.read_text(encoding="utf-8") if RULES_DOC.exists() else ""
+        if current != text:
+            typer.secho(f"{RULES_DOC} is out of date: run `migstat rules --write`", err=True)
+            raise typer.Exit(code=1)
+    else:
+        typer.echo(text)
