@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -105,44 +106,56 @@ def _number_format(flag: str | None, percent: bool, decimals: int) -> str:
 
 
 def write_xlsx(path: Path, table: ProductTable, meta: Metadata, decimals: int) -> None:
-    """Sheet 1: the table as shown (flags after each number); sheet 2: the long data."""
+    """Sheet 1: the table as shown (flags after each number); sheet 2: the long data.
+
+    Written in openpyxl's streaming mode: several times faster for hundreds of files.
+    """
     t = UI[meta.lang]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = t["table"]
-    bold = Font(bold=True)
-    sheet["A1"] = meta.title
-    sheet["A1"].font = Font(bold=True, size=13)
-    sheet["A2"] = meta.subtitle
-    line = 4
-    for key, value in meta.lines():
-        sheet.cell(line, 1, key).font = bold
-        sheet.cell(line, 2, value).alignment = Alignment(wrap_text=False)
-        line += 1
-    line += 1
-    header_fill = PatternFill("solid", fgColor="DDE6F0")
-    sheet.cell(line, 1, meta.row_title).font = bold
-    sheet.cell(line, 1).fill = header_fill
-    for j, column in enumerate(table.columns, 2):
-        cell = sheet.cell(line, j, column.label(meta.lang))
-        cell.font = bold
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="right", wrap_text=True)
-    first_data_line = line + 1
-    for i, row in enumerate(table.rows, first_data_line):
-        sheet.cell(i, 1, row.label(meta.lang)).font = bold if row.code == "_T" else Font()
-        for j, column in enumerate(table.columns, 2):
-            value = table.cell(row.code, column.code)
-            target = sheet.cell(i, j, plain_number(value.value))
-            target.number_format = _number_format(value.flag, table.is_percent, decimals)
-    sheet.freeze_panes = sheet.cell(first_data_line, 2)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(t["table"])
     sheet.column_dimensions["A"].width = 34
     for j in range(2, len(table.columns) + 2):
         sheet.column_dimensions[get_column_letter(j)].width = 16
+
+    def styled(value: object, **style: object) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value)
+        for name, setting in style.items():
+            setattr(cell, name, setting)
+        return cell
+
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDE6F0")
+    sheet.append([styled(meta.title, font=Font(bold=True, size=13))])
+    sheet.append([meta.subtitle])
+    sheet.append([])
+    for key, value in meta.lines():
+        sheet.append([styled(key, font=bold), value])
+    sheet.append([])
+    sheet.append(
+        [styled(meta.row_title, font=bold, fill=header_fill)]
+        + [
+            styled(
+                c.label(meta.lang),
+                font=bold,
+                fill=header_fill,
+                alignment=Alignment(horizontal="right", wrap_text=True),
+            )
+            for c in table.columns
+        ]
+    )
+    formats: dict[str | None, str] = {}
+    for row in table.rows:
+        line: list[object] = [
+            styled(row.label(meta.lang), font=bold if row.code == "_T" else Font())
+        ]
+        for column in table.columns:
+            value = table.cell(row.code, column.code)
+            if value.flag not in formats:
+                formats[value.flag] = _number_format(value.flag, table.is_percent, decimals)
+            line.append(styled(plain_number(value.value), number_format=formats[value.flag]))
+        sheet.append(line)
     data = book.create_sheet("Datos" if meta.lang == "es" else "Data")
-    data.append(data_header(meta))
-    for cell in data[1]:
-        cell.font = bold
+    data.append([WriteOnlyCell(data, h) for h in data_header(meta)])
     for values in data_rows(table, meta.lang):
         data.append(values)
     book.save(path)

@@ -24,7 +24,7 @@ UI: dict[str, dict[str, str]] = {
         "year": "Año",
         "breakdown": "Desagregación",
         "all": "Todos",
-        "clear": "Borrar filtros",
+        "clear_filters": "Borrar filtros",
         "results": "productos",
         "no_results": "Ningún producto coincide con la búsqueda y los filtros.",
         "share_view": (
@@ -84,7 +84,7 @@ UI: dict[str, dict[str, str]] = {
         "year": "Year",
         "breakdown": "Breakdown",
         "all": "All",
-        "clear": "Clear filters",
+        "clear_filters": "Clear filters",
         "results": "products",
         "no_results": "No product matches the search and filters.",
         "share_view": (

@@ -6,9 +6,11 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
+from multiprocessing import get_context
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -365,56 +367,83 @@ def _table_view(product: Product, lang: str) -> dict[str, object]:
     return {"columns": [c.label(lang) for c in table.columns], "rows": body}
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A batch of product pages and downloads in one language, for one worker process."""
+
+    site: Path
+    lang: str
+    products: list[Product]
+    lookups: Lookups
+    catalogue: Catalogue
+    extracted: str
+
+
+def _render_products(job: _Job) -> None:
+    """Write the product pages, CSV, XLSX and SVG files of a batch."""
+    lang, lookups, catalogue = job.lang, job.lookups, job.catalogue
+    template = _environment().get_template("product.html")
+    downloads = job.site / lang / "downloads"
+    for product in job.products:
+        meta = _metadata(product, lang, job.extracted)
+        write_csv(downloads / f"{product.id}.csv", product.table, meta)
+        write_xlsx(downloads / f"{product.id}.xlsx", product.table, meta, product.decimals)
+        svg = _chart_svg(product, lang)
+        if svg:
+            (downloads / f"{product.id}.svg").write_text(svg, encoding="utf-8")
+        page = template.render(
+            lang=lang,
+            other="en" if lang == "es" else "es",
+            t=UI[lang],
+            product=product,
+            meta=meta,
+            svg=svg,
+            table=_table_view(product, lang),
+            flags=[(k, pick(v, lang)) for k, v in FLAGS.items()],
+            present_flags=product.table.flags(),
+            country_name=lookups.country_name(product.country).get(lang),
+            source_name=lookups.source_title(product.source).get(lang) if product.source else "",
+            theme_name=catalogue.themes[product.theme].title.get(lang),
+            root="../../",
+        )
+        (job.site / lang / "products" / f"{product.id}.html").write_text(page, encoding="utf-8")
+
+
 def _write_site(
-    site: Path, products: list[Product], lookups: Lookups, catalogue: Catalogue, now: datetime
+    site: Path,
+    products: list[Product],
+    lookups: Lookups,
+    catalogue: Catalogue,
+    now: datetime,
+    workers: int,
 ) -> None:
     env = _environment()
     extracted = now.strftime("%Y-%m-%d %H:%M")
-    product_template = env.get_template("product.html")
-    catalogue_template = env.get_template("catalogue.html")
     static = resources.files("migstat.publish") / "static"
     (site / "static").mkdir(parents=True)
     for item in static.iterdir():
         if item.is_file():
             (site / "static" / item.name).write_bytes(item.read_bytes())
+    size = max(1, -(-len(products) // (workers * 4)))
+    jobs = []
     for lang in LANGS:
-        other = "en" if lang == "es" else "es"
-        t = UI[lang]
         (site / lang / "products").mkdir(parents=True)
         (site / lang / "downloads").mkdir(parents=True)
-        entries = []
-        for product in products:
-            meta = _metadata(product, lang, extracted)
-            downloads = site / lang / "downloads"
-            write_csv(downloads / f"{product.id}.csv", product.table, meta)
-            write_xlsx(downloads / f"{product.id}.xlsx", product.table, meta, product.decimals)
-            svg = _chart_svg(product, lang)
-            if svg:
-                (downloads / f"{product.id}.svg").write_text(svg, encoding="utf-8")
-            page = product_template.render(
-                lang=lang,
-                other=other,
-                t=t,
-                product=product,
-                meta=meta,
-                svg=svg,
-                table=_table_view(product, lang),
-                flags=[(k, pick(v, lang)) for k, v in FLAGS.items()],
-                present_flags=product.table.flags(),
-                country_name=lookups.country_name(product.country).get(lang),
-                source_name=(
-                    lookups.source_title(product.source).get(lang) if product.source else ""
-                ),
-                theme_name=catalogue.themes[product.theme].title.get(lang),
-                root="../../",
-            )
-            (site / lang / "products" / f"{product.id}.html").write_text(page, encoding="utf-8")
-            entries.append(_catalogue_entry(product, lang, lookups, catalogue))
-        page = catalogue_template.render(
+        for first in range(0, len(products), size):
+            batch = products[first : first + size]
+            jobs.append(_Job(site, lang, batch, lookups, catalogue, extracted))
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+            list(pool.map(_render_products, jobs))
+    else:
+        for job in jobs:
+            _render_products(job)
+    for lang in LANGS:
+        page = env.get_template("catalogue.html").render(
             lang=lang,
-            other=other,
-            t=t,
-            entries=entries,
+            other="en" if lang == "es" else "es",
+            t=UI[lang],
+            entries=[_catalogue_entry(p, lang, lookups, catalogue) for p in products],
             options=_options(products, lang, lookups, catalogue),
             generated=extracted,
             root="../",
@@ -436,14 +465,19 @@ def _directory_size(path: Path) -> int:
 
 
 def publish(
-    warehouse_path: Path, site_dir: Path, catalogue: Catalogue | None = None
+    warehouse_path: Path,
+    site_dir: Path,
+    catalogue: Catalogue | None = None,
+    workers: int | None = None,
 ) -> PublishResult:
     """Render every product of the catalogue from the published warehouse into ``site_dir``.
 
     The site is written beside the target and swapped in at the end, so a reader never sees a
     half-written site. An existing folder is replaced only when it holds a migstat site.
+    Pages and downloads are written by ``workers`` processes (default: one per CPU).
     """
     started = time.perf_counter()
+    workers = workers or os.cpu_count() or 1
     catalogue = catalogue or load_catalogue()
     site_dir = site_dir.resolve()
     if site_dir.exists() and any(site_dir.iterdir()) and not (site_dir / SITE_MARKER).exists():
@@ -458,7 +492,7 @@ def publish(
         with Warehouse(warehouse_path) as warehouse:
             lookups = Lookups(warehouse, catalogue)
             products = collect_products(warehouse, catalogue, lookups)
-        _write_site(work, products, lookups, catalogue, datetime.now().astimezone())
+        _write_site(work, products, lookups, catalogue, datetime.now().astimezone(), workers)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
