@@ -94,7 +94,7 @@ def _describe(
 
 
 def render_chart(
-    kind: ChartType,
+    kind: ChartType,  # stacked kinds draw grouped bars when a value is negative
     categories: Sequence[str],
     series: Sequence[Series],
     *,
@@ -105,6 +105,8 @@ def render_chart(
 ) -> str:
     """An accessible SVG chart of the series over the categories."""
     desc = _describe(categories, series, fmt, lang)
+    if any(v is not None and v < 0 for s in series for v in s.values):
+        kind = {"stacked_bar": "bar", "stacked_hbar": "hbar"}.get(kind, kind)
     if kind in ("hbar", "stacked_hbar"):
         body, height = _horizontal(categories, series, fmt, stacked=kind == "stacked_hbar")
     elif kind == "line":

@@ -79,6 +79,12 @@ class ProductTable:
             self.rows.append(Member(TOTAL, "Total", "Total"))
 
 
+def normalise_flag(raw: object) -> str | None:
+    """``'p'``, ``'b,p'``, ``'pp'`` -> sorted distinct letters (``'bp'``); empty -> None."""
+    letters = sorted({c for c in str(raw or "") if c.isalpha()})
+    return "".join(letters) or None
+
+
 def _sum(cells: object) -> Cell:
     values: list[float] = []
     flags: set[str] = set()
@@ -140,7 +146,7 @@ class Warehouse:
             columns.setdefault(col.code, col)
             value = rec["value"]
             cells[(row.code, col.code)] = Cell(
-                None if value is None else float(value), (rec.get("obs_flag") or None)
+                None if value is None else float(value), normalise_flag(rec.get("obs_flag"))
             )
             counting_unit = rec.get("counting_unit")
             if counting_unit and counting_unit not in units:

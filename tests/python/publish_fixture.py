@@ -466,6 +466,14 @@ def build_fixture_warehouse(path: Path) -> Path:
     )
     con.executemany("insert into codes.code_lists values (?, ?, ?, ?, ?, null)", CODE_LISTS)
     con.execute(
+        "create table codes.m49_regions (region_code varchar, name_es varchar, name_en varchar,"
+        " level varchar, parent_code varchar)"
+    )
+    con.executemany(
+        "insert into codes.m49_regions values (?, ?, ?, 'subregion', '019')",
+        [[k, *v] for k, v in SUBREGIONS.items()],
+    )
+    con.execute(
         "create table marts.dim_countries (country_code varchar, name_es varchar, name_en varchar,"
         " region_code varchar, region_name_es varchar, region_name_en varchar,"
         " subregion_code varchar, subregion_name_es varchar, subregion_name_en varchar,"
