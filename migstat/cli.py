@@ -420,3 +420,35 @@ def rules(
             raise typer.Exit(code=1)
     else:
         typer.echo(text)
+
+
+@app.command()
+def publish(
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Site folder (default: MIGSTAT_HOME/site)."
+    ),
+    serve: int | None = typer.Option(
+        None, "--serve", metavar="PORT", help="Then serve the site at http://127.0.0.1:PORT/."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Processes that write pages and downloads (default: one per CPU)."
+    ),
+) -> None:
+    """Render the static products site (tables, graphs, CSV/XLSX, search) from the published
+    warehouse, read-only: every standard product per reporting country, source and year, and
+    the regional comparisons. Spanish pages in es/, English in en/."""
+    from migstat.publish import publish as publish_site
+    from migstat.publish.serve import serve_site
+
+    home = Home.from_env()
+    try:
+        result = publish_site(home.published_db, output or home.site_dir, workers=workers)
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(
+        f"published {result.products} products in {result.seconds:.1f} s "
+        f"({result.size_mb:.1f} MB) into {result.site_dir}\n"
+        f"open {result.index.as_uri()}"
+    )
+    if serve is not None:
+        serve_site(result.site_dir, serve)
