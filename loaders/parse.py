@@ -312,6 +312,7 @@ def _read_sheet(
     missing_markers = {marker.lower() for marker in reading.missing_markers}
     stop = reading.compiled_stop()
     columns = _read_headers(grid, sheet, file_name)
+    column_is_total = [any(oracle.is_total(text) for text in labels) for _, labels in columns]
     label_column = column_letter_to_index(sheet.rows.label_column)
     base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
     base_labels.update(sheet.fixed)
@@ -332,13 +333,15 @@ def _read_sheet(
             and sheet.subtotal_codelist is not None
             and oracle.is_member(sheet.subtotal_codelist, label)
         )
-        for (column_index, column_labels), raw in zip(columns, raw_values, strict=True):
+        for (column_index, column_labels), is_total_column, raw in zip(
+            columns, column_is_total, raw_values, strict=True
+        ):
             labels = dict(base_labels)
             labels[sheet.rows.dimension] = label
             labels.update(zip(sheet.columns.dimensions, column_labels, strict=True))
             if row_is_subtotal:
                 role = "subtotal"
-            elif row_is_total or any(oracle.is_total(text) for text in column_labels):
+            elif row_is_total or is_total_column:
                 role = "total"
             else:
                 role = "detail"

@@ -131,18 +131,27 @@ class RawStore:
                     nullable = kind.replace(" not null", "")
                     con.execute(f"alter table raw.{source.id} add column {name} {nullable}")
         write_spec_tables(con, self.specs)
+        self._read_known()
+
+    def _read_known(self) -> None:
+        """Received contents and the last id, read once: this connection is the only writer."""
+        self._known: dict[str, KnownSubmission] = {}
+        rows = self.con.execute(
+            "select sha256, submission_id, status from raw.submissions order by submission_id desc"
+        ).fetchall()
+        for sha256, submission_id, status in rows:
+            self._known[sha256] = KnownSubmission(submission_id, status)
+        self._last_id = max((row[1] for row in rows), default=0)
 
     def find(self, sha256: str) -> KnownSubmission | None:
-        row = self.con.execute(
-            "select submission_id, status from raw.submissions where sha256 = ? "
-            "order by submission_id limit 1",
-            [sha256],
-        ).fetchone()
-        return KnownSubmission(row[0], row[1]) if row else None
+        return self._known.get(sha256)
 
     def _next_id(self) -> int:
-        row = self.con.execute("select coalesce(max(submission_id), 0) + 1 from raw.submissions")
-        return int(row.fetchone()[0])
+        return self._last_id + 1
+
+    def _committed(self, sha256: str, submission_id: int, status: str) -> None:
+        self._known.setdefault(sha256, KnownSubmission(submission_id, status))
+        self._last_id = submission_id
 
     def add_loaded(self, facts: FileFacts, parsed: ParsedSubmission) -> int:
         con = self.con
@@ -183,22 +192,26 @@ class RawStore:
                     facts.received_at,
                 ],
             )
-            for sheet in parsed.sheets:
-                con.execute(
-                    "insert into raw.submission_sheets values (?, ?, ?, ?, ?)",
-                    [
+            if parsed.sheets:
+                placeholders = ", ".join("(?, ?, ?, ?, ?)" for _ in parsed.sheets)
+                parameters = [
+                    value
+                    for sheet in parsed.sheets
+                    for value in (
                         submission_id,
                         sheet.sheet,
                         sheet.is_required,
                         sheet.is_present,
                         sheet.cell_count,
-                    ],
-                )
+                    )
+                ]
+                con.execute(f"insert into raw.submission_sheets values {placeholders}", parameters)
             self._insert_cells(submission_id, parsed)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
+        self._committed(facts.sha256, submission_id, "loaded")
         return submission_id
 
     def _insert_cells(self, submission_id: int, parsed: ParsedSubmission) -> None:
@@ -276,6 +289,7 @@ class RawStore:
         except BaseException:
             con.execute("rollback")
             raise
+        self._committed(facts.sha256, submission_id, "rejected")
         return submission_id
 
 
