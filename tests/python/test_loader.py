@@ -265,3 +265,38 @@ def test_ods_and_xls_load_like_the_xlsx_they_copy(tmp_path: Path, suffix: str) -
     assert raw_cells(tmp_path / "a.duckdb", "returns") == raw_cells(
         tmp_path / "b.duckdb", "returns"
     )
+
+
+def test_a_published_hierarchical_table_loads_through_its_layout_file_only(tmp_path: Path) -> None:
+    """Mexico's own "Cuadro 3.1": title block, region subtotal rows, spacer rows, footnote
+    markers glued to labels, "-" for zero, notes below, no metadata sheet."""
+    from migstat.workbooks.samples import SampleMaker, write_published_mexico
+
+    path = write_published_mexico(SampleMaker(seed=5), tmp_path / "MEX_entries_exits_2021.xlsx")
+    outcomes = load_paths([path], tmp_path / "landing.duckdb", SPECS)
+    assert outcomes[0].status == "loaded", outcomes
+    with duckdb.connect(str(tmp_path / "landing.duckdb"), read_only=True) as con:
+        submission = con.execute(
+            "select layout, country_code, reference_year, source from raw.submissions"
+        ).fetchone()
+        assert submission == ("mex_published_entries_nationality", "MEX", 2021, "entries_exits")
+        roles = dict(
+            con.execute(
+                "select nationality_label, any_value(cell_role) from raw.entries_exits "
+                "where month_label = 'Total' group by 1"
+            ).fetchall()
+        )
+        assert roles["América del Norte"] == "subtotal"
+        assert roles["  Estados Unidos1"] == "total"
+        assert not any(label.startswith(("Fuente", "Nota")) for label in roles)
+        sums = con.execute(
+            "select sum(value) filter (where cell_role = 'detail'), "
+            "sum(value) filter (where cell_role = 'total' and nationality_label <> 'Total' "
+            "and month_label = 'Total'), "
+            "sum(value) filter (where nationality_label = 'Total' and month_label = 'Total'), "
+            "count(*) filter (where value_status = 'zero_marker') "
+            "from raw.entries_exits"
+        ).fetchone()
+    detail, row_totals, grand_total, zeros = sums
+    assert detail == row_totals == grand_total > 1_000_000
+    assert zeros >= 1
