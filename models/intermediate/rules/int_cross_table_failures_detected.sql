@@ -2,8 +2,9 @@
     cross_table: XTB-001 the sheets of each `cross_table` group of a source spec
     (raw.spec_cross_tables) agree on the totals of their shared dimensions. Each sheet's detail
     cells are summed by the group's dimensions; every sheet of the group is compared with the
-    group's reference sheet (the first in alphabetical order), coordinate by coordinate. The
-    failure names the other sheet's reported total cell for that coordinate when it has one.
+    group's reference sheet (the first in alphabetical order), coordinate by coordinate. Which
+    side is wrong cannot be told, so each disagreement yields a failure on both sheets, naming
+    that sheet's reported total cell for the coordinate (when it has one).
     Sheets missing from a submission are left to STR-001.
 -#}
 {{ config(materialized='table') }}
@@ -67,7 +68,9 @@ sums_{{ set_index }} as (
         {%- else %}
         'Total' as coordinate,
         {%- endif %}
-        sum(observations.value) as detail_sum
+        sum(observations.value) as detail_sum,
+        sum(case when observations.value_status in ('missing_marker', 'text') then 1 else 0 end)
+        as unusable_count
 
     from observations
     inner join group_sheets
@@ -124,9 +127,9 @@ comparisons_{{ set_index }} as (
         others.group_id,
         others.reference_sheet,
         others.sheet,
-        coalesce(others.coordinate, reference.coordinate) as coordinate,
-        coalesce(reference.detail_sum, 0) as reference_sum,
-        coalesce(others.detail_sum, 0) as other_sum,
+        others.coordinate,
+        reference.detail_sum as reference_sum,
+        others.detail_sum as other_sum,
         '{{ dimension_set or "total" }}' as dimension
 
     from (select * from sums_{{ set_index }} where sheet <> reference_sheet) as others
@@ -135,14 +138,24 @@ comparisons_{{ set_index }} as (
             others.submission_id = reference.submission_id
             and others.group_id = reference.group_id
             and others.coordinate = reference.coordinate
-    where abs(coalesce(reference.detail_sum, 0) - coalesce(others.detail_sum, 0)) > {{ tolerance }}
+    where
+        others.unusable_count = 0
+        and reference.unusable_count = 0
+        and abs(reference.detail_sum - others.detail_sum) > {{ tolerance }}
 
 ),
 
 failures_{{ set_index }} as (
 
     select
-        comparisons.*,
+        comparisons.submission_id,
+        comparisons.group_id,
+        comparisons.reference_sheet as compared_sheet,
+        comparisons.sheet,
+        comparisons.coordinate,
+        comparisons.reference_sum as expected_sum,
+        comparisons.other_sum as found_sum,
+        comparisons.dimension,
         total_cells.cell,
         total_cells.row_number,
         total_cells.column_number
@@ -152,6 +165,29 @@ failures_{{ set_index }} as (
         on
             comparisons.submission_id = total_cells.submission_id
             and comparisons.sheet = total_cells.sheet
+            and comparisons.coordinate = total_cells.coordinate
+
+    union all
+
+    {#- the reference sheet's side of the same disagreement #}
+    select distinct
+        comparisons.submission_id,
+        comparisons.group_id,
+        comparisons.sheet as compared_sheet,
+        comparisons.reference_sheet as sheet,
+        comparisons.coordinate,
+        comparisons.other_sum as expected_sum,
+        comparisons.reference_sum as found_sum,
+        comparisons.dimension,
+        total_cells.cell,
+        total_cells.row_number,
+        total_cells.column_number
+
+    from comparisons_{{ set_index }} as comparisons
+    left join total_cells_{{ set_index }} as total_cells
+        on
+            comparisons.submission_id = total_cells.submission_id
+            and comparisons.reference_sheet = total_cells.sheet
             and comparisons.coordinate = total_cells.coordinate
 
 ),
@@ -166,11 +202,11 @@ comparisons as (
     select
         cast(null as integer) as submission_id,
         cast(null as varchar) as group_id,
-        cast(null as varchar) as reference_sheet,
+        cast(null as varchar) as compared_sheet,
         cast(null as varchar) as sheet,
         cast(null as varchar) as coordinate,
-        cast(null as double) as reference_sum,
-        cast(null as double) as other_sum,
+        cast(null as double) as expected_sum,
+        cast(null as double) as found_sum,
         cast(null as varchar) as dimension,
         cast(null as varchar) as cell,
         cast(null as integer) as row_number,
@@ -188,11 +224,11 @@ final as (
         cell,
         row_number,
         column_number,
-        {{ format_number('reference_sum') }} as expected,
-        {{ format_number('other_sum') }} as found,
+        {{ format_number('expected_sum') }} as expected,
+        {{ format_number('found_sum') }} as found,
         coordinate as label,
         dimension,
-        reference_sheet as detail
+        compared_sheet as detail
 
     from comparisons
 

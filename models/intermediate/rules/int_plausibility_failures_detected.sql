@@ -2,9 +2,11 @@
     plausibility (warn): a loaded submission against the country's own published history.
     * PLA-001 year-on-year change of the yearly total (per measure and flow) beyond the
       tolerance (|change| > 50 %) against the published previous year;
-    * PLA-002 a month-on-month change whose robust z-score (median and MAD of the country's
-      published month-on-month log changes of other years) is beyond the tolerance, with at
-      least `min_history` changes of history;
+    * PLA-002 a month-on-month change far from the country's own history: robust z-score of
+      the log change, centred on the same calendar month's median change in the other
+      published years (seasonality; the overall median when there is none) and scaled by the
+      MAD of all month-on-month changes of the other published years (at least
+      `min_history` of them);
     * PLA-003 share of women (F / (F + M)) outside the tolerated range;
     * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
     Totals come from one sheet per measure and flow (macro canonical_cells).
@@ -192,24 +194,30 @@ history as (
 
 ),
 
+submission_series as (
+
+    select distinct submission_id, reporting_country_code, source, measure, flow_key, year
+    from monthly_changes
+
+),
+
 history_medians as (
 
     select
-        changes.submission_id,
-        changes.measure,
-        changes.flow_key,
+        series.submission_id,
+        series.measure,
+        series.flow_key,
         median(history.log_change) as median_change,
         count(*) as history_count
 
-    from (select distinct submission_id, reporting_country_code, source, measure, flow_key, year
-        from monthly_changes) as changes
+    from submission_series as series
     inner join history
         on
-            changes.reporting_country_code = history.reporting_country_code
-            and changes.source = history.source
-            and changes.measure = history.measure
-            and changes.flow_key = history.flow_key
-            and changes.year <> history.year
+            series.reporting_country_code = history.reporting_country_code
+            and series.source = history.source
+            and series.measure = history.measure
+            and series.flow_key = history.flow_key
+            and series.year <> history.year
     group by 1, 2, 3
 
 ),
@@ -225,19 +233,41 @@ history_spread as (
         median(abs(history.log_change - history_medians.median_change)) as mad
 
     from history_medians
-    inner join monthly_changes as changes
+    inner join submission_series as series
         on
-            history_medians.submission_id = changes.submission_id
-            and history_medians.measure = changes.measure
-            and history_medians.flow_key = changes.flow_key
+            history_medians.submission_id = series.submission_id
+            and history_medians.measure = series.measure
+            and history_medians.flow_key = series.flow_key
+    inner join history
+        on
+            series.reporting_country_code = history.reporting_country_code
+            and series.source = history.source
+            and series.measure = history.measure
+            and series.flow_key = history.flow_key
+            and series.year <> history.year
+    group by 1, 2, 3, 4, 5
+
+),
+
+same_month_medians as (
+
+    select
+        changes.submission_id,
+        changes.measure,
+        changes.flow_key,
+        changes.month,
+        median(history.log_change) as seasonal_change
+
+    from monthly_changes as changes
     inner join history
         on
             changes.reporting_country_code = history.reporting_country_code
             and changes.source = history.source
             and changes.measure = history.measure
             and changes.flow_key = history.flow_key
+            and changes.month = history.month
             and changes.year <> history.year
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4
 
 ),
 
@@ -263,10 +293,17 @@ month_failures as (
             changes.submission_id = spread.submission_id
             and changes.measure = spread.measure
             and changes.flow_key = spread.flow_key
+    left join same_month_medians as seasonal
+        on
+            changes.submission_id = seasonal.submission_id
+            and changes.measure = seasonal.measure
+            and changes.flow_key = seasonal.flow_key
+            and changes.month = seasonal.month
     where
         spread.history_count >= {{ min_history }}
         and spread.mad > 0
-        and abs(changes.log_change - spread.median_change) / (1.4826 * spread.mad) > {{ z_limit }}
+        and abs(changes.log_change - coalesce(seasonal.seasonal_change, spread.median_change))
+        / (1.4826 * spread.mad) > {{ z_limit }}
 
 ),
 
