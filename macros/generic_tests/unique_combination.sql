@@ -1,0 +1,10 @@
+{#- The combination of `columns` is unique (dbt_utils' unique_combination_of_columns, which
+    cannot be installed here). -#}
+{% test unique_combination(model, columns) %}
+select
+    {{ columns | join(', ') }},
+    count(*) as occurrences
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}
