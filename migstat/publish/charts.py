@@ -14,7 +14,22 @@ from html import escape
 
 from migstat.publish.catalogue import ChartType
 
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D1F", "#000000")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#8C6D1F",
+    "#000000",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#777777",
+)
+DASHES = ("", "6 3", "2 3")
+"""Line styles: series beyond the palette's length also differ by dash pattern."""
 WIDTH = 760
 FONT = 12
 
@@ -48,19 +63,24 @@ def _short(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
+def _legend(series: Sequence[Series], x: float, y: float) -> tuple[list[str], float]:
+    """Legend entries wrapped over as many lines as needed; returns marks and its height."""
     parts: list[str] = []
     if len(series) < 2:
-        return parts
-    cursor = x
+        return parts, 0.0
+    cursor, line = x, 0
     for index, item in enumerate(series):
+        width = 16 + 7.2 * len(item.name) + 18
+        if cursor + width > WIDTH - 10 and cursor > x:
+            cursor, line = x, line + 1
+        top = y + line * 18
         color = PALETTE[index % len(PALETTE)]
         parts.append(
-            f'<rect x="{cursor:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{color}"/>'
-            f'<text x="{cursor + 16:.1f}" y="{y:.1f}">{escape(item.name)}</text>'
+            f'<rect x="{cursor:.1f}" y="{top - 10:.1f}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{cursor + 16:.1f}" y="{top:.1f}">{escape(item.name)}</text>'
         )
-        cursor += 16 + 7.2 * len(item.name) + 18
-    return parts
+        cursor += width
+    return parts, (line + 1) * 18.0
 
 
 def _describe(
@@ -138,9 +158,10 @@ def _vertical(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter, *, stacked: bool
 ) -> tuple[list[str], int]:
     rotate = len(categories) > 8 or max((len(c) for c in categories), default=0) > 12
-    left, right, top = 80, 20, 40
+    parts, legend_h = _legend(series, 80, 20)
+    left, right, top = 80, 20, 22 + legend_h
     bottom = 110 if rotate else 40
-    height = 380
+    height = int(top + 300 + bottom)
     plot_h = height - top - bottom
     plot_w = WIDTH - left - right
     low, high = _extent(series, stacked)
@@ -150,7 +171,6 @@ def _vertical(
     def y(value: float) -> float:
         return top + plot_h * (hi - value) / (hi - lo)
 
-    parts = _legend(series, left, 20)
     for tick in ticks:
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
@@ -201,7 +221,8 @@ def _vertical(
 def _horizontal(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter, *, stacked: bool
 ) -> tuple[list[str], int]:
-    left, right, top, bottom = 190, 30, 44, 30
+    parts, legend_h = _legend(series, 190, 20)
+    left, right, top, bottom = 190, 30, 26 + legend_h, 30
     groups = 1 if stacked else max(len(series), 1)
     band = max(22, 12 * groups + 8)
     plot_h = band * max(len(categories), 1)
@@ -214,7 +235,6 @@ def _horizontal(
     def x(value: float) -> float:
         return left + plot_w * (value - lo) / (hi - lo)
 
-    parts = _legend(series, left, 20)
     for tick in ticks:
         parts.append(
             f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{top + plot_h}" '
@@ -255,8 +275,9 @@ def _horizontal(
 def _line(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter
 ) -> tuple[list[str], int]:
-    left, right, top, bottom = 80, 30, 40, 70
-    height = 360
+    parts, legend_h = _legend(series, 80, 20)
+    left, right, top, bottom = 80, 30, 22 + legend_h, 70
+    height = int(top + 250 + bottom)
     plot_h = height - top - bottom
     plot_w = WIDTH - left - right
     values = [v for s in series for v in s.values if v is not None]
@@ -272,7 +293,6 @@ def _line(
     def py(value: float) -> float:
         return top + plot_h * (hi - value) / (hi - lo)
 
-    parts = _legend(series, left, 20)
     for tick in ticks:
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" '
@@ -299,9 +319,11 @@ def _line(
         if segment:
             segments.append(segment)
         for points in segments:
+            dash = DASHES[(j // len(PALETTE)) % len(DASHES)]
+            pattern = f' stroke-dasharray="{dash}"' if dash else ""
             parts.append(
                 f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
-                f'stroke-width="2.5"/>'
+                f'stroke-width="2.5"{pattern}/>'
             )
         for i, value in enumerate(item.values):
             if value is None:
