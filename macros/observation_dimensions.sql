@@ -45,3 +45,12 @@ end
 {% macro combine_flags(expr) %}
 nullif(string_agg(distinct {{ expr }}, '' order by {{ expr }}), '')
 {%- endmacro %}
+
+
+{#- Excel column letters of a 1-based column number (A ... ZZ). -#}
+{% macro column_letter(expr) %}
+case
+    when {{ expr }} <= 26 then chr(64 + {{ expr }})
+    else chr(64 + ({{ expr }} - 1) // 26) || chr(65 + ({{ expr }} - 1) % 26)
+end
+{%- endmacro %}

@@ -29,6 +29,7 @@ import duckdb
 from migstat.errors import MigstatError
 from migstat.home import REPO_ROOT, Home
 from migstat.rules import write_rule_table
+from migstat.specs import Specs, load_specs
 
 VERDICT_LABELS = {
     "accepted": "accepted",
@@ -76,14 +77,42 @@ class BuildResult:
         return [v for v in self.verdicts if v.status == "quarantined"]
 
 
+def write_sheet_positions(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
+    """``raw.spec_sheet_positions``: where each layout sheet writes its labels, so rules can
+    name the label cell of a problem (``A31`` for a row label, ``E5`` for a column header)."""
+    con.execute(
+        "create or replace table raw.spec_sheet_positions (layout varchar, sheet varchar, "
+        "row_dimension varchar, label_column varchar, first_row integer, "
+        "column_dimensions varchar, header_rows varchar)"
+    )
+    rows = [
+        (
+            layout.id,
+            sheet.name,
+            sheet.rows.dimension,
+            sheet.rows.label_column,
+            sheet.rows.first_row,
+            ",".join(sheet.columns.dimensions),
+            ",".join(str(row) for row in sheet.columns.header_rows),
+        )
+        for layout in specs.layouts.values()
+        for sheet in layout.sheets
+    ]
+    if rows:
+        con.executemany(
+            "insert into raw.spec_sheet_positions values (?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
 def refresh_specs(path: Path) -> None:
     """Rewrite the ``raw.spec_*`` tables of a warehouse file from ``specs/``."""
     from loaders.store import write_spec_tables
-    from migstat.specs import load_specs
 
+    specs = load_specs()
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists raw")
-        write_spec_tables(con, load_specs())
+        write_spec_tables(con, specs)
+        write_sheet_positions(con, specs)
         write_rule_table(con)
 
 

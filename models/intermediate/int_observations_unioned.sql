@@ -25,42 +25,42 @@ measures as (
 ),
 
 {% for source_name in var('migstat_sources') %}
-{%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
-{%- set present = staged_dimensions(relation) %}
-{{ source_name }}_cells as (
+    {%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
+    {%- set present = staged_dimensions(relation) %}
+    {{ source_name }}_cells as (
 
-    select
-        submission_id,
-        source,
-        sheet,
-        cell,
-        row_number,
-        column_number,
-        measure,
-        {%- for dimension in dimensions %}
-        {%- if dimension in present %}
-        {{ dimension }}_label,
-        {{ dimension }}_code,
-        {%- else %}
-        cast(null as varchar) as {{ dimension }}_label,
-        cast(null as varchar) as {{ dimension }}_code,
-        {%- endif %}
-        {%- endfor %}
-        raw_text,
-        value,
-        value_status,
-        cell_role
+        select
+            submission_id,
+            source,
+            sheet,
+            cell,
+            row_number,
+            column_number,
+            measure,
+            {%- for dimension in dimensions %}
+                {%- if dimension in present %}
+                    {{ dimension }}_label,
+                    {{ dimension }}_code,
+                {%- else %}
+                    cast(null as varchar) as {{ dimension }}_label,
+                    cast(null as varchar) as {{ dimension }}_code,
+                {%- endif %}
+            {%- endfor %}
+            raw_text,
+            value,
+            value_status,
+            cell_role
 
-    from {{ relation }}
+        from {{ relation }}
 
-),
+    ),
 
 {% endfor %}
 unioned as (
 
     {% for source_name in var('migstat_sources') %}
-    select * from {{ source_name }}_cells
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ source_name }}_cells
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -72,9 +72,11 @@ sheet_breakdowns as (
         sheet,
         concat_ws(
             ','
-            {%- for dimension in dimensions %},
-            case when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}' end
-            {%- endfor %}
+            {%- for dimension in dimensions %}
+                ,
+                case when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}' end
+            
+                {%- endfor %}
         ) as breakdown
 
     from unioned
@@ -99,8 +101,8 @@ final as (
         measures.unit as counting_unit,
         unioned.cell_role,
         {%- for dimension in dimensions %}
-        unioned.{{ dimension }}_label,
-        unioned.{{ dimension }}_code,
+            unioned.{{ dimension }}_label,
+            unioned.{{ dimension }}_code,
         {%- endfor %}
         case
             when unioned.source <> 'entries_exits' then null

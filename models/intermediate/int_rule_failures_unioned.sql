@@ -28,11 +28,11 @@ verdicts as (
 ),
 
 {% for family in families %}
-{{ family }}_failures as (
+    {{ family }}_failures as (
 
-    select * from {{ ref('int_' ~ family ~ '_failures_detected') }}
+        select * from {{ ref('int_' ~ family ~ '_failures_detected') }}
 
-),
+    ),
 
 {% endfor %}
 rejections as (
@@ -58,8 +58,8 @@ rejections as (
 failures as (
 
     {% for family in families %}
-    select {{ failure_columns() | join(', ') }} from {{ family }}_failures
-    union all
+        select {{ failure_columns() | join(', ') }} from {{ family }}_failures
+        union all
     {% endfor %}
     select {{ failure_columns() | join(', ') }} from rejections
 

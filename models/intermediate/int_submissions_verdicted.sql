@@ -28,18 +28,21 @@ rules as (
 ),
 
 {% for family in families %}
-{{ family }}_failures as (
+    {{ family }}_failures as (
 
-    select * from {{ ref('int_' ~ family ~ '_failures_detected') }}
+        select * from {{ ref('int_' ~ family ~ '_failures_detected') }}
 
-),
+    ),
 
 {% endfor %}
 failures as (
 
     {% for family in families %}
-    select submission_id, rule_id from {{ family }}_failures
-    {% if not loop.last %}union all{% endif %}
+        select
+            submission_id,
+            rule_id
+        from {{ family }}_failures
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

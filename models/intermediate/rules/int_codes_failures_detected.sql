@@ -1,7 +1,8 @@
 {#-
     codes: COD-001 every label resolves to a code of its dimension's code list. One failure per
-    label and sheet (at the label's first cell): a country written wrongly in a row fails once,
-    not once per month column.
+    label and sheet, naming the cell where the label is written: the row label cell (`A31`) or
+    the column header cell (`E5`), from the layout (raw.spec_sheet_positions); the first data
+    cell of the label when the layout does not say.
 -#}
 {{ config(materialized='table') }}
 
@@ -15,21 +16,33 @@ observations as (
 
 ),
 
+submissions as (
+
+    select * from {{ ref('stg_raw__submissions') }}
+
+),
+
+sheet_positions as (
+
+    select * from {{ ref('stg_raw__sheet_positions') }}
+
+),
+
 unresolved as (
 
     {% for dimension in dimensions %}
-    select
-        submission_id,
-        sheet,
-        cell,
-        row_number,
-        column_number,
-        '{{ dimension }}' as dimension,
-        {{ dimension }}_label as label
+        select
+            submission_id,
+            sheet,
+            cell,
+            row_number,
+            column_number,
+            '{{ dimension }}' as dimension,
+            {{ dimension }}_label as label
 
-    from observations
-    where {{ dimension }}_label is not null and {{ dimension }}_code is null
-    {% if not loop.last %}union all{% endif %}
+        from observations
+        where {{ dimension }}_label is not null and {{ dimension }}_code is null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -47,23 +60,54 @@ first_cells as (
 
 ),
 
+label_cells as (
+
+    select
+        first_cells.*,
+        list_position(
+            string_split(sheet_positions.column_dimensions, ','), first_cells.dimension
+        ) as header_position,
+        case
+            when first_cells.dimension = sheet_positions.row_dimension
+                then sheet_positions.label_column || cast(first_cells.row_number as varchar)
+        end as row_label_cell,
+        sheet_positions.header_rows
+
+    from first_cells
+    left join submissions
+        on first_cells.submission_id = submissions.submission_id
+    left join sheet_positions
+        on
+            submissions.layout = sheet_positions.layout
+            and first_cells.sheet = sheet_positions.sheet
+    where first_cells.occurrence = 1
+
+),
+
 final as (
 
     select
         submission_id,
         'COD-001' as rule_id,
         sheet,
-        cell,
+        coalesce(
+            row_label_cell,
+            case
+                when header_position > 0
+                    then {{ column_letter('column_number') }}
+                    || split_part(header_rows, ',', header_position)
+            end,
+            cell
+        ) as cell,
         row_number,
         column_number,
         cast(null as varchar) as expected,
         label as found,
         label,
         dimension,
-        cast(null as varchar) as detail
+        'first data cell ' || cell as detail
 
-    from first_cells
-    where occurrence = 1
+    from label_cells
 
 )
 
