@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -28,7 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from migstat.errors import MigstatError
 from migstat.home import REPO_ROOT
 
-DASHBOARDS_DIR = REPO_ROOT / "superset" / "dashboards"
+DASHBOARDS_DIR = Path(
+    os.environ.get("MIGSTAT_SUPERSET_DASHBOARDS", REPO_ROOT / "superset" / "dashboards")
+)
 MARTS_CONTRACT = REPO_ROOT / "models" / "marts" / "_marts__models.yml"
 UUID_NAMESPACE = uuid.UUID("6f1c52a4-6c1e-4d0b-9a39-3f6b0c1b7a11")
 BUNDLE_ROOT = "migstat_dashboards"
@@ -407,6 +410,8 @@ def chart_params(project: Project, chart: ChartSpec, slug: str, key: str) -> dic
             params["x_axis_sort_asc"] = ascending
         elif not temporal:
             params["x_axis_sort_asc"] = True
+        if not temporal:
+            params["xAxisForceCategorical"] = True
     elif chart.viz == "pie":
         params |= {
             "viz_type": "pie",

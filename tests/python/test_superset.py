@@ -1,0 +1,540 @@
+"""Superset as code, against a real Superset process over a real warehouse.
+
+One Superset (``migstat superset up``) is provisioned into a temporary MIGSTAT_HOME for the whole
+module, over the sample warehouse (``migstat sample`` -> ``load`` -> ``build``). Then:
+
+* every chart of every dashboard returns data through the REST API, and its numbers agree with
+  the same query run directly on DuckDB;
+* a native filter (women only; one country) changes chart results as the direct query says;
+* a real headless Chromium logs in, opens each dashboard, waits for every chart, finds no error
+  panel and saves screenshots in ``test-artifacts/``;
+* a warehouse swapped in while charts are queried breaks no query, and the new data shows;
+* ``up`` twice is safe and a changed YAML is re-imported.
+
+``MIGSTAT_TEST_WAREHOUSE=/path/migstat.duckdb`` reuses a built warehouse (quicker when iterating).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from migstat.home import REPO_ROOT, Home
+from migstat.superset_api import SupersetClient
+from migstat.superset_bundle import (
+    DASHBOARDS_DIR,
+    ChartSpec,
+    Project,
+    bundle_files,
+    filter_operator,
+    iter_charts,
+    load_project,
+    write_bundle,
+)
+
+pytestmark = pytest.mark.slow
+
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
+PASSWORD = "migstat-test-admin"
+CHROMIUM = Path("/usr/bin/chromium")
+ERROR_TEXTS = (
+    "error inesperado",
+    "unexpected error",
+    "se ha producido un error",
+    "an error occurred",
+    "sin resultados",
+    "no results",
+    "no se obtuvieron resultados",
+    "error en la red",
+    "network error",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def migstat(env: dict[str, str], *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "migstat", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _build_warehouse(env: dict[str, str], home: Home) -> None:
+    given = os.environ.get("MIGSTAT_TEST_WAREHOUSE")
+    home.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    if given:
+        shutil.copyfile(given, home.published_db)
+        return
+    for args in (("sample", "-o", str(home.inbox)), ("load", str(home.inbox)), ("build",)):
+        done = migstat(env, *args)
+        # `load` exits 1 when it rejected a file: the samples include unreadable ones on purpose.
+        ok = (0, 1) if args[0] == "load" else (0,)
+        assert done.returncode in ok, f"migstat {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    assert home.published_db.exists()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("superset-home")
+    env = {**os.environ, "MIGSTAT_HOME": str(root), "SUPERSET_ADMIN_PASSWORD": PASSWORD}
+    env.pop("MIGSTAT_SUPERSET_DASHBOARDS", None)
+    home = Home(root.resolve())
+    _build_warehouse(env, home)
+    port = _free_port()
+    started = time.monotonic()
+    done = migstat(env, "superset", "up", "--port", str(port))
+    assert done.returncode == 0, f"superset up failed:\n{done.stdout}\n{done.stderr}"
+    url = f"http://127.0.0.1:{port}"
+    assert url in done.stdout and "admin" in done.stdout
+    info = {
+        "url": url,
+        "port": port,
+        "env": env,
+        "home": home,
+        "up_seconds": time.monotonic() - started,
+        "up_output": done.stdout,
+    }
+    try:
+        yield info
+    finally:
+        migstat(env, "superset", "down")
+
+
+@pytest.fixture(scope="module")
+def client(server: dict[str, Any]) -> SupersetClient:
+    return SupersetClient.login(server["url"], "admin", PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def project() -> Project:
+    return load_project()
+
+
+# ---------------------------------------------------------------------- direct DuckDB queries
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _condition(column_sql: str, value: Any) -> str:
+    operator = filter_operator(value)
+    if operator in {"IS TRUE", "IS FALSE"}:
+        return f"{column_sql} {operator}"
+    if operator == "IN":
+        return f"{column_sql} IN ({', '.join(_literal(item) for item in value)})"
+    return f"{column_sql} = {_literal(value)}"
+
+
+def direct_sql(
+    project: Project, chart: ChartSpec, extra: dict[str, Any] | None = None, limit: bool = True
+) -> str:
+    """The chart's query written by hand for DuckDB, from the same YAML."""
+    columns = project.dataset_columns(chart.dataset)
+    metrics = {metric.name: metric for metric in project.datasets[chart.dataset].metrics}
+
+    def column_sql(name: str) -> str:
+        expression = columns[name].expression
+        return f"({expression})" if expression else _quote(name)
+
+    dims = chart.dimensions()
+    select = [f"{column_sql(name)} AS {_quote(name)}" for name in dims]
+    if chart.viz != "raw_table":
+        select += [f"{metrics[name].expression} AS {_quote(name)}" for name in chart.metrics]
+    conditions = [_condition(column_sql(col), val) for col, val in chart.where.items()]
+    conditions += [_condition(column_sql(col), val) for col, val in (extra or {}).items()]
+    sql = f"SELECT {', '.join(select)} FROM marts.{_quote(chart.dataset)}"
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    if chart.viz != "raw_table" and dims:
+        sql += " GROUP BY " + ", ".join(str(i) for i in range(1, len(dims) + 1))
+    order = chart.order_by or ([(chart.metrics[0], False)] if chart.metrics else [])
+    if order:
+        sql += " ORDER BY " + ", ".join(
+            f"{_quote(name)} {'ASC' if asc else 'DESC'} NULLS LAST" for name, asc in order
+        )
+    if limit:
+        sql += f" LIMIT {chart.limit}"
+    return sql
+
+
+def direct_rows(
+    warehouse: Path, project: Project, chart: ChartSpec, extra: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """(rows within the chart's limit, number of rows without the limit)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        relation = con.sql(direct_sql(project, chart, extra, limit=False))
+        names = relation.columns
+        every = [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    return every[: chart.limit], len(every)
+
+
+def _normal(value: Any, temporal: bool = False) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if temporal and isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC).date().isoformat()
+    if temporal and isinstance(value, str):
+        return value[:10]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(f"{float(value):.6g}") if not math.isnan(value) else None
+    return str(value)
+
+
+def normal_rows(
+    rows: list[dict[str, Any]], keys: list[str], temporal: set[str]
+) -> list[tuple[Any, ...]]:
+    return [tuple(_normal(row.get(key), key in temporal) for key in keys) for row in rows]
+
+
+def assert_same_rows(
+    got: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
+    total: int,
+    project: Project,
+    chart: ChartSpec,
+    where: str,
+) -> None:
+    keys = [*chart.dimensions(), *([] if chart.viz == "raw_table" else chart.metrics)]
+    columns = project.dataset_columns(chart.dataset)
+    temporal = {name for name in keys if name in columns and columns[name].temporal}
+    got_rows = normal_rows(got, keys, temporal)
+    expected_rows = normal_rows(expected, keys, temporal)
+    assert len(got_rows) == len(expected_rows), (
+        f"{where}: {len(got_rows)} rows, DuckDB says {len(expected_rows)}"
+    )
+    if total <= chart.limit:
+        assert Counter(got_rows) == Counter(expected_rows), f"{where}: rows differ from DuckDB"
+    else:
+        # Truncated at the limit: ties at the edge may pick other rows, the ranked values may not.
+        order = chart.order_by or [(chart.metrics[0], False)]
+        position = keys.index(order[0][0])
+        assert sorted(map(str, (row[position] for row in got_rows))) == sorted(
+            map(str, (row[position] for row in expected_rows))
+        ), f"{where}: top {chart.limit} differ from DuckDB"
+
+
+# ---------------------------------------------------------------------- helpers over the API
+
+
+def charts_by_key(client: SupersetClient) -> dict[str, dict[str, Any]]:
+    """``slug/key`` -> chart as the dashboard API lists it (id, form_data, ...)."""
+    found: dict[str, dict[str, Any]] = {}
+    for dashboard in client.dashboards():
+        for chart in client.dashboard_charts(dashboard["id"]):
+            found[chart["form_data"]["dashboard_key"]] = chart
+    return found
+
+
+# ---------------------------------------------------------------------- tests
+
+
+def test_up_provisions_and_prints_login(server: dict[str, Any]) -> None:
+    home: Home = server["home"]
+    assert (home.superset_dir / "metadata" / "superset.db").exists()
+    secret = home.superset_dir / "secret_key"
+    assert secret.exists() and len(secret.read_text().strip()) >= 32
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    assert "log in as user 'admin'" in server["up_output"]
+    print(f"superset up (fresh home): {server['up_seconds']:.0f} s")
+
+
+def test_dashboards_exist_with_native_filters_and_cross_filtering(
+    client: SupersetClient, project: Project
+) -> None:
+    dashboards = {item["slug"]: item for item in client.dashboards()}
+    assert set(dashboards) >= {dashboard.slug for dashboard in project.dashboards}
+    for spec in project.dashboards:
+        dashboard = client.dashboard(spec.slug)
+        metadata = json.loads(dashboard["json_metadata"])
+        assert metadata["cross_filters_enabled"] is True
+        names = [item["name"] for item in metadata["native_filter_configuration"]]
+        assert names == [item.label for item in spec.filters]
+        for item in metadata["native_filter_configuration"]:
+            assert "datasetId" in item["targets"][0], "native filter target was not remapped"
+        charts = client.dashboard_charts(spec.slug)
+        assert len(charts) == len(spec.charts)
+
+
+def test_every_chart_returns_data_that_agrees_with_duckdb(
+    server: dict[str, Any], client: SupersetClient, project: Project
+) -> None:
+    charts = charts_by_key(client)
+    warehouse = server["home"].published_db
+    checked = 0
+    for dashboard, key, chart in iter_charts(project):
+        where = f"{dashboard.slug}/{key}"
+        listed = charts[where]
+        got = client.chart_data(listed["id"])
+        assert got, f"{where}: the chart returned no data"
+        expected, total = direct_rows(warehouse, project, chart)
+        assert_same_rows(got, expected, total, project, chart, where)
+        checked += 1
+    assert checked == sum(len(dashboard.charts) for dashboard in project.dashboards)
+
+
+def _in_scope(metadata: dict[str, Any], column: str) -> tuple[dict[str, Any], set[int]]:
+    for item in metadata["native_filter_configuration"]:
+        if item["targets"][0]["column"]["name"] == column:
+            return item, set(item["scope"]["excluded"])
+    raise AssertionError(f"no native filter on {column}")
+
+
+def _filtered_query(client: SupersetClient, chart_id: int, column: str, values: list[str]) -> Any:
+    """The chart's query with the filter a native filter adds (extraFormData.filters)."""
+    query_context = json.loads(client.chart(chart_id)["query_context"])
+    filtered = copy.deepcopy(query_context)
+    filtered["queries"][0]["filters"].append({"col": column, "op": "IN", "val": values})
+    filtered["form_data"]["extra_form_data"] = {
+        "filters": [{"col": column, "op": "IN", "val": values}]
+    }
+    return client.query_data(filtered)
+
+
+@pytest.mark.parametrize(
+    ("slug", "key", "column", "values"),
+    [
+        ("perfil-pais", "sex_age_pyramid", "sex_code", ["F"]),
+        ("perfil-pais", "sex_by_flow", "sex_code", ["F"]),
+        ("comparacion-regional", "entries_exits_by_country", "reporting_country_code", ["GTM"]),
+        ("comparacion-regional", "entries", "reporting_country_code", ["GTM"]),
+        ("nacionalidades", "by_region", "reporting_country_code", ["MEX"]),
+    ],
+)
+def test_native_filter_changes_results_as_duckdb_says(
+    server: dict[str, Any],
+    client: SupersetClient,
+    project: Project,
+    slug: str,
+    key: str,
+    column: str,
+    values: list[str],
+) -> None:
+    spec = next(dashboard for dashboard in project.dashboards if dashboard.slug == slug)
+    chart_spec = spec.charts[key]
+    listed = charts_by_key(client)[f"{slug}/{key}"]
+    metadata = json.loads(client.dashboard(slug)["json_metadata"])
+    _, excluded = _in_scope(metadata, column)
+    assert listed["id"] not in excluded, f"{slug}/{key} is outside the filter's scope"
+
+    unfiltered = client.chart_data(listed["id"])
+    filtered = _filtered_query(client, listed["id"], column, values)
+    expected, total = direct_rows(
+        server["home"].published_db, project, chart_spec, {column: values}
+    )
+    assert filtered, f"{slug}/{key}: no rows for {column} in {values}"
+    assert_same_rows(filtered, expected, total, project, chart_spec, f"{slug}/{key} filtered")
+    assert normal_rows(filtered, list(filtered[0]), set()) != normal_rows(
+        unfiltered, list(unfiltered[0]), set()
+    ), f"{slug}/{key}: the filter changed nothing"
+    if column == "sex_code":
+        assert {row["sex_name"] for row in filtered} == {"Mujeres / Women"}
+
+
+def test_up_twice_is_safe_and_changed_yaml_is_reimported(
+    server: dict[str, Any], client: SupersetClient, tmp_path: Path
+) -> None:
+    env = server["env"]
+    started = time.monotonic()
+    again = migstat(env, "superset", "up", "--port", str(server["port"]))
+    assert again.returncode == 0, again.stderr
+    assert "already running" in again.stdout
+    assert "importing" not in again.stdout
+    print(f"second superset up: {time.monotonic() - started:.1f} s")
+
+    before = charts_by_key(client)
+    changed = tmp_path / "dashboards"
+    shutil.copytree(DASHBOARDS_DIR, changed)
+    path = changed / "dashboards" / "1_regional_comparison.yml"
+    document = yaml.safe_load(path.read_text())
+    document["charts"]["entries"]["title"] = "Entradas, título cambiado / Entries, changed title"
+    document["rows"][0].remove("net_balance")
+    del document["charts"]["net_balance"]
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    changed_env = {**env, "MIGSTAT_SUPERSET_DASHBOARDS": str(changed)}
+    try:
+        done = migstat(changed_env, "superset", "up", "--port", str(server["port"]))
+        assert done.returncode == 0, done.stderr
+        assert "importing dashboards" in done.stdout and "deleted chart" in done.stdout
+        after = charts_by_key(client)
+        entries = after["comparacion-regional/entries"]
+        assert entries["id"] == before["comparacion-regional/entries"]["id"], "updated in place"
+        assert client.chart(entries["id"])["slice_name"].startswith("Entradas, título cambiado")
+        assert "comparacion-regional/net_balance" not in after
+    finally:
+        restored = migstat(env, "superset", "up", "--port", str(server["port"]))
+        assert restored.returncode == 0, restored.stderr
+    assert set(charts_by_key(client)) == set(before)
+
+
+def test_bundle_hash_is_stable(server: dict[str, Any], project: Project, tmp_path: Path) -> None:
+    uri = f"duckdb:///{server['home'].published_db}"
+    first = write_bundle(bundle_files(project, uri), tmp_path / "a.zip")
+    second = write_bundle(bundle_files(load_project(), uri), tmp_path / "b.zip")
+    assert first == second
+
+
+def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
+    server: dict[str, Any], client: SupersetClient, project: Project
+) -> None:
+    """Swap a new warehouse in (what `migstat build` does) while every chart is being queried."""
+    home: Home = server["home"]
+    charts = charts_by_key(client)
+    ids = [chart["id"] for chart in charts.values()]
+    errors: list[str] = []
+    answered: list[float] = []
+    swaps: list[float] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        reader = SupersetClient.login(server["url"], "admin", PASSWORD)
+        while not stop.is_set():
+            for chart_id in ids:
+                try:
+                    reader.chart_data(chart_id)
+                    answered.append(time.monotonic())
+                except Exception as error:
+                    errors.append(f"chart {chart_id}: {error}")
+                if stop.is_set():
+                    break
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    entries_key = "comparacion-regional/entries"
+    before = client.chart_data(charts[entries_key]["id"])[0]["entries"]
+    try:
+        for round_number in range(1, 4):
+            time.sleep(1.5)
+            build = home.warehouse_dir / f"build-test-{round_number}.duckdb"
+            shutil.copyfile(home.published_db, build)
+            with duckdb.connect(str(build)) as con:
+                con.execute("UPDATE marts.movements_yearly SET entries_total = entries_total + 1")
+                con.execute("CHECKPOINT")
+            os.replace(build, home.published_db)
+            swaps.append(time.monotonic())
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert not errors, f"{len(errors)} failed chart queries during the swaps: {errors[:3]}"
+    for swap in swaps:
+        assert any(abs(moment - swap) < 1.5 for moment in answered), "no query around a swap"
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM marts.movements_yearly").fetchone()
+    assert rows is not None
+    after = client.chart_data(charts[entries_key]["id"])[0]["entries"]
+    assert after == pytest.approx(before + 3 * rows[0]), "the new warehouse does not show"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
+def test_browser_opens_every_dashboard_without_errors(
+    server: dict[str, Any], project: Project
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    url = server["url"]
+    outside: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200}, locale="es-ES")
+            page.on(
+                "request",
+                lambda request: (
+                    None
+                    if request.url.startswith((url, "data:", "blob:"))
+                    else outside.append(request.url)
+                ),
+            )
+            page.goto(f"{url}/login/")
+            page.fill('[data-test="username-input"]', "admin")
+            page.fill('[data-test="password-input"]', PASSWORD)
+            page.click('[data-test="login-button"]')
+            page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
+            for dashboard in project.dashboards:
+                _check_dashboard(page, url, dashboard.slug, len(dashboard.charts))
+        finally:
+            browser.close()
+    assert not outside, f"the browser reached outside Superset: {sorted(set(outside))[:5]}"
+
+
+def _check_dashboard(page: Any, url: str, slug: str, expected_charts: int) -> None:
+    page.goto(f"{url}/superset/dashboard/{slug}/", wait_until="domcontentloaded")
+    holders = page.locator('[data-test="chart-grid-component"]')
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        loading = page.locator(
+            '[data-test="chart-grid-component"] [data-test="loading-indicator"]'
+        ).count()
+        if holders.count() == expected_charts and loading == 0:
+            rendered = [
+                holders.nth(index).locator("canvas, svg, table, .header-line").count()
+                for index in range(expected_charts)
+            ]
+            if all(rendered):
+                break
+        time.sleep(0.5)
+    else:
+        page.screenshot(path=str(ARTIFACTS / f"{slug}-timeout.png"), full_page=True)
+        raise AssertionError(f"{slug}: charts did not all render within 120 s")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
+    for index in range(expected_charts):
+        holder = holders.nth(index)
+        text = holder.inner_text().lower()
+        alerts = holder.locator('[role="alert"], .ant-alert-error, [data-test="error-tooltip"]')
+        problem = next((phrase for phrase in ERROR_TEXTS if phrase in text), None)
+        assert alerts.count() == 0 and problem is None, (
+            f"{slug}: chart {index + 1} shows an error panel ({problem or 'alert'}): {text[:300]}"
+        )
