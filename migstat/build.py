@@ -99,9 +99,7 @@ def write_sheet_positions(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
         for sheet in layout.sheets
     ]
     if rows:
-        con.executemany(
-            "insert into raw.spec_sheet_positions values (?, ?, ?, ?, ?, ?, ?)", rows
-        )
+        con.executemany("insert into raw.spec_sheet_positions values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def refresh_specs(path: Path) -> None:
@@ -163,11 +161,15 @@ def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
     verdicts = []
     for row in rows:
         found = problems.get(row[0], [])
-        shown = found[:limit_problems] + ([f"... +{len(found) - limit_problems}"] if len(found) > limit_problems else [])
+        shown = found[:limit_problems] + (
+            [f"... +{len(found) - limit_problems}"] if len(found) > limit_problems else []
+        )
         if row[5] == "rejected" and row[9]:
             shown = [row[9]]
         verdicts.append(
-            Verdict(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], shown)
+            Verdict(
+                row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7], row[8], shown
+            )
         )
     return verdicts
 
@@ -184,7 +186,11 @@ def build(home: Home, *, quiet: bool = False) -> BuildResult:
     wal = home.raw_db.with_name(home.raw_db.name + ".wal")
     if wal.exists():
         shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
-    refresh_specs(build_path)
+    try:
+        refresh_specs(build_path)
+    except duckdb.Error as error:
+        build_path.unlink(missing_ok=True)
+        raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
     argv, env = dbt_command(home, build_path, "build")
     completed = subprocess.run(
         argv,

@@ -49,7 +49,9 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _warn_only(self) -> Rule:
         if self.family in WARN_ONLY_FAMILIES and self.severity != "warn":
-            raise ValueError(f"{self.id}: {self.family} rules compare submissions; they must be warn")
+            raise ValueError(
+                f"{self.id}: {self.family} rules compare submissions; they must be warn"
+            )
         return self
 
 
