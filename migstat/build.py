@@ -71,6 +71,7 @@ class BuildResult:
     dbt_exit_code: int
     verdicts: list[Verdict]
     failed_nodes: list[str]
+    log_path: Path | None = None
 
     @property
     def quarantined(self) -> list[Verdict]:
@@ -175,7 +176,8 @@ def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
 
 
 def build(home: Home, *, quiet: bool = False) -> BuildResult:
-    """Run one build for ``home``; publish it when it passes."""
+    """Run one build for ``home``; publish it when it passes. dbt's output goes to
+    ``$MIGSTAT_HOME/dbt/build.log``."""
     home.ensure()
     if not home.raw_db.exists():
         raise MigstatError(f"no raw store at {home.raw_db}: run `migstat load` first")
@@ -192,13 +194,14 @@ def build(home: Home, *, quiet: bool = False) -> BuildResult:
         build_path.unlink(missing_ok=True)
         raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
     argv, env = dbt_command(home, build_path, "build")
-    completed = subprocess.run(
-        argv,
-        cwd=REPO_ROOT,
-        env=env,
-        check=False,
-        stdout=subprocess.DEVNULL if quiet else None,
-    )
+    log_path = home.root / "dbt" / "build.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log:
+        completed = subprocess.run(
+            argv, cwd=REPO_ROOT, env=env, check=False, stdout=log, stderr=subprocess.STDOUT
+        )
+    if not quiet:
+        print(f"dbt build: exit {completed.returncode}, output in {log_path}")
     passed = completed.returncode == 0
     failed = [] if passed else _failed_nodes(home)
     verdicts: list[Verdict] = []
@@ -218,4 +221,5 @@ def build(home: Home, *, quiet: bool = False) -> BuildResult:
         dbt_exit_code=completed.returncode,
         verdicts=verdicts,
         failed_nodes=failed,
+        log_path=log_path,
     )

@@ -372,6 +372,7 @@ def build(
             )
             for node in result.failed_nodes:
                 console.print(f"  {node}")
+            console.print(f"dbt output: {result.log_path}")
     if not result.passed:
         raise typer.Exit(code=1)
     if strict and result.quarantined:
