@@ -1,4 +1,5 @@
-"""Downloadable tables: CSV (long, one value per line) and XLSX (the table as shown + data).
+"""Downloadable tables: CSV (long, one value per line, one per language) and XLSX (bilingual:
+the table as shown and the long data, per language).
 
 Both carry the title, counting unit, observation flags, footnotes, source and extraction date
 in a metadata block above the numbers. Values are written exactly as the marts hold them.
@@ -105,14 +106,24 @@ def _number_format(flag: str | None, percent: bool, decimals: int) -> str:
     return f'{base}" {flag}"' if flag else base
 
 
-def write_xlsx(path: Path, table: ProductTable, meta: Metadata, decimals: int) -> None:
-    """Sheet 1: the table as shown (flags after each number); sheet 2: the long data.
+def write_xlsx(path: Path, table: ProductTable, metas: list[Metadata], decimals: int) -> None:
+    """One workbook per product, in every language (Spanish first): per language, the table as
+    shown (flags after each number) and the long data (one line per value, with its flag).
 
-    Written in openpyxl's streaming mode: several times faster for hundreds of files.
+    Written in openpyxl's streaming mode; one bilingual file halves the per-file cost.
     """
-    t = UI[meta.lang]
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(t["table"])
+    for meta in metas:
+        _table_sheet(book, table, meta, decimals)
+        data = book.create_sheet(UI[meta.lang]["data_sheet"])
+        data.append([WriteOnlyCell(data, h) for h in data_header(meta)])
+        for values in data_rows(table, meta.lang):
+            data.append(values)
+    book.save(path)
+
+
+def _table_sheet(book: Workbook, table: ProductTable, meta: Metadata, decimals: int) -> None:
+    sheet = book.create_sheet(UI[meta.lang]["table"])
     sheet.column_dimensions["A"].width = 34
     for j in range(2, len(table.columns) + 2):
         sheet.column_dimensions[get_column_letter(j)].width = 16
@@ -154,8 +165,3 @@ def write_xlsx(path: Path, table: ProductTable, meta: Metadata, decimals: int) -
                 formats[value.flag] = _number_format(value.flag, table.is_percent, decimals)
             line.append(styled(plain_number(value.value), number_format=formats[value.flag]))
         sheet.append(line)
-    data = book.create_sheet("Datos" if meta.lang == "es" else "Data")
-    data.append([WriteOnlyCell(data, h) for h in data_header(meta)])
-    for values in data_rows(table, meta.lang):
-        data.append(values)
-    book.save(path)

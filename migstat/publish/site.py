@@ -387,7 +387,13 @@ def _render_products(job: _Job) -> None:
     for product in job.products:
         meta = _metadata(product, lang, job.extracted)
         write_csv(downloads / f"{product.id}.csv", product.table, meta)
-        write_xlsx(downloads / f"{product.id}.xlsx", product.table, meta, product.decimals)
+        if lang == LANGS[0]:
+            write_xlsx(
+                job.site / "downloads" / f"{product.id}.xlsx",
+                product.table,
+                [_metadata(product, other, job.extracted) for other in LANGS],
+                product.decimals,
+            )
         svg = _chart_svg(product, lang)
         if svg:
             (downloads / f"{product.id}.svg").write_text(svg, encoding="utf-8")
@@ -426,6 +432,7 @@ def _write_site(
             (site / "static" / item.name).write_bytes(item.read_bytes())
     size = max(1, -(-len(products) // (workers * 4)))
     jobs = []
+    (site / "downloads").mkdir()
     for lang in LANGS:
         (site / lang / "products").mkdir(parents=True)
         (site / lang / "downloads").mkdir(parents=True)
