@@ -21,6 +21,7 @@ import pytest
 from fixtures import raw_fixture
 
 from migstat.codes import resolve
+from migstat.home import Home
 from migstat.workbooks.samples import FLAWS, RESUBMISSION, write_samples
 
 pytestmark = pytest.mark.slow
@@ -312,9 +313,8 @@ def test_report_lists_problems_in_spanish_then_english(built, tmp_path):
 
 def test_strict_build_exits_zero_when_nothing_is_quarantined(tmp_path):
     home = tmp_path / "home"
-    (home / "warehouse").mkdir(parents=True)
     clean = [s for s in raw_fixture.default_submissions() if not s.flaws][:6]
-    raw_fixture.write(home / "warehouse" / "raw.duckdb", clean)
+    raw_fixture.write(Home(home).ensure().raw_db, clean)
     done = migstat(home, "build", "--strict", "--json")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     verdicts = {item["verdict"] for item in json.loads(done.stdout)["submissions"]}
@@ -322,11 +322,11 @@ def test_strict_build_exits_zero_when_nothing_is_quarantined(tmp_path):
 
 
 def test_a_failed_build_keeps_the_published_warehouse(tmp_path):
-    home = tmp_path / "home"
-    (home / "warehouse").mkdir(parents=True)
-    published = home / "warehouse" / "migstat.duckdb"
+    paths = Home(tmp_path / "home").ensure()
+    home = paths.root
+    published = paths.published_db
     published.write_bytes(b"previous warehouse")
-    (home / "warehouse" / "raw.duckdb").write_bytes(b"not a duckdb file")
+    paths.raw_db.write_bytes(b"not a duckdb file")
     done = migstat(home, "build")
     assert done.returncode != 0
     assert published.read_bytes() == b"previous warehouse"
