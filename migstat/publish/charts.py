@@ -222,7 +222,7 @@ def _horizontal(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter, *, stacked: bool
 ) -> tuple[list[str], int]:
     parts, legend_h = _legend(series, 190, 20)
-    left, right, top, bottom = 190, 30, 26 + legend_h, 30
+    left, right, top, bottom = 190, 50, 26 + legend_h, 30
     groups = 1 if stacked else max(len(series), 1)
     band = max(22, 12 * groups + 8)
     plot_h = band * max(len(categories), 1)

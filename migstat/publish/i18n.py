@@ -139,10 +139,7 @@ FLAGS: dict[str, tuple[str, str]] = {
 }
 
 COUNTING_UNITS: dict[str, tuple[str, str]] = {
-    "events": (
-        "eventos (movimientos o presentaciones, no personas)",
-        "events (movements or presentations, not persons)",
-    ),
+    "events": ("eventos (no personas)", "events (not persons)"),
     "persons": ("personas", "persons"),
     "permits": ("permisos (no personas)", "permits (not persons)"),
     "applications": ("solicitudes", "applications"),
