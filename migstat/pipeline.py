@@ -50,3 +50,9 @@ def run(*, superset: bool = True, fresh_samples: bool = False, seed: int = 2026)
                 f"step '{step.title}' failed with exit code {completed.returncode}; "
                 f"re-run `migstat {' '.join(step.args)}` to see why"
             )
+    print("\n== done")
+    print(f"  warehouse (read-only for users): {home.published_db}")
+    print(f"  products: file://{home.site_dir / 'index.html'}")
+    if superset:
+        print("  dashboards: http://127.0.0.1:8088 (see the login line above)")
+    print("  every submission and its verdict: migstat status; a report: migstat report ID -o FILE")
