@@ -31,13 +31,6 @@ from migstat.home import REPO_ROOT, Home
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
 
-VERDICT_LABELS = {
-    "accepted": "accepted",
-    "quarantined": "quarantined",
-    "rejected": "rejected",
-    "superseded": "superseded",
-}
-
 
 @dataclass(frozen=True)
 class Verdict:
