@@ -169,6 +169,18 @@ class Project(_Strict):
     dashboards: list[DashboardSpec]
     contract: dict[str, dict[str, str]]
     """Mart -> column -> description, from the marts contract."""
+    types: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Mart -> column -> SQL type, read from the published warehouse when there is one."""
+
+    def with_types(self, types: dict[str, dict[str, str]]) -> Project:
+        return self.model_copy(update={"types": types})
+
+    def column_sql_type(self, table: str, column: ColumnSpec) -> str:
+        if column.type:
+            return column.type
+        if column.temporal:
+            return "DATE"
+        return self.types.get(table, {}).get(column.name) or column_type(column.name)
 
     def dataset_columns(self, table: str) -> dict[str, ColumnSpec]:
         """Every column of a dataset: the contract's, completed by the dataset YAML."""
@@ -531,7 +543,7 @@ def dataset_file(project: Project, table: str) -> dict[str, Any]:
                 "verbose_name": column.label,
                 "is_dttm": column.temporal,
                 "is_active": True,
-                "type": column.type or ("DATE" if column.temporal else column_type(column.name)),
+                "type": project.column_sql_type(table, column),
                 "advanced_data_type": None,
                 "groupby": True,
                 "filterable": True,
@@ -801,6 +813,22 @@ def write_bundle(files: dict[str, dict[str, Any]], target: Path) -> str:
     temporary.write_bytes(data)
     temporary.replace(target)
     return hashlib.sha256(data).hexdigest()
+
+
+def warehouse_types(path: Path) -> dict[str, dict[str, str]]:
+    """Mart -> column -> DuckDB type, read from a warehouse file (opened read-only)."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = ? order by table_name, ordinal_position",
+            [SCHEMA],
+        ).fetchall()
+    types: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        types.setdefault(str(table), {})[str(column)] = str(data_type)
+    return types
 
 
 def duckdb_uri(path: Path) -> str:

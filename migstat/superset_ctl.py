@@ -38,6 +38,7 @@ from migstat.superset_bundle import (
     duckdb_uri,
     load_project,
     managed_uuids,
+    warehouse_types,
     write_bundle,
 )
 
@@ -240,7 +241,8 @@ def provision(home: Home, say: Say = print) -> bool:
         raise SupersetError(
             f"no published warehouse at {home.published_db}: run `migstat build` first"
         )
-    files = bundle_files(load_project(), duckdb_uri(home.published_db))
+    project = load_project().with_types(warehouse_types(home.published_db))
+    files = bundle_files(project, duckdb_uri(home.published_db))
     bundle_hash = write_bundle(files, paths.bundle)
     password = admin_password(paths, say)
     password_hash = hashlib.sha256(password.encode()).hexdigest()

@@ -46,6 +46,7 @@ from migstat.superset_bundle import (
     filter_operator,
     iter_charts,
     load_project,
+    warehouse_types,
     write_bundle,
 )
 
@@ -276,6 +277,34 @@ def test_up_provisions_and_prints_login(server: dict[str, Any]) -> None:
     assert oct(secret.stat().st_mode & 0o777) == "0o600"
     assert "log in as user 'admin'" in server["up_output"]
     print(f"superset up (fresh home): {server['up_seconds']:.0f} s")
+
+
+def test_datasets_name_only_columns_the_warehouse_has(
+    server: dict[str, Any], project: Project
+) -> None:
+    types = warehouse_types(server["home"].published_db)
+    for table in project.datasets:
+        assert table in types, f"the warehouse has no marts.{table}"
+        for name, column in project.dataset_columns(table).items():
+            if column.expression is None:
+                assert name in types[table], f"marts.{table} has no column {name}"
+
+
+def test_every_chart_names_its_counting_unit_in_both_languages(project: Project) -> None:
+    units = (
+        "movimientos",
+        "personas",
+        "permisos",
+        "solicitudes",
+        "decisiones",
+        "eventos",
+        "envíos",
+        "fallos",
+    )
+    for dashboard, key, chart in iter_charts(project):
+        spanish, _, english = chart.title.partition(" / ")
+        assert english, f"{dashboard.slug}/{key}: title is not 'Spanish / English'"
+        assert any(unit in spanish.lower() for unit in units), f"{dashboard.slug}/{key}: no unit"
 
 
 def test_dashboards_exist_with_native_filters_and_cross_filtering(
