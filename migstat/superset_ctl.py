@@ -184,7 +184,7 @@ def superset_env(home: Home) -> dict[str, str]:
 
 def superset_version() -> str:
     metadata = sorted((VENV / "lib").glob("python*/site-packages/apache_superset-*.dist-info"))
-    return metadata[-1].name.split("-")[1] if metadata else "unknown"
+    return metadata[-1].name.removesuffix(".dist-info").split("-")[1] if metadata else "unknown"
 
 
 def _superset(home: Home, args: list[str], what: str, stdin: str | None = None) -> str:

@@ -506,6 +506,8 @@ def test_browser_opens_every_dashboard_without_errors(
     url = server["url"]
     outside: list[str] = []
     blocked: list[str] = []
+    page_errors: list[str] = []
+    http_errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -529,6 +531,15 @@ def test_browser_opens_every_dashboard_without_errors(
                     else outside.append(request.url)
                 ),
             )
+            page.on("pageerror", lambda error: page_errors.append(str(error)[:500]))
+            page.on(
+                "response",
+                lambda response: (
+                    http_errors.append(f"{response.status} {response.url}")
+                    if response.status >= 400
+                    else None
+                ),
+            )
             page.on(
                 "requestfailed",
                 lambda request: blocked.append(request.url) if request.failure == "csp" else None,
@@ -539,39 +550,51 @@ def test_browser_opens_every_dashboard_without_errors(
             page.click('[data-test="login-button"]')
             page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
             for dashboard in project.dashboards:
-                _check_dashboard(page, url, dashboard.slug, len(dashboard.charts))
+                try:
+                    _check_dashboard(page, url, dashboard.slug, len(dashboard.charts))
+                except AssertionError as error:
+                    raise AssertionError(
+                        f"{error}\npage errors: {page_errors[-3:]}\nHTTP errors: {http_errors[-5:]}"
+                    ) from error
         finally:
             browser.close()
     escaped = sorted(set(outside) - set(blocked))
     assert not escaped, f"the browser reached outside Superset: {escaped[:5]}"
 
 
+RENDERED = (
+    '[data-test="slice-container"] canvas, [data-test="slice-container"] table, '
+    '[data-test="slice-container"] .header-line'
+)
+FAILED = '[role="alert"], .ant-alert-error, [data-test="error-tooltip"]'
+
+
+def _chart_state(holder: Any) -> str:
+    """rendered, error (with the panel's text) or loading."""
+    text = holder.inner_text().lower()
+    problem = next((phrase for phrase in ERROR_TEXTS if phrase in text), None)
+    if holder.locator(FAILED).count() or problem:
+        return f"error: {problem or 'alert'}: {text[:300]}"
+    if holder.locator('[data-test="loading-indicator"]').count():
+        return "loading"
+    return "rendered" if holder.locator(RENDERED).count() else "loading"
+
+
 def _check_dashboard(page: Any, url: str, slug: str, expected_charts: int) -> None:
     page.goto(f"{url}/superset/dashboard/{slug}/", wait_until="domcontentloaded")
     holders = page.locator('[data-test="chart-grid-component"]')
+    states: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        loading = page.locator(
-            '[data-test="chart-grid-component"] [data-test="loading-indicator"]'
-        ).count()
-        if holders.count() == expected_charts and loading == 0:
-            rendered = [
-                holders.nth(index).locator("canvas, svg, table, .header-line").count()
-                for index in range(expected_charts)
-            ]
-            if all(rendered):
+        if holders.count() == expected_charts:
+            states = [_chart_state(holders.nth(index)) for index in range(expected_charts)]
+            if "loading" not in states:
                 break
         time.sleep(0.5)
-    else:
-        page.screenshot(path=str(ARTIFACTS / f"{slug}-timeout.png"), full_page=True)
-        raise AssertionError(f"{slug}: charts did not all render within 120 s")
-    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(ARTIFACTS / f"{slug}.png"), full_page=True)
-    for index in range(expected_charts):
-        holder = holders.nth(index)
-        text = holder.inner_text().lower()
-        alerts = holder.locator('[role="alert"], .ant-alert-error, [data-test="error-tooltip"]')
-        problem = next((phrase for phrase in ERROR_TEXTS if phrase in text), None)
-        assert alerts.count() == 0 and problem is None, (
-            f"{slug}: chart {index + 1} shows an error panel ({problem or 'alert'}): {text[:300]}"
-        )
+    assert holders.count() == expected_charts, f"{slug}: {holders.count()} charts on the page"
+    assert "loading" not in states, f"{slug}: charts still loading after 120 s: {states}"
+    errors = [
+        f"chart {index + 1}: {state}" for index, state in enumerate(states) if state != "rendered"
+    ]
+    assert not errors, f"{slug}: error panels: {errors}"
