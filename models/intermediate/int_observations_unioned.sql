@@ -72,11 +72,11 @@ sheet_breakdowns as (
         sheet,
         concat_ws(
             ','
-            {%- for dimension in dimensions %}
-                ,
-                case when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}' end
-            
-                {%- endfor %}
+            {%- for dimension in dimensions %},
+                case
+                    when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}'
+                end
+            {%- endfor %}
         ) as breakdown
 
     from unioned

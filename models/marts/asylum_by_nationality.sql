@@ -57,7 +57,7 @@ joined as (
 
     select
         coalesce(applications.reporting_country_code, decisions.reporting_country_code)
-        as reporting_country_code,
+            as reporting_country_code,
         coalesce(applications.year, decisions.year) as year,
         coalesce(applications.nationality_code, decisions.nationality_code) as nationality_code,
         coalesce(applications.applications, 0) as applications,
@@ -92,7 +92,7 @@ final as (
         ), 0) as applications_share,
         row_number() over (
             partition by joined.reporting_country_code, joined.year
-            order by joined.applications desc, joined.nationality_code
+            order by joined.applications desc, joined.nationality_code asc
         ) as applications_rank,
         joined.decisions_total,
         joined.decisions_recognised,

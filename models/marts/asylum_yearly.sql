@@ -67,7 +67,7 @@ application_shares as (
         sex_cells.year,
         sum(case when sex_cells.sex_code = 'F' then sex_cells.value else 0 end)
         / nullif(sum(case when sex_cells.sex_code in ('F', 'M') then sex_cells.value else 0 end), 0)
-        as applications_women_share
+            as applications_women_share
 
     from sex_cells
     where sex_cells.measure = 'applications'
@@ -119,7 +119,7 @@ final as (
         application_shares.applications_women_share,
         minors_shares.applications_minors_share,
         applications.applications / nullif(previous_year.applications, 0) - 1
-        as applications_yoy_change,
+            as applications_yoy_change,
         decisions.decisions_total,
         decisions.decisions_recognised,
         decisions.decisions_complementary,

@@ -22,7 +22,8 @@ reporting_countries as (
 
     select reporting_country_code as country_code from ports
     union
-    select country_code from submissions where country_code is not null
+    select country_code from submissions
+    where country_code is not null
 
 ),
 

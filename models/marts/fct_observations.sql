@@ -22,7 +22,7 @@ final as (
 
     select
         observations.submission_id || ':' || observations.sheet || '!' || observations.cell
-        as observation_id,
+            as observation_id,
         observations.submission_id,
         observations.reporting_country_code,
         reporting_countries.name_es as reporting_country_name_es,

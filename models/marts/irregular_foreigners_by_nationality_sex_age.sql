@@ -94,7 +94,7 @@ final as (
         countries.name_es as nationality_name_es,
         countries.name_en as nationality_name_en,
         case when aggregated.nationality_code <> '_T' then coalesce(countries.region_code, '_U') end
-        as region_code,
+            as region_code,
         aggregated.sex_code,
         aggregated.age_group_code,
         age_groups.name_es as age_group_name_es,

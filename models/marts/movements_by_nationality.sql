@@ -45,15 +45,15 @@ shares as (
         case
             when traveller_type = 'FOR'
                 then movements / nullif(sum(movements) over (
-                    partition by reporting_country_code, year, flow_code, traveller_type
-                ), 0)
+                        partition by reporting_country_code, year, flow_code, traveller_type
+                    ), 0)
         end as share_of_foreigners,
         case
             when traveller_type = 'FOR'
                 then row_number() over (
-                    partition by reporting_country_code, year, flow_code, traveller_type
-                    order by movements desc, nationality_code
-                )
+                        partition by reporting_country_code, year, flow_code, traveller_type
+                        order by movements desc, nationality_code asc
+                    )
         end as rank_among_foreigners
 
     from by_nationality

@@ -40,7 +40,7 @@ with_year as (
     select
         *,
         sum(movements) over (partition by reporting_country_code, year, flow_code)
-        as year_movements
+            as year_movements
 
     from monthly
 

@@ -31,13 +31,13 @@ by_traveller_type as (
         reporting_country_code,
         year,
         sum(case when flow_code = 'ENT' and traveller_type = 'NAT' then value else 0 end)
-        as entries_nationals,
+            as entries_nationals,
         sum(case when flow_code = 'ENT' and traveller_type = 'FOR' then value else 0 end)
-        as entries_foreigners,
+            as entries_foreigners,
         sum(case when flow_code = 'EXI' and traveller_type = 'NAT' then value else 0 end)
-        as exits_nationals,
+            as exits_nationals,
         sum(case when flow_code = 'EXI' and traveller_type = 'FOR' then value else 0 end)
-        as exits_foreigners,
+            as exits_foreigners,
         {{ combine_flags('obs_flag') }} as obs_flag
 
     from nationality_cells
@@ -52,10 +52,10 @@ women_shares as (
         year,
         sum(case when flow_code = 'ENT' and sex_code = 'F' then value else 0 end)
         / nullif(sum(case when flow_code = 'ENT' and sex_code in ('F', 'M') then value else 0 end), 0)
-        as entries_women_share,
+            as entries_women_share,
         sum(case when flow_code = 'EXI' and sex_code = 'F' then value else 0 end)
         / nullif(sum(case when flow_code = 'EXI' and sex_code in ('F', 'M') then value else 0 end), 0)
-        as exits_women_share
+            as exits_women_share
 
     from sex_cells
     group by 1, 2
@@ -66,8 +66,8 @@ totals as (
 
     select
         by_traveller_type.*,
-        entries_nationals + entries_foreigners as entries_total,
-        exits_nationals + exits_foreigners as exits_total
+        by_traveller_type.entries_nationals + by_traveller_type.entries_foreigners as entries_total,
+        by_traveller_type.exits_nationals + by_traveller_type.exits_foreigners as exits_total
 
     from by_traveller_type
 

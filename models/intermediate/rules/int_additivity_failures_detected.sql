@@ -44,10 +44,10 @@ cells as (
         value,
         value_status in ('missing_marker', 'text') as is_unusable,
         {%- for dimension in dimensions %}
-        {{ dimension_key(dimension) }} as key_{{ dimension }},
+            {{ dimension_key(dimension) }} as key_{{ dimension }},
         {%- endfor %}
         {%- for dimension in country_dimensions() %}
-        {{ dimension }}_label,
+            {{ dimension }}_label,
         {%- endfor %}
         measure
 
@@ -56,114 +56,120 @@ cells as (
 ),
 
 {% for dimension in dimensions %}
-{%- set others = dimensions | reject('equalto', dimension) | list %}
-children_along_{{ dimension }} as (
+    {%- set others = dimensions | reject('equalto', dimension) | list %}
+    children_along_{{ dimension }} as (
 
-    select
-        submission_id,
-        sheet,
-        {%- for other in others %}
-        key_{{ other }},
-        {%- endfor %}
-        sum(value) as detail_sum,
-        sum(case when is_unusable then 1 else 0 end) as unusable_count
-
-    from cells
-    where
-        key_{{ dimension }} not in ('_T', '-')
-        {%- if dimension in country_dimensions() %}
-        and not {{ is_region_key('key_' ~ dimension) }}
-        {%- endif %}
-    group by all
-
-),
-
-totals_along_{{ dimension }} as (
-
-    select
-        totals.*,
-        '{{ dimension }}' as dimension,
-        children.detail_sum
-
-    from cells as totals
-    inner join children_along_{{ dimension }} as children
-        on
-            totals.submission_id = children.submission_id
-            and totals.sheet = children.sheet
+        select
+            submission_id,
+            sheet,
             {%- for other in others %}
-            and totals.key_{{ other }} = children.key_{{ other }}
+                key_{{ other }},
             {%- endfor %}
-    where
-        totals.key_{{ dimension }} = '_T'
-        and totals.value is not null
-        and not totals.is_unusable
-        and children.unusable_count = 0
-        and abs(totals.value - children.detail_sum) > {{ tolerance }}
+            sum(value) as detail_sum,
+            sum(case when is_unusable then 1 else 0 end) as unusable_count
 
-),
+        from cells
+        where
+            key_{{ dimension }} not in ('_T', '-')
+            {%- if dimension in country_dimensions() %}
+                and not {{ is_region_key('key_' ~ dimension) }}
+            {%- endif %}
+        group by all
+
+    ),
+
+    totals_along_{{ dimension }} as (
+
+        select
+            totals.*,
+            '{{ dimension }}' as dimension,
+            children.detail_sum
+
+        from cells as totals
+        inner join children_along_{{ dimension }} as children
+            on
+                totals.submission_id = children.submission_id
+                and totals.sheet = children.sheet
+                {%- for other in others %}
+                    and totals.key_{{ other }} = children.key_{{ other }}
+                {%- endfor %}
+        where
+            totals.key_{{ dimension }} = '_T'
+            and totals.value is not null
+            and not totals.is_unusable
+            and children.unusable_count = 0
+            and abs(totals.value - children.detail_sum) > {{ tolerance }}
+
+    ),
 
 {% endfor %}
 total_failures as (
 
     {% for dimension in dimensions %}
-    select * from totals_along_{{ dimension }}
-    {% if not loop.last %}union all{% endif %}
+        select * from totals_along_{{ dimension }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
 
 {% for dimension in country_dimensions() %}
-{%- set others = dimensions | reject('equalto', dimension) | list %}
-region_members_{{ dimension }} as (
+    {%- set others = dimensions | reject('equalto', dimension) | list %}
+    region_members_{{ dimension }} as (
 
-    select
-        cells.submission_id,
-        cells.sheet,
-        regions.region_code,
-        {%- for other in others %}
-        cells.key_{{ other }},
-        {%- endfor %}
-        sum(cells.value) as detail_sum,
-        sum(case when cells.is_unusable then 1 else 0 end) as unusable_count
-
-    from cells
-    inner join countries
-        on cells.key_{{ dimension }} = countries.code
-    inner join (
-        select code, region_code from countries
-        union all
-        select code, subregion_code as region_code from countries
-    ) as regions
-        on countries.code = regions.code
-    group by all
-
-),
-
-subtotals_along_{{ dimension }} as (
-
-    select
-        subtotals.*,
-        '{{ dimension }}' as dimension,
-        subtotals.{{ dimension }}_label as label,
-        coalesce(members.detail_sum, 0) as detail_sum
-
-    from cells as subtotals
-    left join region_members_{{ dimension }} as members
-        on
-            subtotals.submission_id = members.submission_id
-            and subtotals.sheet = members.sheet
-            and subtotals.key_{{ dimension }} = members.region_code
+        select
+            cells.submission_id,
+            cells.sheet,
+            regions.region_code,
             {%- for other in others %}
-            and subtotals.key_{{ other }} = members.key_{{ other }}
+                cells.key_{{ other }},
             {%- endfor %}
-    where
-        {{ is_region_key('subtotals.key_' ~ dimension) }}
-        and subtotals.value is not null
-        and not subtotals.is_unusable
-        and coalesce(members.unusable_count, 0) = 0
-        and abs(subtotals.value - coalesce(members.detail_sum, 0)) > {{ region_tolerance }}
+            sum(cells.value) as detail_sum,
+            sum(case when cells.is_unusable then 1 else 0 end) as unusable_count
 
-),
+        from cells
+        inner join countries
+            on cells.key_{{ dimension }} = countries.code
+        inner join (
+            select
+                code,
+                region_code
+            from countries
+            union all
+            select
+                code,
+                subregion_code as region_code
+            from countries
+        ) as regions
+            on countries.code = regions.code
+        group by all
+
+    ),
+
+    subtotals_along_{{ dimension }} as (
+
+        select
+            subtotals.*,
+            '{{ dimension }}' as dimension,
+            subtotals.{{ dimension }}_label as label,
+            coalesce(members.detail_sum, 0) as detail_sum
+
+        from cells as subtotals
+        left join region_members_{{ dimension }} as members
+            on
+                subtotals.submission_id = members.submission_id
+                and subtotals.sheet = members.sheet
+                and subtotals.key_{{ dimension }} = members.region_code
+                {%- for other in others %}
+                    and subtotals.key_{{ other }} = members.key_{{ other }}
+                {%- endfor %}
+        where
+            {{ is_region_key('subtotals.key_' ~ dimension) }}
+            and subtotals.value is not null
+            and not subtotals.is_unusable
+            and coalesce(members.unusable_count, 0) = 0
+            and abs(subtotals.value - coalesce(members.detail_sum, 0)) > {{ region_tolerance }}
+
+    ),
 
 {% endfor %}
 suspect_cells as (
@@ -175,43 +181,43 @@ suspect_cells as (
         {%- endfor %}
     {%- endfor %}
     {% for first, second in pairs %}
-    {%- set others = dimensions | reject('equalto', first) | reject('equalto', second) | list %}
-    select distinct
-        suspect.submission_id,
-        suspect.sheet,
-        suspect.cell,
-        suspect.row_number,
-        suspect.column_number,
-        suspect.value,
-        suspect.value + (along_first.value - along_first.detail_sum) as corrected_value,
-        along_first.cell || ', ' || along_second.cell as total_cells
+        {%- set others = dimensions | reject('equalto', first) | reject('equalto', second) | list %}
+        select distinct
+            suspect.submission_id,
+            suspect.sheet,
+            suspect.cell,
+            suspect.row_number,
+            suspect.column_number,
+            suspect.value,
+            suspect.value + (along_first.value - along_first.detail_sum) as corrected_value,
+            along_first.cell || ', ' || along_second.cell as total_cells
 
-    from total_failures as along_first
-    inner join total_failures as along_second
-        on
-            along_first.submission_id = along_second.submission_id
-            and along_first.sheet = along_second.sheet
-            and along_first.dimension = '{{ first }}'
-            and along_second.dimension = '{{ second }}'
-            and along_first.key_{{ second }} <> '_T'
-            and along_second.key_{{ first }} <> '_T'
-            and abs(
-                (along_first.value - along_first.detail_sum)
-                - (along_second.value - along_second.detail_sum)
-            ) <= {{ tolerance }}
-            {%- for other in others %}
-            and along_first.key_{{ other }} = along_second.key_{{ other }}
-            {%- endfor %}
-    inner join cells as suspect
-        on
-            along_first.submission_id = suspect.submission_id
-            and along_first.sheet = suspect.sheet
-            and suspect.key_{{ first }} = along_second.key_{{ first }}
-            and suspect.key_{{ second }} = along_first.key_{{ second }}
-            {%- for other in others %}
-            and suspect.key_{{ other }} = along_first.key_{{ other }}
-            {%- endfor %}
-    {% if not loop.last %}union all{% endif %}
+        from total_failures as along_first
+        inner join total_failures as along_second
+            on
+                along_first.submission_id = along_second.submission_id
+                and along_first.sheet = along_second.sheet
+                and along_first.dimension = '{{ first }}'
+                and along_second.dimension = '{{ second }}'
+                and along_first.key_{{ second }} <> '_T'
+                and along_second.key_{{ first }} <> '_T'
+                and abs(
+                    (along_first.value - along_first.detail_sum)
+                    - (along_second.value - along_second.detail_sum)
+                ) <= {{ tolerance }}
+                {%- for other in others %}
+                    and along_first.key_{{ other }} = along_second.key_{{ other }}
+                {%- endfor %}
+        inner join cells as suspect
+            on
+                along_first.submission_id = suspect.submission_id
+                and along_first.sheet = suspect.sheet
+                and suspect.key_{{ first }} = along_second.key_{{ first }}
+                and suspect.key_{{ second }} = along_first.key_{{ second }}
+                {%- for other in others %}
+                    and suspect.key_{{ other }} = along_first.key_{{ other }}
+                {%- endfor %}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -236,22 +242,22 @@ final as (
     union all
 
     {% for dimension in country_dimensions() %}
-    select
-        submission_id,
-        'ADD-002' as rule_id,
-        sheet,
-        cell,
-        row_number,
-        column_number,
-        {{ format_number('detail_sum') }} as expected,
-        {{ format_number('value') }} as found,
-        label,
-        dimension,
-        cast(null as varchar) as detail
+        select
+            submission_id,
+            'ADD-002' as rule_id,
+            sheet,
+            cell,
+            row_number,
+            column_number,
+            {{ format_number('detail_sum') }} as expected,
+            {{ format_number('value') }} as found,
+            label,
+            dimension,
+            cast(null as varchar) as detail
 
-    from subtotals_along_{{ dimension }}
+        from subtotals_along_{{ dimension }}
 
-    union all
+        union all
 
     {% endfor %}
     select

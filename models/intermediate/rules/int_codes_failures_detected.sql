@@ -95,7 +95,7 @@ final as (
             case
                 when header_position > 0
                     then {{ column_letter('column_number') }}
-                    || split_part(header_rows, ',', header_position)
+                        || split_part(header_rows, ',', header_position)
             end,
             cell
         ) as cell,

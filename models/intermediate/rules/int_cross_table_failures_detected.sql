@@ -45,159 +45,175 @@ group_sheets as (
             partition by observations.submission_id, cross_tables.group_id
         ) as reference_sheet
 
-    from (select distinct submission_id, source, sheet from observations) as observations
+    from (
+        select distinct
+            submission_id,
+            source,
+            sheet
+        from observations
+    ) as observations
     inner join cross_tables
         on observations.source = cross_tables.source and observations.sheet = cross_tables.sheet
 
 ),
 
 {% for dimension_set in dimension_sets %}
-{%- set group_dimensions = dimension_set.split(',') if dimension_set else [] %}
-{%- set set_index = loop.index %}
-sums_{{ set_index }} as (
+    {%- set group_dimensions = dimension_set.split(',') if dimension_set else [] %}
+    {%- set set_index = loop.index %}
+    sums_{{ set_index }} as (
 
-    select
-        group_sheets.submission_id,
-        group_sheets.group_id,
-        group_sheets.sheet,
-        group_sheets.reference_sheet,
-        {%- if group_dimensions %}
-        concat_ws(' / '
-            {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
-            {%- endfor %}) as coordinate,
-        {%- else %}
+        select
+            group_sheets.submission_id,
+            group_sheets.group_id,
+            group_sheets.sheet,
+            group_sheets.reference_sheet,
+            {%- if group_dimensions %}
+                concat_ws(
+                    ' / '
+                    {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
+                    {%- endfor %}
+                ) as coordinate,
+            {%- else %}
         'Total' as coordinate,
         {%- endif %}
-        sum(observations.value) as detail_sum,
-        sum(case when observations.value_status in ('missing_marker', 'text') then 1 else 0 end)
-        as unusable_count
+            sum(observations.value) as detail_sum,
+            sum(case when observations.value_status in ('missing_marker', 'text') then 1 else 0 end)
+                as unusable_count
 
-    from observations
-    inner join group_sheets
-        on
-            observations.submission_id = group_sheets.submission_id
-            and observations.sheet = group_sheets.sheet
-            and group_sheets.dimensions = '{{ dimension_set }}'
-    where observations.cell_role = 'detail'
-    group by 1, 2, 3, 4, 5
+        from observations
+        inner join group_sheets
+            on
+                observations.submission_id = group_sheets.submission_id
+                and observations.sheet = group_sheets.sheet
+                and group_sheets.dimensions = '{{ dimension_set }}'
+        where observations.cell_role = 'detail'
+        group by 1, 2, 3, 4, 5
 
-),
+    ),
 
-total_cells_{{ set_index }} as (
+    total_cells_{{ set_index }} as (
 
-    select
-        observations.submission_id,
-        observations.sheet,
-        {%- if group_dimensions %}
-        concat_ws(' / '
-            {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
-            {%- endfor %}) as coordinate,
-        {%- else %}
+        select
+            observations.submission_id,
+            observations.sheet,
+            {%- if group_dimensions %}
+                concat_ws(
+                    ' / '
+                    {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
+                    {%- endfor %}
+                ) as coordinate,
+            {%- else %}
         'Total' as coordinate,
         {%- endif %}
-        min(observations.cell) as cell,
-        min(observations.row_number) as row_number,
-        min(observations.column_number) as column_number
+            min(observations.cell) as cell,
+            min(observations.row_number) as row_number,
+            min(observations.column_number) as column_number
 
-    from observations
-    inner join group_sheets
-        on
-            observations.submission_id = group_sheets.submission_id
-            and observations.sheet = group_sheets.sheet
-            and group_sheets.dimensions = '{{ dimension_set }}'
-    where
-        true
-        {%- for dimension in dimensions if dimension not in group_dimensions %}
-        and (
-            {{ dimension_key(dimension, 'observations') }} in ('_T', '-')
-            or ',' || observations.breakdown || ',' not like '%,{{ dimension }},%'
-        )
-        {%- endfor %}
-        {%- for dimension in group_dimensions %}
-        and {{ dimension_key(dimension, 'observations') }} <> '_T'
-        {%- endfor %}
-    group by 1, 2, 3
+        from observations
+        inner join group_sheets
+            on
+                observations.submission_id = group_sheets.submission_id
+                and observations.sheet = group_sheets.sheet
+                and group_sheets.dimensions = '{{ dimension_set }}'
+        where
+            true
+            {%- for dimension in dimensions if dimension not in group_dimensions %}
+                and (
+                    {{ dimension_key(dimension, 'observations') }} in ('_T', '-')
+                    or ',' || observations.breakdown || ',' not like '%,{{ dimension }},%'
+                )
+            {%- endfor %}
+            {%- for dimension in group_dimensions %}
+                and {{ dimension_key(dimension, 'observations') }} <> '_T'
+            {%- endfor %}
+        group by 1, 2, 3
 
-),
+    ),
 
-comparisons_{{ set_index }} as (
+    comparisons_{{ set_index }} as (
 
-    select
-        others.submission_id,
-        others.group_id,
-        others.reference_sheet,
-        others.sheet,
-        others.coordinate,
-        reference.detail_sum as reference_sum,
-        others.detail_sum as other_sum,
-        '{{ dimension_set or "total" }}' as dimension
+        select
+            others.submission_id,
+            others.group_id,
+            others.reference_sheet,
+            others.sheet,
+            others.coordinate,
+            reference.detail_sum as reference_sum,
+            others.detail_sum as other_sum,
+            '{{ dimension_set or "total" }}' as dimension
 
-    from (select * from sums_{{ set_index }} where sheet <> reference_sheet) as others
-    inner join (select * from sums_{{ set_index }} where sheet = reference_sheet) as reference
-        on
-            others.submission_id = reference.submission_id
-            and others.group_id = reference.group_id
-            and others.coordinate = reference.coordinate
-    where
-        others.unusable_count = 0
-        and reference.unusable_count = 0
-        and abs(reference.detail_sum - others.detail_sum) > {{ tolerance }}
+        from (
+            select * from sums_{{ set_index }}
+            where sheet <> reference_sheet
+        ) as others
+        inner join (
+            select * from sums_{{ set_index }}
+            where sheet = reference_sheet
+        ) as reference
+            on
+                others.submission_id = reference.submission_id
+                and others.group_id = reference.group_id
+                and others.coordinate = reference.coordinate
+        where
+            others.unusable_count = 0
+            and reference.unusable_count = 0
+            and abs(reference.detail_sum - others.detail_sum) > {{ tolerance }}
 
-),
+    ),
 
-failures_{{ set_index }} as (
+    failures_{{ set_index }} as (
 
-    select
-        comparisons.submission_id,
-        comparisons.group_id,
-        comparisons.reference_sheet as compared_sheet,
-        comparisons.sheet,
-        comparisons.coordinate,
-        comparisons.reference_sum as expected_sum,
-        comparisons.other_sum as found_sum,
-        comparisons.dimension,
-        total_cells.cell,
-        total_cells.row_number,
-        total_cells.column_number
+        select
+            comparisons.submission_id,
+            comparisons.group_id,
+            comparisons.reference_sheet as compared_sheet,
+            comparisons.sheet,
+            comparisons.coordinate,
+            comparisons.reference_sum as expected_sum,
+            comparisons.other_sum as found_sum,
+            comparisons.dimension,
+            total_cells.cell,
+            total_cells.row_number,
+            total_cells.column_number
 
-    from comparisons_{{ set_index }} as comparisons
-    left join total_cells_{{ set_index }} as total_cells
-        on
-            comparisons.submission_id = total_cells.submission_id
-            and comparisons.sheet = total_cells.sheet
-            and comparisons.coordinate = total_cells.coordinate
+        from comparisons_{{ set_index }} as comparisons
+        left join total_cells_{{ set_index }} as total_cells
+            on
+                comparisons.submission_id = total_cells.submission_id
+                and comparisons.sheet = total_cells.sheet
+                and comparisons.coordinate = total_cells.coordinate
 
-    union all
+        union all
 
-    {#- the reference sheet's side of the same disagreement #}
-    select distinct
-        comparisons.submission_id,
-        comparisons.group_id,
-        comparisons.sheet as compared_sheet,
-        comparisons.reference_sheet as sheet,
-        comparisons.coordinate,
-        comparisons.other_sum as expected_sum,
-        comparisons.reference_sum as found_sum,
-        comparisons.dimension,
-        total_cells.cell,
-        total_cells.row_number,
-        total_cells.column_number
+        {#- the reference sheet's side of the same disagreement #}
+        select distinct
+            comparisons.submission_id,
+            comparisons.group_id,
+            comparisons.sheet as compared_sheet,
+            comparisons.reference_sheet as sheet,
+            comparisons.coordinate,
+            comparisons.other_sum as expected_sum,
+            comparisons.reference_sum as found_sum,
+            comparisons.dimension,
+            total_cells.cell,
+            total_cells.row_number,
+            total_cells.column_number
 
-    from comparisons_{{ set_index }} as comparisons
-    left join total_cells_{{ set_index }} as total_cells
-        on
-            comparisons.submission_id = total_cells.submission_id
-            and comparisons.reference_sheet = total_cells.sheet
-            and comparisons.coordinate = total_cells.coordinate
+        from comparisons_{{ set_index }} as comparisons
+        left join total_cells_{{ set_index }} as total_cells
+            on
+                comparisons.submission_id = total_cells.submission_id
+                and comparisons.reference_sheet = total_cells.sheet
+                and comparisons.coordinate = total_cells.coordinate
 
-),
+    ),
 
 {% endfor %}
 comparisons as (
 
     {% for dimension_set in dimension_sets %}
-    select * from failures_{{ loop.index }}
-    union all
+        select * from failures_{{ loop.index }}
+        union all
     {% endfor %}
     select
         cast(null as integer) as submission_id,

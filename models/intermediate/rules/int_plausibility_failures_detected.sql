@@ -52,7 +52,8 @@ checked_observations as (
 
 published_submissions as (
 
-    select submission_id from verdicts where is_published
+    select submission_id from verdicts
+    where is_published
 
 ),
 
@@ -90,10 +91,10 @@ grand_total_cells as (
     where
         cell_role = 'total'
         {%- for dimension in observation_dimensions() %}
-        and (
-            {{ dimension_key(dimension) }} in ('_T', '-')
-            or ',' || breakdown || ',' not like '%,{{ dimension }},%'
-        )
+            and (
+                {{ dimension_key(dimension) }} in ('_T', '-')
+                or ',' || breakdown || ',' not like '%,{{ dimension }},%'
+            )
         {%- endfor %}
     group by 1, 2
 
@@ -196,7 +197,13 @@ history as (
 
 submission_series as (
 
-    select distinct submission_id, reporting_country_code, source, measure, flow_key, year
+    select distinct
+        submission_id,
+        reporting_country_code,
+        source,
+        measure,
+        flow_key,
+        year
     from monthly_changes
 
 ),

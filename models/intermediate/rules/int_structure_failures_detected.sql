@@ -5,12 +5,16 @@
       (`<ISO3>_<source>_<YYYY>[_vN].xlsx`; not checked when the name does not follow it);
     * STR-004 two cells of a sheet stand for the same coordinates (a label written twice: two
       rows for the same country, two columns for the same month); one failure per repeated row
-      (or column), naming its first cell and the cell it repeats.
+      (or column), naming the repeated label's cell (row label, or column header) and the one
+      it repeats; `found` is the first data cell of the repeated line.
 -#}
 {{ config(materialized='table') }}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set metadata = var('metadata_cells') %}
+{%- set coordinate_partition -%}
+    submission_id, sheet{% for dimension in dimensions %}, {{ dimension_key(dimension) }}{% endfor %}
+{%- endset %}
 
 with
 
@@ -35,7 +39,7 @@ observations as (
 
 sheets as (
 
-    select * from {{ ref('stg_raw__sheets') }}
+    select * from {{ ref('stg_raw__sheet_positions') }}
 
 ),
 
@@ -109,33 +113,18 @@ coordinates as (
         row_number,
         column_number,
         {%- for dimension in dimensions %}
-        {{ dimension }}_label,
+            {{ dimension }}_label,
         {%- endfor %}
         row_number() over (
-            partition by
-                submission_id,
-                sheet
-                {%- for dimension in dimensions %},
-                {{ dimension_key(dimension) }}
-                {%- endfor %}
+            partition by {{ coordinate_partition }}
             order by row_number, column_number
         ) as occurrence,
         first_value(cell) over (
-            partition by
-                submission_id,
-                sheet
-                {%- for dimension in dimensions %},
-                {{ dimension_key(dimension) }}
-                {%- endfor %}
+            partition by {{ coordinate_partition }}
             order by row_number, column_number
         ) as first_cell,
         first_value(row_number) over (
-            partition by
-                submission_id,
-                sheet
-                {%- for dimension in dimensions %},
-                {{ dimension_key(dimension) }}
-                {%- endfor %}
+            partition by {{ coordinate_partition }}
             order by row_number, column_number
         ) as first_row_number
 
@@ -149,7 +138,9 @@ repeated_cells as (
         coordinates.*,
         coordinates.row_number <> coordinates.first_row_number as is_repeated_row,
         sheets.row_dimension,
-        sheets.column_dimensions
+        sheets.column_dimensions,
+        sheets.label_column,
+        sheets.header_rows
 
     from coordinates
     left join submissions
@@ -166,18 +157,28 @@ duplicates as (
         submission_id,
         'STR-004' as rule_id,
         sheet,
-        cell,
+        case
+            when is_repeated_row and label_column is not null
+                then label_column || cast(row_number as varchar)
+            when not is_repeated_row and header_rows is not null
+                then {{ column_letter('column_number') }} || split_part(header_rows, ',', 1)
+            else cell
+        end as cell,
         row_number,
         column_number,
-        first_cell as expected,
+        case
+            when is_repeated_row and label_column is not null
+                then label_column || cast(first_row_number as varchar)
+            else first_cell
+        end as expected,
         cell as found,
         case
             {%- for dimension in dimensions %}
-            when is_repeated_row and row_dimension = '{{ dimension }}' then {{ dimension }}_label
+                when is_repeated_row and row_dimension = '{{ dimension }}' then {{ dimension }}_label
             {%- endfor %}
             {%- for dimension in dimensions %}
-            when not is_repeated_row and split_part(column_dimensions, ',', 1) = '{{ dimension }}'
-                then {{ dimension }}_label
+                when not is_repeated_row and split_part(column_dimensions, ',', 1) = '{{ dimension }}'
+                    then {{ dimension }}_label
             {%- endfor %}
         end as label,
         case
