@@ -403,7 +403,7 @@ def chart_params(project: Project, chart: ChartSpec, slug: str, key: str) -> dic
             "rich_tooltip": True,
             "y_axis_format": number_format,
             "truncate_metric": True,
-            "show_value": False,
+            "show_value": chart.percent and chart.viz == "bar",
             "zoomable": False,
             "markerEnabled": chart.viz == "line",
             "emitCrossFilters": True,
@@ -419,7 +419,8 @@ def chart_params(project: Project, chart: ChartSpec, slug: str, key: str) -> dic
         if chart.order_by:
             first, ascending = chart.order_by[0]
             params["x_axis_sort"] = first
-            params["x_axis_sort_asc"] = ascending
+            # Horizontal bars draw the first category at the bottom: flip, so rank 1 is on top.
+            params["x_axis_sort_asc"] = ascending != chart.horizontal
         elif not temporal:
             params["x_axis_sort_asc"] = True
         if not temporal:

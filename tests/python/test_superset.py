@@ -362,11 +362,11 @@ def _filtered_query(client: SupersetClient, chart_id: int, column: str, values: 
 @pytest.mark.parametrize(
     ("slug", "key", "column", "values"),
     [
-        ("perfil-pais", "sex_age_pyramid", "sex_code", ["F"]),
-        ("perfil-pais", "sex_by_flow", "sex_code", ["F"]),
-        ("comparacion-regional", "entries_exits_by_country", "reporting_country_code", ["GTM"]),
-        ("comparacion-regional", "entries", "reporting_country_code", ["GTM"]),
-        ("nacionalidades", "by_region", "reporting_country_code", ["MEX"]),
+        ("country-profile", "sex_age_pyramid", "sex_code", ["F"]),
+        ("country-profile", "sex_by_flow", "sex_code", ["F"]),
+        ("regional-comparison", "entries_exits_by_country", "reporting_country_code", ["GTM"]),
+        ("regional-comparison", "entries", "reporting_country_code", ["GTM"]),
+        ("nationalities", "by_region", "reporting_country_code", ["MEX"]),
     ],
 )
 def test_native_filter_changes_results_as_duckdb_says(
@@ -425,10 +425,10 @@ def test_up_twice_is_safe_and_changed_yaml_is_reimported(
         assert done.returncode == 0, done.stderr
         assert "importing dashboards" in done.stdout and "deleted chart" in done.stdout
         after = charts_by_key(client)
-        entries = after["comparacion-regional/entries"]
-        assert entries["id"] == before["comparacion-regional/entries"]["id"], "updated in place"
+        entries = after["regional-comparison/entries"]
+        assert entries["id"] == before["regional-comparison/entries"]["id"], "updated in place"
         assert client.chart(entries["id"])["slice_name"].startswith("Entradas, título cambiado")
-        assert "comparacion-regional/net_balance" not in after
+        assert "regional-comparison/net_balance" not in after
     finally:
         restored = migstat(env, "superset", "up", "--port", str(server["port"]))
         assert restored.returncode == 0, restored.stderr
@@ -469,7 +469,7 @@ def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
     threads = [threading.Thread(target=hammer) for _ in range(2)]
     for thread in threads:
         thread.start()
-    entries_key = "comparacion-regional/entries"
+    entries_key = "regional-comparison/entries"
     before = client.chart_data(charts[entries_key]["id"])[0]["entries"]
     try:
         for round_number in range(1, 4):
