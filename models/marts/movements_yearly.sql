@@ -30,13 +30,13 @@ by_traveller_type as (
     select
         reporting_country_code,
         year,
-        sum(case when flow_code = 'ENT' and traveller_type = 'NAT' then value else 0 end)
+        sum(case when flow_code = 'ENT' and traveller_type = 'NAT' then value end)
             as entries_nationals,
-        sum(case when flow_code = 'ENT' and traveller_type = 'FOR' then value else 0 end)
+        sum(case when flow_code = 'ENT' and traveller_type = 'FOR' then value end)
             as entries_foreigners,
-        sum(case when flow_code = 'EXI' and traveller_type = 'NAT' then value else 0 end)
+        sum(case when flow_code = 'EXI' and traveller_type = 'NAT' then value end)
             as exits_nationals,
-        sum(case when flow_code = 'EXI' and traveller_type = 'FOR' then value else 0 end)
+        sum(case when flow_code = 'EXI' and traveller_type = 'FOR' then value end)
             as exits_foreigners,
         {{ combine_flags('obs_flag') }} as obs_flag
 
