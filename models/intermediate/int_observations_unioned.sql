@@ -72,7 +72,8 @@ sheet_breakdowns as (
         sheet,
         concat_ws(
             ','
-            {%- for dimension in dimensions %},
+            {%- for dimension in dimensions %}
+                ,
                 case
                     when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}'
                 end

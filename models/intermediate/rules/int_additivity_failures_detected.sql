@@ -33,6 +33,21 @@ countries as (
 
 ),
 
+country_regions as (
+
+    {#- each country once under its M49 region and once under its sub-region #}
+    select
+        code,
+        region_code
+    from countries
+    union all
+    select
+        code,
+        subregion_code as region_code
+    from countries
+
+),
+
 cells as (
 
     select
@@ -119,7 +134,7 @@ total_failures as (
         select
             cells.submission_id,
             cells.sheet,
-            regions.region_code,
+            country_regions.region_code,
             {%- for other in others %}
                 cells.key_{{ other }},
             {%- endfor %}
@@ -127,20 +142,8 @@ total_failures as (
             sum(case when cells.is_unusable then 1 else 0 end) as unusable_count
 
         from cells
-        inner join countries
-            on cells.key_{{ dimension }} = countries.code
-        inner join (
-            select
-                code,
-                region_code
-            from countries
-            union all
-            select
-                code,
-                subregion_code as region_code
-            from countries
-        ) as regions
-            on countries.code = regions.code
+        inner join country_regions
+            on cells.key_{{ dimension }} = country_regions.code
         group by all
 
     ),
