@@ -20,6 +20,12 @@ app = typer.Typer(
 )
 
 
+def make_console(*, stderr: bool = False) -> Console:
+    """A console for tables: wide enough not to fold file names when output goes to a log."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=160)
+
+
 def fail(error: MigstatError) -> typer.Exit:
     """Render a domain error once, on stderr, and return the exit to raise."""
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
@@ -45,7 +51,7 @@ def load(
     from loaders.load import load_paths, summary_table
     from migstat.specs import load_specs
 
-    console = Console()
+    console = make_console()
     home = Home.from_env().ensure()
     try:
         outcomes = load_paths(paths, home.raw_db, load_specs(), layout_id=layout, console=console)
@@ -70,7 +76,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str))
         return
-    console = Console()
+    console = make_console()
     console.print(
         f"warehouse: {report['warehouse']}"
         + ("" if report["warehouse_exists"] else " (not built yet)")
@@ -314,7 +320,7 @@ def build(
     """
     from migstat.build import build as run_build
 
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     try:
         result = run_build(Home.from_env(), quiet=as_json)
     except MigstatError as error:
