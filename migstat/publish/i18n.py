@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from migstat import units
+
 LANGS = ("es", "en")
 
 UI: dict[str, dict[str, str]] = {
@@ -139,11 +141,8 @@ FLAGS: dict[str, tuple[str, str]] = {
 }
 
 COUNTING_UNITS: dict[str, tuple[str, str]] = {
-    "events": ("eventos (no personas)", "events (not persons)"),
-    "persons": ("personas", "persons"),
-    "permits": ("permisos (no personas)", "permits (not persons)"),
-    "applications": ("solicitudes", "applications"),
-    "decisions": ("resoluciones", "decisions"),
+    code: (f"{es} (no personas)", f"{en} (not persons)") if code in units.NOT_PERSONS else (es, en)
+    for code, (es, en) in units.COUNTING_UNITS.items()
 }
 
 UNITS: dict[str, tuple[str, str]] = {

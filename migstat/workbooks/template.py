@@ -44,6 +44,7 @@ from migstat.specs import (
     column_letter_to_index,
     load_specs,
 )
+from migstat.units import COUNTING_UNITS
 
 TOTAL = "_T"
 TOTAL_LABEL = "Total"
@@ -70,14 +71,6 @@ CellKey = tuple[str, ...]
 CellValue = int | float | str | None
 SheetValues = Mapping[CellKey, CellValue]
 Values = Mapping[str, SheetValues]
-
-UNIT_ES = {
-    "events": "eventos",
-    "persons": "personas",
-    "permits": "permisos",
-    "applications": "solicitudes",
-    "decisions": "resoluciones",
-}
 
 METADATA_LABELS: dict[str, tuple[str, str]] = {
     "country": ("País que informa (código ISO3)", "Reporting country (ISO3 code)"),
@@ -404,7 +397,7 @@ def _write_data_sheet(
     ws["A2"] = sheet.title.en
     ws["A2"].font = _SUBTITLE_FONT
     ws["A3"] = (
-        f"Unidad de cuenta: {UNIT_ES[measure.unit]} ({measure.title.es.lower()}) / "
+        f"Unidad de cuenta: {COUNTING_UNITS[measure.unit][0]} ({measure.title.es.lower()}) / "
         f"Counting unit: {measure.unit} ({measure.title.en.lower()})"
     )
     ws["A3"].font = _SUBTITLE_FONT
