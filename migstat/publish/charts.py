@@ -8,7 +8,7 @@ tooltips, system fonts only and a palette that stays readable for colour-blind r
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -154,6 +154,27 @@ def _extent(series: Sequence[Series], stacked: bool) -> tuple[float, float]:
     return min(0.0, *values) if values else 0.0, max(0.0, *values) if values else 0.0
 
 
+def _bars(
+    i: int, category: str, series: Sequence[Series], fmt: Formatter, *, stacked: bool
+) -> Iterator[tuple[int, float, float, str, str]]:
+    """The bars of category number i: slot in the band (0 when stacked), start and end on the
+    value axis, colour and tooltip; a missing value has no bar."""
+    base = 0.0
+    for j, item in enumerate(series):
+        value = item.values[i]
+        if value is None:
+            continue
+        if stacked:
+            start, end = base, base + max(value, 0)
+            base = end
+            slot = 0
+        else:
+            start, end = min(value, 0), max(value, 0)
+            slot = j
+        tip = f"{category}{' — ' + item.name if len(series) > 1 else ''}: {fmt(value)}"
+        yield slot, start, end, PALETTE[j % len(PALETTE)], tip
+
+
 def _vertical(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter, *, stacked: bool
 ) -> tuple[list[str], int]:
@@ -182,20 +203,9 @@ def _vertical(
     bar_w = band * 0.8 / groups
     for i, category in enumerate(categories):
         x0 = left + i * band + band * 0.1
-        base = 0.0
-        for j, item in enumerate(series):
-            value = item.values[i]
-            if value is None:
-                continue
-            color = PALETTE[j % len(PALETTE)]
-            if stacked:
-                y_top, y_bottom = y(base + max(value, 0)), y(base)
-                base += max(value, 0)
-                x = x0
-            else:
-                y_top, y_bottom = y(max(value, 0)), y(min(value, 0))
-                x = x0 + j * bar_w
-            tip = f"{category}{' — ' + item.name if len(series) > 1 else ''}: {fmt(value)}"
+        for slot, start, end, color, tip in _bars(i, category, series, fmt, stacked=stacked):
+            y_top, y_bottom = y(end), y(start)
+            x = x0 + slot * bar_w
             parts.append(
                 f'<rect x="{x:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
                 f'height="{max(y_bottom - y_top, 0.5):.1f}" fill="{color}">'
@@ -244,20 +254,9 @@ def _horizontal(
     bar_h = (band - 6) / groups
     for i, category in enumerate(categories):
         y0 = top + i * band + 3
-        base = 0.0
-        for j, item in enumerate(series):
-            value = item.values[i]
-            if value is None:
-                continue
-            color = PALETTE[j % len(PALETTE)]
-            if stacked:
-                x_left, x_right = x(base), x(base + max(value, 0))
-                base += max(value, 0)
-                yy = y0
-            else:
-                x_left, x_right = x(min(value, 0)), x(max(value, 0))
-                yy = y0 + j * bar_h
-            tip = f"{category}{' — ' + item.name if len(series) > 1 else ''}: {fmt(value)}"
+        for slot, start, end, color, tip in _bars(i, category, series, fmt, stacked=stacked):
+            x_left, x_right = x(start), x(end)
+            yy = y0 + slot * bar_h
             parts.append(
                 f'<rect x="{x_left:.1f}" y="{yy:.1f}" width="{max(x_right - x_left, 0.5):.1f}" '
                 f'height="{bar_h:.1f}" fill="{color}"><title>{escape(tip)}</title></rect>'
