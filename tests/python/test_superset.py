@@ -496,6 +496,50 @@ def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
     assert after == pytest.approx(before + 3 * rows[0]), "the new warehouse does not show"
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("MIGSTAT_TEST_WAREHOUSE")), reason="no raw store to build from"
+)
+def test_a_real_build_while_serving_breaks_no_query(
+    server: dict[str, Any], client: SupersetClient
+) -> None:
+    """`migstat build` runs dbt on a new file and swaps it in; dashboards answer throughout."""
+    home: Home = server["home"]
+    ids = [chart["id"] for chart in charts_by_key(client).values()]
+    inode = home.published_db.stat().st_ino
+    errors: list[str] = []
+    answered: list[float] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        reader = SupersetClient.login(server["url"], "admin", PASSWORD)
+        while not stop.is_set():
+            for chart_id in ids:
+                try:
+                    reader.chart_data(chart_id)
+                    answered.append(time.monotonic())
+                except Exception as error:
+                    errors.append(f"chart {chart_id}: {error}")
+                if stop.is_set():
+                    break
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        started = time.monotonic()
+        build = migstat(server["env"], "build")
+        finished = time.monotonic()
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+    assert build.returncode == 0, f"migstat build:\n{build.stdout[-2000:]}\n{build.stderr[-2000:]}"
+    assert home.published_db.stat().st_ino != inode, "the build did not swap a new file in"
+    assert not errors, f"{len(errors)} failed chart queries during the build: {errors[:3]}"
+    during = [moment for moment in answered if started <= moment <= finished]
+    assert len(during) >= len(ids), f"only {len(during)} chart queries answered during the build"
+    assert client.chart_data(ids[0]), "no data after the build"
+
+
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 def test_browser_opens_every_dashboard_without_errors(
     server: dict[str, Any], project: Project
