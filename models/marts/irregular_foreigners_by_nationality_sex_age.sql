@@ -25,62 +25,14 @@ age_group_flags as (
 
 ),
 
-nationality_sex_cells as (
-
-    {{ canonical_cells('observations', ['nationality', 'sex'], detail_only=false) }}
-
-),
-
-age_sex_cells as (
-
-    {{ canonical_cells('observations', ['age_group', 'sex'], detail_only=false) }}
-
-),
-
-breakdowns as (
-
-    select
-        reporting_country_code,
-        year,
-        'nationality_sex' as breakdown,
-        nationality_code,
-        sex_code,
-        '_T' as age_group_code,
-        value,
-        obs_flag
-
-    from nationality_sex_cells
-
-    union all
-
-    select
-        reporting_country_code,
-        year,
-        'age_group_sex' as breakdown,
-        '_T' as nationality_code,
-        sex_code,
-        age_group_code,
-        value,
-        obs_flag
-
-    from age_sex_cells
-
-),
-
 aggregated as (
 
-    select
-        reporting_country_code,
-        year,
-        breakdown,
-        nationality_code,
-        sex_code,
-        age_group_code,
-        sum(value) as presentations,
-        {{ combine_flags('obs_flag') }} as obs_flag
-
-    from breakdowns
-    group by 1, 2, 3, 4, 5, 6
+    {{ breakdown_totals(
+        'observations',
+        ['nationality', 'sex', 'age_group'],
+        [['nationality', 'sex'], ['age_group', 'sex']],
+        'presentations'
+    ) }}
 
 ),
 

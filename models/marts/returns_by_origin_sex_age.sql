@@ -1,5 +1,5 @@
 {#- Three cross-classifications (no sheet crosses all three): by country returned from, by sex,
-    by age group and sex. Each is a canonical sheet's detail cells (macro canonical_cells). -#}
+    by age group and sex. Each is a canonical sheet's cells (macro breakdown_totals). -#}
 with
 
 observations as (
@@ -21,82 +21,14 @@ age_groups as (
 
 ),
 
-origin_cells as (
-
-    {{ canonical_cells('observations', ['country_from'], detail_only=false) }}
-
-),
-
-sex_cells as (
-
-    {{ canonical_cells('observations', ['sex'], detail_only=false) }}
-
-),
-
-age_sex_cells as (
-
-    {{ canonical_cells('observations', ['age_group', 'sex'], detail_only=false) }}
-
-),
-
-breakdowns as (
-
-    select
-        reporting_country_code,
-        year,
-        'country_from' as breakdown,
-        country_from_code,
-        '_T' as sex_code,
-        '_T' as age_group_code,
-        value,
-        obs_flag
-
-    from origin_cells
-
-    union all
-
-    select
-        reporting_country_code,
-        year,
-        'sex' as breakdown,
-        '_T' as country_from_code,
-        sex_code,
-        '_T' as age_group_code,
-        value,
-        obs_flag
-
-    from sex_cells
-
-    union all
-
-    select
-        reporting_country_code,
-        year,
-        'age_group_sex' as breakdown,
-        '_T' as country_from_code,
-        sex_code,
-        age_group_code,
-        value,
-        obs_flag
-
-    from age_sex_cells
-
-),
-
 aggregated as (
 
-    select
-        reporting_country_code,
-        year,
-        breakdown,
-        country_from_code,
-        sex_code,
-        age_group_code,
-        sum(value) as returnees,
-        {{ combine_flags('obs_flag') }} as obs_flag
-
-    from breakdowns
-    group by 1, 2, 3, 4, 5, 6
+    {{ breakdown_totals(
+        'observations',
+        ['country_from', 'sex', 'age_group'],
+        [['country_from'], ['sex'], ['age_group', 'sex']],
+        'returnees'
+    ) }}
 
 ),
 
