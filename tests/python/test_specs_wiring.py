@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from migstat.home import REPO_ROOT
@@ -39,3 +41,20 @@ def test_every_layout_names_known_sheets_members_and_dimensions() -> None:
             names = {sheet.name for sheet in layout.sheets}
             if layout.kind == "template":
                 assert set(group.sheets) <= names, (layout.id, group.sheets)
+
+
+def test_each_dashboard_exposure_depends_on_exactly_the_marts_it_reads() -> None:
+    exposures = yaml.safe_load((REPO_ROOT / "models/marts/_marts__exposures.yml").read_text())
+    by_slug = {
+        exposure["url"].rstrip("/").rsplit("/", 1)[-1]: {
+            ref.removeprefix("ref('").removesuffix("')") for ref in exposure["depends_on"]
+        }
+        for exposure in exposures["exposures"]
+    }
+    dashboards = sorted((REPO_ROOT / "superset/dashboards/dashboards").glob("*.yml"))
+    assert len(dashboards) == len(by_slug) == 5
+    for path in dashboards:
+        text = path.read_text()
+        slug = yaml.safe_load(text)["slug"]
+        read = set(re.findall(r"dataset:\s*([a-z_]+)", text))
+        assert by_slug[slug] == read, slug
