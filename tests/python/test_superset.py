@@ -442,6 +442,39 @@ def test_bundle_hash_is_stable(server: dict[str, Any], project: Project, tmp_pat
     assert first == second
 
 
+class ChartLoad:
+    """Reader threads querying every chart in a loop, recording answers and failures."""
+
+    def __init__(self, url: str, chart_ids: list[int], readers: int) -> None:
+        self.url = url
+        self.chart_ids = chart_ids
+        self.errors: list[str] = []
+        self.answered: list[float] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._read) for _ in range(readers)]
+
+    def _read(self) -> None:
+        reader = SupersetClient.login(self.url, "admin", PASSWORD)
+        while not self._stop.is_set():
+            for chart_id in self.chart_ids:
+                try:
+                    reader.chart_data(chart_id)
+                    self.answered.append(time.monotonic())
+                except Exception as error:
+                    self.errors.append(f"chart {chart_id}: {error}")
+                if self._stop.is_set():
+                    break
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=120)
+
+
 def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
     server: dict[str, Any], client: SupersetClient, project: Project
 ) -> None:
@@ -449,28 +482,11 @@ def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
     home: Home = server["home"]
     charts = charts_by_key(client)
     ids = [chart["id"] for chart in charts.values()]
-    errors: list[str] = []
-    answered: list[float] = []
     swaps: list[float] = []
-    stop = threading.Event()
-
-    def hammer() -> None:
-        reader = SupersetClient.login(server["url"], "admin", PASSWORD)
-        while not stop.is_set():
-            for chart_id in ids:
-                try:
-                    reader.chart_data(chart_id)
-                    answered.append(time.monotonic())
-                except Exception as error:
-                    errors.append(f"chart {chart_id}: {error}")
-                if stop.is_set():
-                    break
-
-    threads = [threading.Thread(target=hammer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
+    load = ChartLoad(server["url"], ids, readers=2)
     entries_key = "regional-comparison/entries"
     before = client.chart_data(charts[entries_key]["id"])[0]["entries"]
+    load.start()
     try:
         for round_number in range(1, 4):
             time.sleep(1.5)
@@ -483,12 +499,12 @@ def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
             swaps.append(time.monotonic())
         time.sleep(1.5)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=120)
-    assert not errors, f"{len(errors)} failed chart queries during the swaps: {errors[:3]}"
+        load.stop()
+    assert not load.errors, (
+        f"{len(load.errors)} failed chart queries during the swaps: {load.errors[:3]}"
+    )
     for swap in swaps:
-        assert any(abs(moment - swap) < 1.5 for moment in answered), "no query around a swap"
+        assert any(abs(moment - swap) < 1.5 for moment in load.answered), "no query around a swap"
     with duckdb.connect(str(home.published_db), read_only=True) as con:
         rows = con.execute("SELECT count(*) FROM marts.movements_yearly").fetchone()
     assert rows is not None
@@ -506,36 +522,21 @@ def test_a_real_build_while_serving_breaks_no_query(
     home: Home = server["home"]
     ids = [chart["id"] for chart in charts_by_key(client).values()]
     inode = home.published_db.stat().st_ino
-    errors: list[str] = []
-    answered: list[float] = []
-    stop = threading.Event()
-
-    def hammer() -> None:
-        reader = SupersetClient.login(server["url"], "admin", PASSWORD)
-        while not stop.is_set():
-            for chart_id in ids:
-                try:
-                    reader.chart_data(chart_id)
-                    answered.append(time.monotonic())
-                except Exception as error:
-                    errors.append(f"chart {chart_id}: {error}")
-                if stop.is_set():
-                    break
-
-    thread = threading.Thread(target=hammer)
-    thread.start()
+    load = ChartLoad(server["url"], ids, readers=1)
+    load.start()
     try:
         started = time.monotonic()
         build = migstat(server["env"], "build")
         finished = time.monotonic()
         time.sleep(1.0)
     finally:
-        stop.set()
-        thread.join(timeout=120)
+        load.stop()
     assert build.returncode == 0, f"migstat build:\n{build.stdout[-2000:]}\n{build.stderr[-2000:]}"
     assert home.published_db.stat().st_ino != inode, "the build did not swap a new file in"
-    assert not errors, f"{len(errors)} failed chart queries during the build: {errors[:3]}"
-    during = [moment for moment in answered if started <= moment <= finished]
+    assert not load.errors, (
+        f"{len(load.errors)} failed chart queries during the build: {load.errors[:3]}"
+    )
+    during = [moment for moment in load.answered if started <= moment <= finished]
     assert len(during) >= len(ids), f"only {len(during)} chart queries answered during the build"
     assert client.chart_data(ids[0]), "no data after the build"
 
