@@ -2,6 +2,11 @@
 
 Pure: a ``Workbook`` (or anything with the same four methods) and specs in, records out. Every
 structural problem raises ``WorkbookRejected`` naming the file, sheet and cell.
+
+Published tables are read row by row, each row classified (see :data:`ROW_KINDS`): repeated title
+and header rows of a table printed over pages, notes lines and block headings are skipped; data
+rows take their place in the table's declared hierarchy (``rows.levels``), so that each row
+records the row it adds up into (``parent_row``) and its path of labels (``row_key``).
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from datetime import date, datetime
 from typing import Protocol
 
 from loaders.workbook import Grid
+from migstat import codes
 from migstat.errors import WorkbookRejected
 from migstat.specs import (
+    LabelSet,
     LayoutSpec,
+    Level,
     SheetLayout,
     Specs,
     cell_ref,
@@ -46,7 +54,57 @@ OBSERVATION_FLAGS = {
 FILE_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<source>[a-z_]+?)_(?P<year>\d{4})(?:_.*)?$")
 THOUSANDS = re.compile(r"^-?\d{1,3}(?:([,.\s\u00a0])\d{3})(?:\1\d{3})*$")
 PLAIN_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
-REFERENCE = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>[A-Z]+\d+)(?:/(?P<regex>.+))?$")
+REFERENCE = re.compile(r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+))?(?:/(?P<regex>.+))?$")
+SHEET_TOKEN = "{sheet}"
+
+ROW_KINDS = {
+    "detail": "a leaf row: its cells are published",
+    "total": "the grand total of the row dimension",
+    "aggregate": "an aggregate of the rows under it (a region, 'Extranjeros', ...)",
+    "member": "a leaf declared at a level (e.g. 'Apátridas' directly under 'Extranjeros')",
+    "heading": "an aggregate label without numbers: its rows are grouped under it",
+    "header": "a repeated title or header row (table printed over pages): skipped",
+    "note": "a notes line: skipped",
+    "block": "the heading of a stacked block: sets the block's dimension value",
+    "ignored": "a label without numbers that is neither an aggregate nor a note: skipped",
+}
+DATA_KINDS = {"detail", "total", "aggregate", "member"}
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "enero ene january jan",
+            "febrero feb february",
+            "marzo mar march",
+            "abril abr april apr",
+            "mayo may",
+            "junio jun june",
+            "julio jul july",
+            "agosto ago august aug",
+            "septiembre setiembre sep set sept september",
+            "octubre oct october",
+            "noviembre nov november",
+            "diciembre dic december dec",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
+ORDINALS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "primer primero 1er i first 1st",
+            "segundo ii second 2nd 2do",
+            "tercer tercero iii third 3rd 3er",
+            "cuarto iv fourth 4th 4to",
+        ],
+        start=1,
+    )
+    for name in names.split()
+}
+PARTS = {"trimestre": 3, "quarter": 3, "semestre": 6, "half": 6, "cuatrimestre": 4}
 
 
 class WorkbookLike(Protocol):
@@ -79,6 +137,23 @@ class CellRecord:
     value: float | None
     value_status: str
     cell_role: str
+    parent_row: int | None = None
+    parent_label: str | None = None
+    row_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RowRecord:
+    """How one row of a data sheet was read (``migstat layout check`` prints these)."""
+
+    sheet: str
+    row_number: int
+    kind: str
+    label: str | None
+    level: int | None = None
+    parent_row: int | None = None
+    block: str | None = None
+    cells: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +162,8 @@ class SheetRecord:
     is_required: bool
     is_present: bool
     cell_count: int
+    layout_sheet: str = ""
+    row_dimension: str = ""
 
 
 @dataclass
@@ -102,8 +179,13 @@ class ParsedSubmission:
     metadata: dict[str, str | None]
     filename_country: str | None
     filename_year: int | None
+    tolerance_absolute: float | None = None
+    tolerance_relative: float | None = None
     cells: list[CellRecord] = field(default_factory=list)
     sheets: list[SheetRecord] = field(default_factory=list)
+    rows: list[RowRecord] = field(default_factory=list)
+    columns: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    """Per sheet: (column letter, header labels) of every data column read."""
 
 
 def cell_text(value: object) -> str | None:
@@ -147,6 +229,38 @@ def parse_number(
     return None, "text"
 
 
+def parse_period(text: str) -> tuple[int, int, int] | None:
+    """(year, first month, last month) named by a period text, or None without a year.
+
+    >>> parse_period("Enero-abril 2024")
+    (2024, 1, 4)
+    >>> parse_period("Año 2023 (cifras preliminares)")
+    (2023, 1, 12)
+    >>> parse_period("Primer semestre de 2022")
+    (2022, 1, 6)
+    >>> parse_period("ENE.-SEP. 2021")
+    (2021, 1, 9)
+    """
+    words = codes.normalize(text).split()
+    years = [int(word) for word in words if re.fullmatch(r"(19|20)\d{2}", word)]
+    if not years:
+        return None
+    year = years[-1]
+    for position, word in enumerate(words):
+        size = PARTS.get(word)
+        if size is None:
+            continue
+        before = words[position - 1] if position else ""
+        after = words[position + 1] if position + 1 < len(words) else ""
+        number = ORDINALS.get(before) or ORDINALS.get(after)
+        if number and number * size <= 12:
+            return year, (number - 1) * size + 1, number * size
+    months = [MONTHS[word] for word in words if word in MONTHS]
+    if not months:
+        return year, 1, 12
+    return year, months[0], months[-1]
+
+
 def file_name_parts(file_name: str) -> tuple[str | None, int | None]:
     stem = file_name.rsplit(".", 1)[0]
     match = FILE_NAME.match(stem)
@@ -155,17 +269,27 @@ def file_name_parts(file_name: str) -> tuple[str | None, int | None]:
     return match["country"], int(match["year"])
 
 
+def matching_sheets(book: WorkbookLike, name: str, is_regex: bool) -> list[str]:
+    """The workbook's sheets a layout's sheet name (or pattern) designates."""
+    if not is_regex:
+        return [name] if book.has_sheet(name) else []
+    pattern = re.compile(name, re.IGNORECASE)
+    return [sheet for sheet in book.sheet_names if pattern.search(sheet.strip())]
+
+
+def detection_matches(book: WorkbookLike, layout: LayoutSpec) -> bool:
+    rule = layout.detect
+    row, column = _cell_position(rule.cell)
+    for sheet in matching_sheets(book, rule.sheet, rule.sheet_regex):
+        text = cell_text(book.value(sheet, row, column)) or ""
+        if re.search(rule.pattern, text.strip(), re.IGNORECASE):
+            return True
+    return False
+
+
 def detect_layout(book: WorkbookLike, specs: Specs, file_name: str) -> LayoutSpec:
     """The one layout whose detection cell matches this workbook."""
-    matches = []
-    for layout in specs.layouts.values():
-        rule = layout.detect
-        if not book.has_sheet(rule.sheet):
-            continue
-        row, column = _cell_position(rule.cell)
-        text = cell_text(book.value(rule.sheet, row, column)) or ""
-        if re.search(rule.pattern, text.strip(), re.IGNORECASE):
-            matches.append(layout)
+    matches = [layout for layout in specs.layouts.values() if detection_matches(book, layout)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -179,7 +303,9 @@ def detect_layout(book: WorkbookLike, specs: Specs, file_name: str) -> LayoutSpe
         )
         raise WorkbookRejected(
             f"no layout recognises this workbook (looked at {looked}); "
-            "is the Metadatos sheet missing or its template cell changed?",
+            "is the Metadatos sheet missing or its template cell changed? For a table your "
+            "institution publishes, write a layout (migstat layout draft FILE) and retry "
+            "(migstat load --retry)",
             file=file_name,
             rule="STR-LAYOUT",
         )
@@ -195,9 +321,11 @@ def parse_workbook(
     file_name: str,
 ) -> ParsedSubmission:
     """Read metadata and every data sheet of ``book`` through ``layout``."""
-    metadata = _read_metadata(book, layout, file_name)
+    found = _find_sheets(book, layout, file_name)
+    metadata = _read_metadata(book, layout, file_name, found)
     source = specs.source(layout.source)
     filename_country, filename_year = file_name_parts(file_name)
+    tolerance = layout.reading.tolerance
     parsed = ParsedSubmission(
         file_name=file_name,
         layout=layout.id,
@@ -210,14 +338,26 @@ def parse_workbook(
         metadata=metadata,
         filename_country=filename_country,
         filename_year=filename_year,
+        tolerance_absolute=tolerance.absolute if tolerance else None,
+        tolerance_relative=tolerance.relative if tolerance else None,
     )
     for sheet in layout.sheets:
-        if not book.has_sheet(sheet.name):
-            parsed.sheets.append(SheetRecord(sheet.name, sheet.required, False, 0))
+        name = found.get(sheet.name)
+        if name is None:
+            parsed.sheets.append(
+                SheetRecord(sheet.name, sheet.required, False, 0, sheet.name, sheet.rows.dimension)
+            )
             continue
-        cells = list(_read_sheet(book, layout, sheet, source.dimension_names(), oracle, file_name))
+        reader = SheetReader(book, layout, sheet, name, source.dimension_names(), oracle, file_name)
+        cells = list(reader.cells())
         parsed.cells.extend(cells)
-        parsed.sheets.append(SheetRecord(sheet.name, sheet.required, True, len(cells)))
+        parsed.rows.extend(reader.rows)
+        parsed.columns[name] = [
+            (cell_ref(0, index).rstrip("1"), labels) for index, labels in reader.columns
+        ]
+        parsed.sheets.append(
+            SheetRecord(name, sheet.required, True, len(cells), sheet.name, sheet.rows.dimension)
+        )
     if not any(record.is_present for record in parsed.sheets):
         expected = ", ".join(sheet.name for sheet in layout.sheets)
         raise WorkbookRejected(
@@ -228,6 +368,24 @@ def parse_workbook(
     return parsed
 
 
+def _find_sheets(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> dict[str, str]:
+    """Layout sheet name -> the workbook's sheet (absent when the workbook has none)."""
+    found: dict[str, str] = {}
+    for sheet in layout.sheets:
+        names = matching_sheets(book, sheet.name, sheet.name_regex)
+        if len(names) > 1:
+            raise WorkbookRejected(
+                f"several sheets match {sheet.name!r} of layout {layout.id}: "
+                f"{', '.join(names)}; a file carries one period: save each sheet as its own file",
+                file=file_name,
+                sheet=names[1],
+                rule="STR-SHEETS",
+            )
+        if names:
+            found[sheet.name] = names[0]
+    return found
+
+
 def _cell_position(ref: str) -> tuple[int, int]:
     match = re.fullmatch(r"([A-Z]+)(\d+)", ref.upper())
     if not match:
@@ -235,9 +393,30 @@ def _cell_position(ref: str) -> tuple[int, int]:
     return int(match[2]) - 1, column_letter_to_index(match[1])
 
 
-def _read_metadata(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> dict[str, str | None]:
+def _read_reference(
+    book: WorkbookLike, reference: re.Match[str], first_sheet: str | None
+) -> tuple[str | None, tuple[str, str | None]]:
+    """The text a ``sheet!cell/regex`` (or ``{sheet}/regex``) reference designates."""
+    sheet = reference["sheet"]
+    if sheet == SHEET_TOKEN:
+        sheet = first_sheet or sheet
+    if reference["cell"] is None:
+        text: str | None = sheet
+    else:
+        row, column = _cell_position(reference["cell"])
+        text = cell_text(book.value(sheet, row, column)) if book.has_sheet(sheet) else None
+    if text and reference["regex"]:
+        found = re.search(reference["regex"], text, re.IGNORECASE)
+        text = (found.group(1) if found.groups() else found.group(0)) if found else None
+    return (text.strip() if text else None), (sheet, reference["cell"])
+
+
+def _read_metadata(
+    book: WorkbookLike, layout: LayoutSpec, file_name: str, found: dict[str, str]
+) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
-    where: dict[str, tuple[str, str]] = {}
+    where: dict[str, tuple[str, str | None]] = {}
+    first_sheet = next(iter(found.values()), None)
     if layout.metadata is not None:
         sheet = layout.metadata.sheet
         if not book.has_sheet(sheet):
@@ -249,21 +428,34 @@ def _read_metadata(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> di
             text = cell_text(book.value(sheet, row, column))
             values[name] = text.strip() if text else None
             where[name] = (sheet, ref)
+    if layout.period:
+        reference = REFERENCE.match(layout.period)
+        if reference is None:
+            values["period_text"] = layout.period
+        else:
+            values["period_text"], where["year"] = _read_reference(book, reference, first_sheet)
+        period = parse_period(values["period_text"] or "")
+        if period is None:
+            sheet, ref = where.get("year", (None, None))
+            raise WorkbookRejected(
+                f"no year in the period text {values['period_text']!r}",
+                file=file_name,
+                sheet=sheet,
+                cell=ref,
+                rule="STR-META",
+            )
+        for name, number in zip(("year", "first_month", "last_month"), period, strict=True):
+            values.setdefault(name, str(number))
     for name, default in layout.defaults.items():
         if values.get(name):
             continue
         reference = REFERENCE.match(default)
-        if reference is None:
+        if reference is None or (reference["cell"] is None and reference["sheet"] != SHEET_TOKEN):
             values[name] = default
             continue
-        sheet, ref = reference["sheet"], reference["cell"]
-        where[name] = (sheet, ref)
-        row, column = _cell_position(ref)
-        text = cell_text(book.value(sheet, row, column)) if book.has_sheet(sheet) else None
-        if text and reference["regex"]:
-            found = re.search(reference["regex"], text)
-            text = found.group(1) if found else None
-        values[name] = text.strip() if text else None
+        values[name], where[name] = _read_reference(book, reference, first_sheet)
+    if layout.reading.estimates and not values.get("flag"):
+        values["flag"] = "e"
 
     def reject(name: str, message: str) -> WorkbookRejected:
         sheet, ref = where.get(name, (None, None))
@@ -298,112 +490,368 @@ def _read_metadata(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> di
     return values
 
 
-def _read_sheet(
-    book: WorkbookLike,
-    layout: LayoutSpec,
-    sheet: SheetLayout,
-    dimensions: list[str],
-    oracle: LabelOracle,
-    file_name: str,
-) -> Iterator[CellRecord]:
-    grid = book.grid(sheet.name)
-    reading = layout.reading
-    zero_markers = set(reading.zero_markers)
-    missing_markers = {marker.lower() for marker in reading.missing_markers}
-    stop = reading.compiled_stop()
-    columns = _read_headers(grid, sheet, file_name)
-    column_is_total = [any(oracle.is_total(text) for text in labels) for _, labels in columns]
-    label_column = column_letter_to_index(sheet.rows.label_column)
-    base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
-    base_labels.update(sheet.fixed)
-    for row_index in range(sheet.rows.first_row - 1, len(grid)):
-        row = grid[row_index]
-        label = cell_text(row[label_column]) if label_column < len(row) else None
-        if label is not None and not label.strip():
-            label = None
-        if label is not None and stop.match(label.strip()):
-            break
-        raw_values = [row[index] if index < len(row) else "" for index, _ in columns]
-        if label is None and all(cell_text(value) is None for value in raw_values):
-            continue
-        row_is_total = label is not None and oracle.is_total(label)
-        row_is_subtotal = (
-            not row_is_total
-            and label is not None
-            and sheet.subtotal_codelist is not None
-            and oracle.is_member(sheet.subtotal_codelist, label)
-        )
-        for (column_index, column_labels), is_total_column, raw in zip(
-            columns, column_is_total, raw_values, strict=True
+def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:
+    """Whether a row label belongs to a layout's label set (see :class:`LabelSet`)."""
+    if labels.is_empty():
+        return False
+    keys = set(codes.candidates(label))
+    if labels.labels and keys & {codes.normalize(written) for written in labels.labels}:
+        return True
+    if labels.regex:
+        text = codes.strip_footnote(codes.clean(label))
+        if re.search(labels.regex, text, re.IGNORECASE) or re.search(
+            labels.regex, label.strip(), re.IGNORECASE
         ):
-            labels = dict(base_labels)
-            labels[sheet.rows.dimension] = label
-            labels.update(zip(sheet.columns.dimensions, column_labels, strict=True))
-            if row_is_subtotal:
-                role = "subtotal"
-            elif row_is_total or is_total_column:
-                role = "total"
+            return True
+    return labels.codelist is not None and oracle.is_member(labels.codelist, label)
+
+
+def _indentation(label: str | None) -> int:
+    """Leading spaces of a label: publishers indent the members of a group."""
+    if label is None:
+        return 0
+    expanded = label.replace("\t", "    ").replace("\u00a0", " ")
+    return len(expanded) - len(expanded.lstrip(" "))
+
+
+def row_label_key(label: str | None) -> str:
+    """A row's label as it identifies the row: normalised, footnote marker dropped."""
+    if label is None:
+        return ""
+    return codes.key(codes.strip_footnote(codes.clean(label)))
+
+
+@dataclass
+class _Open:
+    """An aggregate row still open in the hierarchy while rows are read."""
+
+    level: int
+    row_number: int
+    label: str
+    has_values: bool
+    child_indent: int | None = None
+    """Indentation of the first row placed under it: a later row indented less is not a child."""
+    dimensions: dict[str, str] = field(default_factory=dict)
+    """Dimension labels it and its ancestors give to the rows under them (``Level.dimension``)."""
+
+
+_Pending = tuple[int, str | None, str, int, list[object], int | None, _Open | None, dict[str, str]]
+"""A data row waiting for the end of its block: (row index, label, role, level, raw values,
+parent row, innermost open aggregate, dimension labels its ancestors give it)."""
+
+
+class SheetReader:
+    """Reads one data sheet through its layout: rows classified, cells with their hierarchy."""
+
+    def __init__(
+        self,
+        book: WorkbookLike,
+        layout: LayoutSpec,
+        sheet: SheetLayout,
+        name: str,
+        dimensions: list[str],
+        oracle: LabelOracle,
+        file_name: str,
+    ) -> None:
+        self.grid = book.grid(name)
+        self.layout = layout
+        self.sheet = sheet
+        self.name = name
+        self.oracle = oracle
+        self.file_name = file_name
+        reading = layout.reading
+        self.zero_markers = set(reading.zero_markers)
+        self.missing_markers = {marker.lower() for marker in reading.missing_markers}
+        self.stop = reading.compiled_stop()
+        self.note = reading.compiled_note()
+        self.continuation = reading.compiled_continuation()
+        self.columns = self._read_headers()
+        self.header_texts = self._header_texts()
+        self.label_column = column_letter_to_index(sheet.rows.label_column)
+        self.title_texts = self._title_texts()
+        self.levels = self._levels()
+        self.rows: list[RowRecord] = []
+        self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
+        self.base_labels.update(sheet.fixed)
+
+    def _levels(self) -> list[Level]:
+        levels = list(self.sheet.rows.levels)
+        if not levels and self.sheet.subtotal_codelist:
+            levels = [Level(aggregates=LabelSet(codelist=self.sheet.subtotal_codelist))]
+        return levels
+
+    def _title_texts(self) -> set[str]:
+        """Normalised texts above the first data row: a row repeating one of them is a
+        repeated title or header of a table printed over pages."""
+        texts = set()
+        for row in self.grid[: self.sheet.rows.first_row - 1]:
+            for value in row[: max(self.label_column + 1, 1)]:
+                key = row_label_key(cell_text(value))
+                if key:
+                    texts.add(key)
+        return texts
+
+    def _header_texts(self) -> set[str]:
+        texts = set()
+        for number in self.sheet.columns.header_rows:
+            if number - 1 < len(self.grid):
+                for value in self.grid[number - 1]:
+                    key = row_label_key(cell_text(value))
+                    if key:
+                        texts.add(key)
+        return texts
+
+    def _classify(self, label: str | None, raw_values: list[object]) -> str:
+        """``data``, ``header`` (repeated title or header), ``note``, ``empty`` (a label without
+        values) or ``blank``."""
+        texts = [cell_text(value) for value in raw_values]
+        filled = [text for text in texts if text is not None and text.strip()]
+        if label is not None and self.continuation.search(label):
+            return "header"
+        if any(self.continuation.search(text) for text in filled):
+            return "header"
+        statuses = [parse_number(t, self.zero_markers, self.missing_markers)[1] for t in filled]
+        if any(status in ("number", "zero_marker") for status in statuses):
+            return "data"
+        if label is not None and row_label_key(label) in self.title_texts:
+            return "header"
+        if filled:
+            headerish = sum(row_label_key(text) in self.header_texts for text in filled)
+            return "header" if headerish * 2 >= len(filled) else "data"
+        if label is None:
+            return "blank"
+        if self.note.search(label.strip()):
+            return "note"
+        return "empty"
+
+    def cells(self) -> Iterator[CellRecord]:
+        rows = self.sheet.rows
+        last = len(self.grid) if rows.last_row is None else min(rows.last_row, len(self.grid))
+        blocks = rows.blocks
+        block_label: str | None = None
+        block: list[_Pending] = []
+        stack: list[_Open] = []
+        for row_index in range(rows.first_row - 1, last):
+            row = self.grid[row_index]
+            label = cell_text(row[self.label_column]) if self.label_column < len(row) else None
+            if label is not None and not label.strip():
+                label = None
+            if label is not None and self.stop is not None and self.stop.match(label.strip()):
+                break
+            raw_values = [row[index] if index < len(row) else "" for index, _ in self.columns]
+            kind = self._classify(label, raw_values)
+            if kind == "blank":
+                continue
+            if (
+                label is not None
+                and blocks is not None
+                and kind in ("empty", "data")
+                and label_matches(blocks.heading, label, self.oracle)
+            ):
+                yield from self._emit(block, block_label)
+                block, stack = [], []
+                block_label = self._block_label(label)
+                self._row(row_index, "block", label, block=block_label)
+                continue
+            if kind in ("header", "note"):
+                self._row(row_index, kind, label, block=block_label)
+                continue
+            has_values = kind == "data"
+            if not has_values and self.layout.kind == "template":
+                has_values = True
+            role, level = self._place(label)
+            indent = _indentation(label)
+            if role in ("aggregate", "member", "total"):
+                self._pop(stack, level)
+            while stack and stack[-1].child_indent is not None and indent < stack[-1].child_indent:
+                stack.pop()
+            if stack and stack[-1].child_indent is None:
+                stack[-1].child_indent = indent
+            if not has_values:
+                if role == "aggregate" and label is not None:
+                    stack.append(self._open(stack, level, row_index, label, False))
+                    self._row(row_index, "heading", label, level, block=block_label)
+                else:
+                    kind = "note" if kind == "note" else "ignored"
+                    self._row(row_index, kind, label, block=block_label)
+                continue
+            parent = next((entry for entry in reversed(stack) if entry.has_values), None)
+            structural = stack[-1] if stack else None
+            parent_row = parent.row_number if parent else None
+            if role in ("aggregate", "total"):
+                stack.append(self._open(stack, level, row_index, label or "", True))
+            given = stack[-1].dimensions if role == "aggregate" else {}
+            if structural is not None and not given:
+                given = structural.dimensions
+            block.append((row_index, label, role, level, raw_values, parent_row, structural, given))
+        yield from self._emit(block, block_label)
+
+    def _open(
+        self, stack: list[_Open], level: int, row_index: int, label: str, has_values: bool
+    ) -> _Open:
+        """A new open aggregate, with the dimension labels it gives to the rows under it."""
+        dimensions = dict(stack[-1].dimensions) if stack else {}
+        if 1 <= level <= len(self.levels) and self.levels[level - 1].dimension:
+            dimensions[self.levels[level - 1].dimension or ""] = label.strip()
+        return _Open(level, row_index + 1, label, has_values, dimensions=dimensions)
+
+    def _pop(self, stack: list[_Open], level: int) -> None:
+        while stack and stack[-1].level >= level:
+            stack.pop()
+
+    def _place(self, label: str | None) -> tuple[str, int]:
+        """(role, level) of a labelled row: total (level 0), aggregate or member of a declared
+        level (1, 2, ...), or detail (below every level)."""
+        if label is None:
+            return "detail", len(self.levels) + 1
+        if self.oracle.is_total(label):
+            return "total", 0
+        for number, level in enumerate(self.levels, start=1):
+            if label_matches(level.aggregates, label, self.oracle):
+                return "aggregate", number
+            if label_matches(level.members, label, self.oracle):
+                return "member", number
+        return "detail", len(self.levels) + 1
+
+    def _block_label(self, heading: str) -> str | None:
+        blocks = self.sheet.rows.blocks
+        assert blocks is not None
+        if label_matches(blocks.total, heading, self.oracle):
+            return None
+        if blocks.value_regex:
+            found = re.search(blocks.value_regex, heading, re.IGNORECASE)
+            if found:
+                return (found.group(1) if found.groups() else found.group(0)).strip()
+        return heading.strip()
+
+    def _row(
+        self,
+        row_index: int,
+        kind: str,
+        label: str | None,
+        level: int | None = None,
+        parent_row: int | None = None,
+        block: str | None = None,
+        cells: int = 0,
+    ) -> None:
+        self.rows.append(
+            RowRecord(self.name, row_index + 1, kind, label, level, parent_row, block, cells)
+        )
+
+    def _emit(
+        self,
+        block: list[_Pending],
+        block_label: str | None,
+    ) -> Iterator[CellRecord]:
+        """The cells of one block, once its rows are known: rows without a parent add up into
+        the block's total row, wherever it stands (first or last)."""
+        total_row = next((index + 1 for index, _, role, *_ in block if role == "total"), None)
+        paths: dict[int, str] = {}
+        column_is_total = [
+            any(self.oracle.is_total(t) for t in labels) for _, labels in self.columns
+        ]
+        for row_index, label, role, level, raw_values, parent_row, structural, given in block:
+            if parent_row is None and role != "total" and total_row is not None:
+                parent_row = total_row
+            own_key = row_label_key(label)
+            if structural is not None and structural.row_number in paths:
+                path = f"{paths[structural.row_number]}/{own_key}"
+            elif structural is not None and role != "total":
+                path = f"{row_label_key(structural.label)}/{own_key}"
             else:
-                role = "detail"
-            value, status = parse_number(raw, zero_markers, missing_markers)
-            yield CellRecord(
-                sheet=sheet.name,
-                cell=cell_ref(row_index, column_index),
-                row_number=row_index + 1,
-                column_number=column_index + 1,
-                measure=sheet.measure,
-                labels=labels,
-                raw_text=cell_text(raw),
-                value=value,
-                value_status=status,
-                cell_role=role,
+                path = own_key
+            paths[row_index + 1] = path
+            parent_label = structural.label if structural is not None else None
+            kind = {"aggregate": "aggregate", "total": "total", "member": "member"}.get(
+                role, "detail"
             )
-
-
-def _read_headers(
-    grid: Grid, sheet: SheetLayout, file_name: str
-) -> list[tuple[int, tuple[str, ...]]]:
-    """(column index, labels per column dimension) for every data column of the sheet."""
-    header_rows = [number - 1 for number in sheet.columns.header_rows]
-    first_column = column_letter_to_index(sheet.columns.first_column)
-    lowest = header_rows[-1]
-    if lowest >= len(grid):
-        raise WorkbookRejected(
-            "the sheet ends before its header row",
-            file=file_name,
-            sheet=sheet.name,
-            cell=cell_ref(lowest, first_column),
-            rule="STR-HEADER",
-        )
-    columns: list[tuple[int, tuple[str, ...]]] = []
-    upper: str | None = None
-    for column_index in range(first_column, len(grid[lowest])):
-        lower = cell_text(grid[lowest][column_index])
-        if len(header_rows) == 2:
-            above = cell_text(grid[header_rows[0]][column_index])
-            if above and above.strip():
-                upper = above
-        if lower is None or not lower.strip():
-            continue
-        if len(header_rows) == 2:
-            if upper is None:
-                raise WorkbookRejected(
-                    f"column header {lower!r} has no {sheet.columns.dimensions[0]} label above it",
-                    file=file_name,
-                    sheet=sheet.name,
-                    cell=cell_ref(header_rows[0], column_index),
-                    rule="STR-HEADER",
+            self._row(row_index, kind, label, level, parent_row, block_label, len(raw_values))
+            labels = dict(self.base_labels)
+            labels[self.sheet.rows.dimension] = label
+            if self.sheet.rows.blocks is not None:
+                labels[self.sheet.rows.blocks.dimension] = block_label
+            labels.update(given)
+            for (column_index, column_labels), is_total_column, raw in zip(
+                self.columns, column_is_total, raw_values, strict=True
+            ):
+                cell_labels = dict(labels)
+                cell_labels.update(zip(self.sheet.columns.dimensions, column_labels, strict=True))
+                if role == "aggregate":
+                    cell_role = "subtotal"
+                elif role == "total" or is_total_column:
+                    cell_role = "total"
+                else:
+                    cell_role = "detail"
+                value, status = parse_number(raw, self.zero_markers, self.missing_markers)
+                yield CellRecord(
+                    sheet=self.name,
+                    cell=cell_ref(row_index, column_index),
+                    row_number=row_index + 1,
+                    column_number=column_index + 1,
+                    measure=self.sheet.measure,
+                    labels=cell_labels,
+                    raw_text=cell_text(raw),
+                    value=value,
+                    value_status=status,
+                    cell_role=cell_role,
+                    parent_row=parent_row,
+                    parent_label=parent_label,
+                    row_key=path,
                 )
-            columns.append((column_index, (upper, lower)))
-        else:
-            columns.append((column_index, (lower,)))
-    if not columns:
-        raise WorkbookRejected(
-            f"no column headers found in row {lowest + 1} "
-            f"(expected {' x '.join(sheet.columns.dimensions)} labels)",
-            file=file_name,
-            sheet=sheet.name,
-            cell=cell_ref(lowest, first_column),
-            rule="STR-HEADER",
-        )
-    return columns
+
+    def _read_headers(self) -> list[tuple[int, tuple[str, ...]]]:
+        """(column index, labels per column dimension) for every data column of the sheet."""
+        sheet = self.sheet
+        grid = self.grid
+        header_rows = [number - 1 for number in sheet.columns.header_rows]
+        first_column = column_letter_to_index(sheet.columns.first_column)
+        lowest = header_rows[-1]
+        if lowest >= len(grid):
+            raise WorkbookRejected(
+                "the sheet ends before its header row",
+                file=self.file_name,
+                sheet=self.name,
+                cell=cell_ref(lowest, first_column),
+                rule="STR-HEADER",
+            )
+        end = len(grid[lowest])
+        if sheet.columns.last_column:
+            end = min(end, column_letter_to_index(sheet.columns.last_column) + 1)
+        columns: list[tuple[int, tuple[str, ...]]] = []
+        upper: str | None = None
+        for column_index in range(first_column, end):
+            lower = cell_text(grid[lowest][column_index])
+            if len(header_rows) == 2:
+                row_above = grid[header_rows[0]]
+                above = (
+                    cell_text(row_above[column_index]) if column_index < len(row_above) else None
+                )
+                if above and above.strip():
+                    upper = above
+            if lower is None or not lower.strip():
+                continue
+            if label_matches(sheet.columns.skip, lower, self.oracle):
+                continue
+            if len(header_rows) == 2:
+                if upper is None:
+                    raise WorkbookRejected(
+                        f"column header {lower!r} has no {sheet.columns.dimensions[0]} label "
+                        "above it",
+                        file=self.file_name,
+                        sheet=self.name,
+                        cell=cell_ref(header_rows[0], column_index),
+                        rule="STR-HEADER",
+                    )
+                columns.append((column_index, (upper, lower)))
+            else:
+                columns.append((column_index, (lower,)))
+        if not columns:
+            raise WorkbookRejected(
+                f"no column headers found in row {lowest + 1} "
+                f"(expected {' x '.join(sheet.columns.dimensions)} labels)",
+                file=self.file_name,
+                sheet=self.name,
+                cell=cell_ref(lowest, first_column),
+                rule="STR-HEADER",
+            )
+        return columns

@@ -44,7 +44,9 @@ create table if not exists raw.submissions (
     error_message varchar,
     error_sheet varchar,
     error_cell varchar,
-    error_rule varchar
+    error_rule varchar,
+    tolerance_absolute double,
+    tolerance_relative double
 )
 """
 SHEETS_DDL = """
@@ -53,7 +55,9 @@ create table if not exists raw.submission_sheets (
     sheet varchar not null,
     is_required boolean not null,
     is_present boolean not null,
-    cell_count integer not null
+    cell_count integer not null,
+    layout_sheet varchar,
+    row_dimension varchar
 )
 """
 CELL_COLUMNS_BEFORE = [
@@ -69,7 +73,15 @@ CELL_COLUMNS_AFTER = [
     ("value", "double"),
     ("value_status", "varchar not null"),
     ("cell_role", "varchar not null"),
+    ("parent_row", "integer"),
+    ("parent_label", "varchar"),
+    ("row_key", "varchar"),
 ]
+ADDED_COLUMNS = {
+    "submissions": [("tolerance_absolute", "double"), ("tolerance_relative", "double")],
+    "submission_sheets": [("layout_sheet", "varchar"), ("row_dimension", "varchar")],
+}
+"""Columns added after a raw store was first created: added in place to older stores."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,8 @@ class RawStore:
         con.execute("create schema if not exists raw")
         con.execute(SUBMISSIONS_DDL)
         con.execute(SHEETS_DDL)
+        for table, columns in ADDED_COLUMNS.items():
+            self._add_missing_columns(table, columns)
         for source in self.specs.sources.values():
             columns = [
                 *CELL_COLUMNS_BEFORE,
@@ -118,20 +132,23 @@ class RawStore:
             ]
             ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
             con.execute(f"create table if not exists raw.{source.id} ({ddl})")
-            existing = {
-                row[0]
-                for row in con.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = 'raw' and table_name = ?",
-                    [source.id],
-                ).fetchall()
-            }
-            for name, kind in columns:
-                if name not in existing:
-                    nullable = kind.replace(" not null", "")
-                    con.execute(f"alter table raw.{source.id} add column {name} {nullable}")
+            self._add_missing_columns(source.id, columns)
         write_spec_tables(con, self.specs)
         self._read_known()
+
+    def _add_missing_columns(self, table: str, columns: list[tuple[str, str]]) -> None:
+        existing = {
+            row[0]
+            for row in self.con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        for name, kind in columns:
+            if name not in existing:
+                nullable = kind.replace(" not null", "")
+                self.con.execute(f"alter table raw.{table} add column {name} {nullable}")
 
     def _read_known(self) -> None:
         """Received contents and the last id, read once: this connection is the only writer."""
@@ -167,7 +184,7 @@ class RawStore:
                 "? as institution, ? as contact, ? as submitted_on, ? as version, ? as notes, "
                 "? as obs_flag, ? as filename_country, ? as filename_year, "
                 "?::timestamp as received_at, now()::timestamp as loaded_at, "
-                "'loaded' as status)",
+                "'loaded' as status, ? as tolerance_absolute, ? as tolerance_relative)",
                 [
                     submission_id,
                     facts.path.name,
@@ -190,10 +207,12 @@ class RawStore:
                     parsed.filename_country,
                     parsed.filename_year,
                     facts.received_at,
+                    parsed.tolerance_absolute,
+                    parsed.tolerance_relative,
                 ],
             )
             if parsed.sheets:
-                placeholders = ", ".join("(?, ?, ?, ?, ?)" for _ in parsed.sheets)
+                placeholders = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in parsed.sheets)
                 parameters = [
                     value
                     for sheet in parsed.sheets
@@ -203,9 +222,16 @@ class RawStore:
                         sheet.is_required,
                         sheet.is_present,
                         sheet.cell_count,
+                        sheet.layout_sheet or sheet.sheet,
+                        sheet.row_dimension or None,
                     )
                 ]
-                con.execute(f"insert into raw.submission_sheets values {placeholders}", parameters)
+                con.execute(
+                    "insert into raw.submission_sheets (submission_id, sheet, is_required, "
+                    "is_present, cell_count, layout_sheet, row_dimension) "
+                    f"values {placeholders}",
+                    parameters,
+                )
             self._insert_cells(submission_id, parsed)
             con.execute("commit")
         except BaseException:
@@ -233,6 +259,11 @@ class RawStore:
             "value_is_null": np.array([c.value is None for c in cells], dtype=bool),
             "value_status": np.array([c.value_status for c in cells], dtype=object),
             "cell_role": np.array([c.cell_role for c in cells], dtype=object),
+            "parent_row": np.array(
+                [-1 if c.parent_row is None else c.parent_row for c in cells], dtype=np.int32
+            ),
+            "parent_label": np.array([c.parent_label for c in cells], dtype=object),
+            "row_key": np.array([c.row_key for c in cells], dtype=object),
         }
         for name in dimensions:
             batch[f"{name}_label"] = np.array([c.labels.get(name) for c in cells], dtype=object)
@@ -240,8 +271,9 @@ class RawStore:
         try:
             self.con.execute(
                 f"insert into raw.{parsed.source} by name "
-                "select * exclude (value, value_is_null), "
-                "case when value_is_null then null else value end as value from cells_batch"
+                "select * exclude (value, value_is_null, parent_row), "
+                "case when value_is_null then null else value end as value, "
+                "nullif(parent_row, -1) as parent_row from cells_batch"
             )
         finally:
             self.con.unregister("cells_batch")

@@ -3,7 +3,7 @@
     `<name>_label` and `<name>_code` there (month also `month` as an integer). -#}
 {% macro observation_dimensions() %}
 {{ return(['flow', 'permit_type', 'nationality', 'country_from', 'port', 'activity', 'decision',
-           'month', 'sex', 'age_group']) }}
+           'month', 'sex', 'age_group', 'residence']) }}
 {% endmacro %}
 
 

@@ -74,10 +74,63 @@ class SourceSpec(Strict):
         return list(self.dimensions)
 
 
+class LabelSet(Strict):
+    """Which row labels something applies to: labels as written (compared after normalisation:
+    case, accents, punctuation and footnote markers do not matter), a regular expression searched
+    in the normalised label, and/or the members of a code list. A plain list of strings in YAML
+    is shorthand for ``labels``."""
+
+    labels: list[str] = Field(default_factory=list)
+    regex: str | None = None
+    codelist: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"labels": [data]}
+        if isinstance(data, list):
+            return {"labels": data}
+        return data
+
+    def is_empty(self) -> bool:
+        return not (self.labels or self.regex or self.codelist)
+
+
+class Level(Strict):
+    """One level of a table's row hierarchy (outermost first): its aggregate rows add up the rows
+    under them until the next row of the same or an outer level; its member rows are leaves that
+    belong directly to the aggregate of the level above (e.g. "Apátridas" under "Extranjeros")."""
+
+    aggregates: LabelSet = Field(default_factory=LabelSet)
+    members: LabelSet = Field(default_factory=LabelSet)
+    dimension: str | None = None
+    """A dimension whose value the aggregates of this level give to every row under them, as
+    blocks do (e.g. ``residence``: "Residentes" / "No residentes", each split into nationals and
+    foreigners)."""
+
+
+class Blocks(Strict):
+    """Stacked blocks: the same rows repeated under headings, one block per value of a fixed
+    dimension (e.g. the national block, then one block per airport). A row whose label matches
+    ``heading`` starts a block; its label (or group 1 of ``value_regex`` searched in it) is the
+    block's label for ``dimension``; a heading matching ``total`` is the block of all values."""
+
+    dimension: str
+    heading: LabelSet
+    value_regex: str | None = None
+    total: LabelSet = Field(default_factory=lambda: LabelSet(regex=r"^total\b|\bnacional\b"))
+
+
 class RowAxis(Strict):
     dimension: str
     label_column: str = "A"
     first_row: int
+    levels: list[Level] = Field(default_factory=list)
+    """The row hierarchy of a published table, outermost level first (optional)."""
+    blocks: Blocks | None = None
+    last_row: int | None = None
+    """Rows after this one are never read (default: to the end of the sheet)."""
     members: str | None = None
     """Template only: a member list of the source spec, ``codelist:<name>``, or ``ports``."""
     extra_rows: int = 0
@@ -88,6 +141,10 @@ class ColumnAxis(Strict):
     dimensions: list[str] = Field(min_length=1, max_length=2)
     header_rows: list[int] = Field(min_length=1, max_length=2)
     first_column: str = "B"
+    last_column: str | None = None
+    """Columns after this one are never read (default: to the last header)."""
+    skip: LabelSet = Field(default_factory=LabelSet)
+    """Columns whose header matches are not data (e.g. ``Var. %``, ``Estructura %``)."""
     members: list[str | None] = Field(default_factory=list)
     """Template only: per dimension, a member list, ``codelist:<name>``, or None for all codes."""
 
@@ -100,6 +157,9 @@ class ColumnAxis(Strict):
 
 class SheetLayout(Strict):
     name: str
+    """The sheet's name, or a regular expression with ``name_regex: true`` (e.g. ``'^\\d{4}$'``
+    for sheets named after the year of each edition)."""
+    name_regex: bool = False
     title: Text
     measure: str
     required: bool = True
@@ -110,17 +170,42 @@ class SheetLayout(Strict):
     """Rows whose label resolves in this code list (e.g. ``regions``) are reported subtotals."""
 
 
+class Tolerance(Strict):
+    """How far a reported (sub)total may be from the sum of its parts: the larger of an absolute
+    amount and a share of the total (rounded estimates need it)."""
+
+    absolute: float = Field(default=0.5, ge=0)
+    relative: float = Field(default=0.0, ge=0, le=0.5)
+
+
 class Reading(Strict):
     """How cell text is read; shared by every sheet of a layout."""
 
     zero_markers: list[str] = Field(default_factory=lambda: ["-", "—", "–"])
     missing_markers: list[str] = Field(default_factory=lambda: ["n.d.", "nd", "...", "..", "s.d."])
     total_labels: list[str] = Field(default_factory=lambda: ["total", "total general", "totales"])
-    stop_label_regex: str = r"^(fuente|nota|notas|source|note|notes|\*)\b"
+    stop_label_regex: str | None = None
+    """Rows from the first one whose label matches end the table (default: read to the end)."""
+    note_label_regex: str = (
+        r"^(fuente|fuentes|nota|notas|source|sources|note|notes|elaborad[oa]|cifras|"
+        r"informaci[oó]n|datos|incluye|excluye|preliminar|\*|\(?\d{1,2}[/)]|[a-z][/)]\s)"
+    )
+    """Rows whose label matches are notes (at page ends, between blocks): skipped, never data."""
+    continuation_regex: str = r"\((contin[uú]a(ci[oó]n)?|cont\.?|continued)\)|\bcontinuaci[oó]n\b"
+    """A row whose label matches repeats the title or headers of a table printed over pages."""
+    estimates: bool = False
+    """The values are estimates (observation flag ``e``): decimals are legal."""
+    tolerance: Tolerance | None = None
     footnote_regex: str = r"(?:\s+\d{1,2}|\s*\(\d{1,2}\)|\*+|(?<=[a-záéíóúñ\)])\d{1,2})$"
 
-    def compiled_stop(self) -> re.Pattern[str]:
-        return re.compile(self.stop_label_regex, re.IGNORECASE)
+    def compiled_stop(self) -> re.Pattern[str] | None:
+        return re.compile(self.stop_label_regex, re.IGNORECASE) if self.stop_label_regex else None
+
+    def compiled_note(self) -> re.Pattern[str]:
+        return re.compile(self.note_label_regex, re.IGNORECASE)
+
+    def compiled_continuation(self) -> re.Pattern[str]:
+        return re.compile(self.continuation_regex, re.IGNORECASE)
 
     def compiled_footnote(self) -> re.Pattern[str]:
         return re.compile(self.footnote_regex, re.IGNORECASE)
@@ -136,6 +221,8 @@ class Detection(Strict):
     """How the loader recognises a workbook written in this layout."""
 
     sheet: str
+    """The sheet's name, or a regular expression with ``sheet_regex: true``."""
+    sheet_regex: bool = False
     cell: str
     pattern: str
     """A regular expression the cell's text must match (case-insensitive)."""
@@ -150,7 +237,12 @@ class LayoutSpec(Strict):
     metadata: MetadataLayout | None = None
     defaults: dict[str, str] = Field(default_factory=dict)
     """Metadata values that a layout without a metadata sheet takes from the title block,
-    as ``field: 'sheet!cell/regex-with-one-group'`` or as a literal value."""
+    as ``field: 'sheet!cell/regex-with-one-group'`` or as a literal value. ``{sheet}`` in a
+    reference is the name of the layout's first data sheet as found in the workbook, and
+    ``'{sheet}/regex'`` reads the value from that name (a sheet named ``2024``)."""
+    period: str | None = None
+    """A reference (as in ``defaults``) to a text naming the period, such as ``enero-abril 2024``
+    or ``Año 2023``: the year and the first and last months are read from it."""
     reading: Reading = Field(default_factory=Reading)
     sheets: list[SheetLayout]
 
@@ -159,6 +251,27 @@ class LayoutSpec(Strict):
             if sheet.name == name:
                 return sheet
         raise KeyError(name)
+
+    @model_validator(mode="after")
+    def _valid_patterns(self) -> LayoutSpec:
+        patterns = [self.detect.pattern, self.reading.note_label_regex]
+        patterns += [self.reading.continuation_regex, self.reading.stop_label_regex or ""]
+        patterns += [self.reading.footnote_regex]
+        for sheet in self.sheets:
+            if sheet.name_regex:
+                patterns.append(sheet.name)
+            for level in sheet.rows.levels:
+                patterns += [level.aggregates.regex or "", level.members.regex or ""]
+            if sheet.rows.blocks is not None:
+                blocks = sheet.rows.blocks
+                patterns += [blocks.heading.regex or "", blocks.total.regex or ""]
+                patterns.append(blocks.value_regex or "")
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression {pattern!r}: {exc}") from exc
+        return self
 
 
 class Port(Strict):
@@ -207,29 +320,55 @@ def _parse(model: type[Model], path: Path) -> Model:
 
 
 class Specs:
-    """All specs of one folder, cross-checked against each other."""
+    """All specs of the shipped folder plus, optionally, a user's overlay folder with the same
+    sub-folders (``$MIGSTAT_HOME/specs``): an overlay file replaces the shipped spec with the same
+    id, other overlay files add specs. Cross-checked against each other."""
 
-    def __init__(self, root: Path = SPECS_DIR) -> None:
+    def __init__(self, root: Path = SPECS_DIR, overlay: Path | None = None) -> None:
         self.root = root
-        self.sources = {s.id: s for s in self._all(SourceSpec, "sources")}
-        self.layouts = {lay.id: lay for lay in self._all(LayoutSpec, "layouts")}
-        self.countries = {c.code: c for c in self._all(CountrySpec, "countries")}
+        self.overlay = overlay if overlay is not None and overlay.is_dir() else None
+        self.files: dict[str, Path] = {}
+        """``<folder>/<id>`` -> the file the spec was read from (shipped or overlay)."""
+        self.sources = {s.id: s for s in self._all(SourceSpec, "sources", "id")}
+        self.layouts = {lay.id: lay for lay in self._all(LayoutSpec, "layouts", "id")}
+        self.countries = {c.code: c for c in self._all(CountrySpec, "countries", "code")}
         self._check()
 
-    def _all(self, model: type[Model], folder: str) -> list[Model]:
-        return [_parse(model, path) for path in sorted((self.root / folder).glob("*.yml"))]
+    def _all(self, model: type[Model], folder: str, key: str) -> list[Model]:
+        found: dict[str, Model] = {}
+        for base in (self.root, self.overlay):
+            if base is None:
+                continue
+            for path in sorted((base / folder).glob("*.y*ml")):
+                spec = _parse(model, path)
+                spec_id = str(getattr(spec, key))
+                found[spec_id] = spec
+                self.files[f"{folder}/{spec_id}"] = path
+        return list(found.values())
+
+    def user_files(self) -> list[Path]:
+        """The overlay files in use (what a user added under ``$MIGSTAT_HOME/specs``)."""
+        if self.overlay is None:
+            return []
+        return sorted(p for p in self.files.values() if self.overlay in p.parents)
+
+    def layout_file(self, layout_id: str) -> Path:
+        return self.files[f"layouts/{layout_id}"]
 
     def _check(self) -> None:
         for source in self.sources.values():
             if source.layout not in self.layouts:
                 raise SpecError(f"source {source.id} names unknown layout {source.layout}")
         for layout in self.layouts.values():
-            where = str(self.root / "layouts" / f"{layout.id}.yml")
+            where = str(self.layout_file(layout.id))
             source = self.sources.get(layout.source)
             if source is None:
                 raise SpecError(f"layout names unknown source {layout.source}", file=where)
             for sheet in layout.sheets:
                 used = [sheet.rows.dimension, *sheet.columns.dimensions, *sheet.fixed]
+                if sheet.rows.blocks is not None:
+                    used.append(sheet.rows.blocks.dimension)
+                used += [level.dimension for level in sheet.rows.levels if level.dimension]
                 unknown = [d for d in used if d not in source.dimensions]
                 if unknown:
                     raise SpecError(
@@ -260,9 +399,26 @@ class Specs:
         return self.layouts[self.source(source_id).layout]
 
 
+def user_specs_dir() -> Path:
+    """Where a user's own specs live: ``$MIGSTAT_HOME/specs``."""
+    from migstat.home import Home
+
+    return Home.from_env().root / "specs"
+
+
+def load_specs(root: Path = SPECS_DIR, overlay: Path | None = None) -> Specs:
+    """The shipped specs overlaid with the user's (``$MIGSTAT_HOME/specs`` unless given)."""
+    return _load_specs(root, overlay if overlay is not None else user_specs_dir())
+
+
 @cache
-def load_specs(root: Path = SPECS_DIR) -> Specs:
-    return Specs(root)
+def _load_specs(root: Path, overlay: Path) -> Specs:
+    return Specs(root, overlay)
+
+
+def load_layout_file(path: Path) -> LayoutSpec:
+    """One layout file outside any specs folder (``migstat layout check --layout PATH``)."""
+    return _parse(LayoutSpec, path)
 
 
 def column_letter_to_index(letters: str) -> int:

@@ -8,6 +8,9 @@
       the cell is never dropped.
     * Row labels of reported subtotal rows (cell_role = 'subtotal') that are not members of the
       dimension's code list are resolved as UN M49 regions (code list `regions`).
+    * `parent_row`, `parent_label` and `row_key` (where the loader placed the row in the table's
+      hierarchy) pass through; `parent_region_code` is the parent row's label as a UN M49 region
+      (an "Otros" row under "Asia" is the residual of Asia).
 
     Labels are resolved once per distinct (dimension, label), then joined back: the resolution
     runs on a few hundred labels, not on every cell.
@@ -50,6 +53,20 @@ code_aliases as (
 ),
 
 {% endfor %}
+parent_labels as (
+
+    select
+        labels.label,
+        {{ resolve_label('labels.label', 'regions', 'code_aliases') }} as region_code
+
+    from (
+        select distinct parent_label as label
+        from cells
+        where parent_label is not null
+    ) as labels
+
+),
+
 final as (
 
     select
@@ -72,13 +89,19 @@ final as (
         cells.raw_text,
         cells.value,
         cells.value_status,
-        cells.cell_role
+        cells.cell_role,
+        cells.parent_row,
+        cells.parent_label,
+        parent_labels.region_code as parent_region_code,
+        cells.row_key
 
     from cells
     {%- for dimension in dimensions %}
     left join {{ dimension.name }}_labels
         on cells.{{ dimension.name }}_label = {{ dimension.name }}_labels.label
     {%- endfor %}
+    left join parent_labels
+        on cells.parent_label = parent_labels.label
 
 )
 
@@ -100,7 +123,7 @@ select * from final
         {%- do codelists.update({row[0]: row[1]}) -%}
     {%- endfor -%}
     {%- for column in adapter.get_columns_in_relation(source('raw', source_name)) -%}
-        {%- if column.name.endswith('_label') -%}
+        {%- if column.name.endswith('_label') and column.name != 'parent_label' -%}
             {%- set name = column.name[:-6] -%}
             {%- do dimensions.append({'name': name, 'codelist': codelists.get(name, name)}) -%}
         {%- endif -%}

@@ -18,6 +18,18 @@ ports as (
 
 ),
 
+submission_sheets as (
+
+    select * from {{ ref('stg_raw__submission_sheets') }}
+
+),
+
+countries as (
+
+    select * from {{ ref('countries') }}
+
+),
+
 measures as (
 
     select * from {{ ref('stg_raw__measures') }}
@@ -49,19 +61,56 @@ measures as (
             raw_text,
             value,
             value_status,
-            cell_role
+            cell_role,
+            parent_row,
+            parent_region_code,
+            row_key
 
         from {{ relation }}
 
     ),
 
 {% endfor %}
-unioned as (
+stacked as (
 
     {% for source_name in var('migstat_sources') %}
         select * from {{ source_name }}_cells
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
+
+),
+
+unioned as (
+
+    {#- Codes that depend on the table: "Nacionales" (_NAT) is the reporting country; an
+        "Otros" row of a country dimension under a region row is that region's residual
+        (OTH_<M49 code>) when the code lists have one. #}
+    select
+        stacked.* replace (
+            {%- for dimension in country_dimensions() %}
+                case
+                    when stacked.{{ dimension }}_code = '_NAT' then submissions.country_code
+                    when
+                        stacked.{{ dimension }}_code = 'OTH'
+                        and submission_sheets.row_dimension = '{{ dimension }}'
+                        and regional_others.code is not null
+                        then regional_others.code
+                    else stacked.{{ dimension }}_code
+                end as {{ dimension }}_code{{ "," if not loop.last }}
+            {%- endfor %}
+        ),
+        submission_sheets.layout_sheet,
+        submission_sheets.row_dimension
+
+    from stacked
+    inner join submissions
+        on stacked.submission_id = submissions.submission_id
+    left join submission_sheets
+        on
+            stacked.submission_id = submission_sheets.submission_id
+            and stacked.sheet = submission_sheets.sheet
+    left join countries as regional_others
+        on regional_others.code = 'OTH_' || stacked.parent_region_code
 
 ),
 
@@ -101,6 +150,10 @@ final as (
         unioned.measure,
         measures.unit as counting_unit,
         unioned.cell_role,
+        unioned.parent_row,
+        unioned.row_key,
+        unioned.layout_sheet,
+        unioned.row_dimension,
         {%- for dimension in dimensions %}
             unioned.{{ dimension }}_label,
             unioned.{{ dimension }}_code,
@@ -119,7 +172,11 @@ final as (
         unioned.raw_text,
         unioned.value,
         unioned.value_status,
-        submissions.obs_flag
+        submissions.obs_flag,
+        submissions.first_month,
+        submissions.last_month,
+        submissions.tolerance_absolute,
+        submissions.tolerance_relative
 
     from unioned
     inner join submissions

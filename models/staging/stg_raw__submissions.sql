@@ -36,7 +36,9 @@ final as (
         error_message,
         error_sheet,
         error_cell,
-        error_rule
+        error_rule,
+        tolerance_absolute,
+        tolerance_relative
 
     from submissions
 

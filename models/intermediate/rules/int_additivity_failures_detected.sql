@@ -1,50 +1,38 @@
 {#-
-    additivity: every reported total or subtotal equals the sum of the detail cells that share
-    its other coordinates, along every dimension, generically:
+    additivity, from data: every (total, part) pair of a sheet is an edge; each total is checked
+    once against the sum of its parts. Two kinds of edge:
 
-    * ADD-001: a cell whose key along dimension d is `_T` (a total along d) is compared with the
-      sum of the cells of the same sheet that differ from it only along d (d's members; region
-      subtotal rows excluded). Applied along every dimension, each total is checked against
-      its immediate children: months -> year, sexes -> total, countries -> grand total,
-      row totals and column totals alike. Checks that involve a text or 'n.d.' cell are
-      skipped (VAL-003 / VAL-004 report those).
-    * ADD-002: a region subtotal row (UN M49 code) equals the sum of the countries of the same
-      sheet that belong to the region (M49 region or sub-region).
-    * ADD-003: a suspect cell: a total along one dimension and a total along another both fail
-      by the same amount, and the cell where their row and column cross would fix both.
+    * along a dimension read from the coordinates (columns, fixed values, stacked blocks): a cell
+      whose key along d is `_T` is the total of the cells of the same sheet that differ from it
+      only along d. The comparison runs on a long table of (cell, dimension, key along it, the
+      cell's identity without it) and one self-join, so the compiled SQL stays short and its
+      cost grows with cells, not with dimensions squared. Along the row dimension a row is
+      identified by its place in the table (`row_key`, the path of its labels), not by its
+      code: two rows whose labels resolve to one code ("Reino Unido", "Gales") stay two rows.
+    * along the rows: the loader placed every row of the table in its declared hierarchy
+      (`parent_row`): each row adds up into its parent row, column by column (Total =
+      Nacionales + Extranjeros; Extranjeros = its regions + Apátridas; a region = the members
+      the table lists under it + its "Otros"). ADD-001 when the parent is the grand total,
+      ADD-002 when it is an aggregate row.
+
+    A check is skipped only when its own total or one of its own parts is a text or 'n.d.' cell
+    (VAL-003 / VAL-004 report those). Tolerance: the rule's absolute amount, or the submission's
+    own (a layout of rounded estimates declares it), whichever is larger, or a share of the
+    total.
+
+    ADD-003, a suspect cell: a part of two failing totals along different dimensions that both
+    miss by the same amount; correcting that one cell would fix both.
 -#}
 {{ config(materialized='table') }}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('ADD-001', 'absolute', 0.5) %}
-{%- set region_tolerance = rule_tolerance('ADD-002', 'absolute', 0.5) %}
 
 with
 
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
-
-),
-
-countries as (
-
-    select * from {{ ref('countries') }}
-
-),
-
-country_regions as (
-
-    {#- each country once under its M49 region and once under its sub-region #}
-    select
-        code,
-        region_code
-    from countries
-    union all
-    select
-        code,
-        subregion_code as region_code
-    from countries
 
 ),
 
@@ -56,172 +44,228 @@ cells as (
         cell,
         row_number,
         column_number,
+        cell_role,
         value,
         value_status in ('missing_marker', 'text') as is_unusable,
-        {%- for dimension in dimensions %}
-            {{ dimension_key(dimension) }} as key_{{ dimension }},
-        {%- endfor %}
-        {%- for dimension in country_dimensions() %}
-            {{ dimension }}_label,
-        {%- endfor %}
-        measure
+        row_dimension,
+        parent_row,
+        greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
+        coalesce(tolerance_relative, 0) as tolerance_relative,
+        case row_dimension
+            {%- for dimension in dimensions %}
+                when '{{ dimension }}' then {{ dimension }}_label
+            {%- endfor %}
+        end as row_label,
+        [
+            {%- for dimension in dimensions %}
+                {{ dimension_key(dimension) }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ] as keys,
+        [
+            {%- for dimension in dimensions %}
+                case
+                    when row_dimension = '{{ dimension }}' then '=' || coalesce(row_key, '')
+                    else {{ dimension_key(dimension) }}
+                end{{ "," if not loop.last }}
+            {%- endfor %}
+        ] as identity
 
     from observations
 
 ),
 
-{% for dimension in dimensions %}
-    {%- set others = dimensions | reject('equalto', dimension) | list %}
-    children_along_{{ dimension }} as (
+dimension_positions as (
 
-        select
-            submission_id,
-            sheet,
-            {%- for other in others %}
-                key_{{ other }},
+    select
+        unnest(range(1, {{ dimensions | length + 1 }})) as position,
+        unnest([
+            {%- for dimension in dimensions %}
+                '{{ dimension }}'{{ "," if not loop.last }}
             {%- endfor %}
-            sum(value) as detail_sum,
-            sum(case when is_unusable then 1 else 0 end) as unusable_count
-
-        from cells
-        where
-            key_{{ dimension }} not in ('_T', '-')
-            {%- if dimension in country_dimensions() %}
-                and not {{ is_region_key('key_' ~ dimension) }}
-            {%- endif %}
-        group by all
-
-    ),
-
-    totals_along_{{ dimension }} as (
-
-        select
-            totals.*,
-            '{{ dimension }}' as dimension,
-            children.detail_sum
-
-        from cells as totals
-        inner join children_along_{{ dimension }} as children
-            on
-                totals.submission_id = children.submission_id
-                and totals.sheet = children.sheet
-                {%- for other in others %}
-                    and totals.key_{{ other }} = children.key_{{ other }}
-                {%- endfor %}
-        where
-            totals.key_{{ dimension }} = '_T'
-            and totals.value is not null
-            and not totals.is_unusable
-            and children.unusable_count = 0
-            and abs(totals.value - children.detail_sum) > {{ tolerance }}
-
-    ),
-
-{% endfor %}
-total_failures as (
-
-    {% for dimension in dimensions %}
-        select * from totals_along_{{ dimension }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+        ]) as dimension
 
 ),
 
-{% for dimension in country_dimensions() %}
-    {%- set others = dimensions | reject('equalto', dimension) | list %}
-    region_members_{{ dimension }} as (
+cells_along_dimensions as (
 
-        select
-            cells.submission_id,
-            cells.sheet,
-            country_regions.region_code,
-            {%- for other in others %}
-                cells.key_{{ other }},
-            {%- endfor %}
-            sum(cells.value) as detail_sum,
-            sum(case when cells.is_unusable then 1 else 0 end) as unusable_count
+    select
+        cells.submission_id,
+        cells.sheet,
+        cells.cell,
+        cells.value,
+        cells.is_unusable,
+        dimension_positions.dimension,
+        cells.keys[dimension_positions.position] as own_key,
+        array_to_string(
+            list_concat(
+                cells.identity[1:dimension_positions.position - 1],
+                ['*'],
+                cells.identity[dimension_positions.position + 1:]
+            ),
+            '|'
+        ) as rest_key
 
-        from cells
-        inner join country_regions
-            on cells.key_{{ dimension }} = country_regions.code
-        group by all
+    from cells
+    cross join dimension_positions
+    where
+        dimension_positions.dimension is distinct from cells.row_dimension
+        and cells.keys[dimension_positions.position] <> '-'
 
-    ),
+),
 
-    subtotals_along_{{ dimension }} as (
+coordinate_edges as (
 
-        select
-            subtotals.*,
-            '{{ dimension }}' as dimension,
-            subtotals.{{ dimension }}_label as label,
-            coalesce(members.detail_sum, 0) as detail_sum
+    select
+        totals.submission_id,
+        totals.sheet,
+        totals.cell as total_cell,
+        parts.cell as part_cell,
+        totals.dimension,
+        'ADD-001' as rule_id,
+        parts.value as part_value,
+        parts.is_unusable as part_is_unusable
 
-        from cells as subtotals
-        left join region_members_{{ dimension }} as members
-            on
-                subtotals.submission_id = members.submission_id
-                and subtotals.sheet = members.sheet
-                and subtotals.key_{{ dimension }} = members.region_code
-                {%- for other in others %}
-                    and subtotals.key_{{ other }} = members.key_{{ other }}
-                {%- endfor %}
-        where
-            {{ is_region_key('subtotals.key_' ~ dimension) }}
-            and subtotals.value is not null
-            and not subtotals.is_unusable
-            and coalesce(members.unusable_count, 0) = 0
-            and abs(subtotals.value - coalesce(members.detail_sum, 0)) > {{ region_tolerance }}
+    from cells_along_dimensions as totals
+    inner join cells_along_dimensions as parts
+        on
+            totals.submission_id = parts.submission_id
+            and totals.sheet = parts.sheet
+            and totals.dimension = parts.dimension
+            and totals.rest_key = parts.rest_key
+    where totals.own_key = '_T' and parts.own_key <> '_T'
 
-    ),
+),
 
-{% endfor %}
+row_edges as (
+
+    select
+        totals.submission_id,
+        totals.sheet,
+        totals.cell as total_cell,
+        parts.cell as part_cell,
+        parts.row_dimension as dimension,
+        case when totals.cell_role = 'subtotal' then 'ADD-002' else 'ADD-001' end as rule_id,
+        parts.value as part_value,
+        parts.is_unusable as part_is_unusable
+
+    from cells as parts
+    inner join cells as totals
+        on
+            parts.submission_id = totals.submission_id
+            and parts.sheet = totals.sheet
+            and parts.parent_row = totals.row_number
+            and parts.column_number = totals.column_number
+
+),
+
+edges as (
+
+    select * from coordinate_edges
+    union all
+    select * from row_edges
+
+),
+
+checks as (
+
+    select
+        submission_id,
+        sheet,
+        total_cell,
+        dimension,
+        rule_id,
+        sum(part_value) as detail_sum,
+        bool_or(part_is_unusable) as has_unusable_part
+
+    from edges
+    group by all
+
+),
+
+failures as (
+
+    select
+        totals.submission_id,
+        totals.sheet,
+        totals.cell,
+        totals.row_number,
+        totals.column_number,
+        totals.value,
+        totals.row_label,
+        checks.dimension,
+        checks.rule_id,
+        checks.detail_sum,
+        totals.value - checks.detail_sum as discrepancy,
+        totals.tolerance_absolute
+
+    from checks
+    inner join cells as totals
+        on
+            checks.submission_id = totals.submission_id
+            and checks.sheet = totals.sheet
+            and checks.total_cell = totals.cell
+    where
+        totals.value is not null
+        and not totals.is_unusable
+        and not checks.has_unusable_part
+        and abs(totals.value - checks.detail_sum) > greatest(
+            totals.tolerance_absolute, totals.tolerance_relative * abs(totals.value)
+        )
+
+),
+
+failing_edges as (
+
+    select
+        edges.submission_id,
+        edges.sheet,
+        edges.part_cell,
+        failures.cell as total_cell,
+        failures.dimension,
+        failures.discrepancy,
+        failures.tolerance_absolute
+
+    from edges
+    inner join failures
+        on
+            edges.submission_id = failures.submission_id
+            and edges.sheet = failures.sheet
+            and edges.total_cell = failures.cell
+            and edges.dimension = failures.dimension
+
+),
+
 suspect_cells as (
 
-    {%- set pairs = [] %}
-    {%- for first in dimensions %}
-        {%- for second in dimensions[loop.index:] %}
-            {%- do pairs.append((first, second)) %}
-        {%- endfor %}
-    {%- endfor %}
-    {% for first, second in pairs %}
-        {%- set others = dimensions | reject('equalto', first) | reject('equalto', second) | list %}
-        select distinct
-            suspect.submission_id,
-            suspect.sheet,
-            suspect.cell,
-            suspect.row_number,
-            suspect.column_number,
-            suspect.value,
-            suspect.value + (along_first.value - along_first.detail_sum) as corrected_value,
-            along_first.cell || ', ' || along_second.cell as total_cells
+    select
+        suspects.submission_id,
+        suspects.sheet,
+        suspects.cell,
+        suspects.row_number,
+        suspects.column_number,
+        suspects.value,
+        suspects.value + first_total.discrepancy as corrected_value,
+        first_total.total_cell || ', ' || second_total.total_cell as total_cells,
+        row_number() over (
+            partition by suspects.submission_id, suspects.sheet, suspects.cell
+            order by first_total.total_cell, second_total.total_cell
+        ) as pair_number
 
-        from total_failures as along_first
-        inner join total_failures as along_second
-            on
-                along_first.submission_id = along_second.submission_id
-                and along_first.sheet = along_second.sheet
-                and along_first.dimension = '{{ first }}'
-                and along_second.dimension = '{{ second }}'
-                and along_first.key_{{ second }} <> '_T'
-                and along_second.key_{{ first }} <> '_T'
-                and abs(
-                    (along_first.value - along_first.detail_sum)
-                    - (along_second.value - along_second.detail_sum)
-                ) <= {{ tolerance }}
-                {%- for other in others %}
-                    and along_first.key_{{ other }} = along_second.key_{{ other }}
-                {%- endfor %}
-        inner join cells as suspect
-            on
-                along_first.submission_id = suspect.submission_id
-                and along_first.sheet = suspect.sheet
-                and suspect.key_{{ first }} = along_second.key_{{ first }}
-                and suspect.key_{{ second }} = along_first.key_{{ second }}
-                {%- for other in others %}
-                    and suspect.key_{{ other }} = along_first.key_{{ other }}
-                {%- endfor %}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from failing_edges as first_total
+    inner join failing_edges as second_total
+        on
+            first_total.submission_id = second_total.submission_id
+            and first_total.sheet = second_total.sheet
+            and first_total.part_cell = second_total.part_cell
+            and first_total.dimension < second_total.dimension
+            and abs(first_total.discrepancy - second_total.discrepancy)
+            <= first_total.tolerance_absolute
+    inner join cells as suspects
+        on
+            first_total.submission_id = suspects.submission_id
+            and first_total.sheet = suspects.sheet
+            and first_total.part_cell = suspects.cell
+    where not suspects.is_unusable
 
 ),
 
@@ -229,40 +273,21 @@ final as (
 
     select
         submission_id,
-        'ADD-001' as rule_id,
+        rule_id,
         sheet,
         cell,
         row_number,
         column_number,
         {{ format_number('detail_sum') }} as expected,
         {{ format_number('value') }} as found,
-        cast(null as varchar) as label,
+        case when rule_id = 'ADD-002' then row_label end as label,
         dimension,
         cast(null as varchar) as detail
 
-    from total_failures
+    from failures
 
     union all
 
-    {% for dimension in country_dimensions() %}
-        select
-            submission_id,
-            'ADD-002' as rule_id,
-            sheet,
-            cell,
-            row_number,
-            column_number,
-            {{ format_number('detail_sum') }} as expected,
-            {{ format_number('value') }} as found,
-            label,
-            dimension,
-            cast(null as varchar) as detail
-
-        from subtotals_along_{{ dimension }}
-
-        union all
-
-    {% endfor %}
     select
         submission_id,
         'ADD-003' as rule_id,
@@ -276,14 +301,7 @@ final as (
         cast(null as varchar) as dimension,
         'totals ' || total_cells as detail
 
-    from (
-        select
-            *,
-            row_number() over (
-                partition by submission_id, sheet, cell order by total_cells
-            ) as pair_number
-        from suspect_cells
-    ) as ranked
+    from suspect_cells
     where pair_number = 1
 
 )

@@ -37,11 +37,18 @@ unresolved as (
             cell,
             row_number,
             column_number,
+            layout_sheet,
             '{{ dimension }}' as dimension,
             {{ dimension }}_label as label
 
         from observations
-        where {{ dimension }}_label is not null and {{ dimension }}_code is null
+        where
+            {{ dimension }}_label is not null
+            and {{ dimension }}_code is null
+            {#- an aggregate row the layout declares is known by its place, not by a code #}
+            and not (
+                cell_role = 'subtotal' and row_dimension is not distinct from '{{ dimension }}'
+            )
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
@@ -79,7 +86,7 @@ label_cells as (
     left join sheet_positions
         on
             submissions.layout = sheet_positions.layout
-            and first_cells.sheet = sheet_positions.sheet
+            and first_cells.layout_sheet = sheet_positions.sheet
     where first_cells.occurrence = 1
 
 ),

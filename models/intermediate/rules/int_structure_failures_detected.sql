@@ -12,8 +12,11 @@
 
 {%- set dimensions = observation_dimensions() %}
 {%- set metadata = var('metadata_cells') %}
+{#- Rows are identified by their place in the table (row_key: the path of their labels), so
+    two rows whose labels resolve to one code ("Reino Unido", "Gales") are not a repetition; the
+    same label written twice under the same parent is. #}
 {%- set coordinate_partition -%}
-    submission_id, sheet{% for dimension in dimensions %}, {{ dimension_key(dimension) }}{% endfor %}
+    submission_id, sheet, coalesce(row_key, ''){% for dimension in dimensions %}, {{ dimension_key(dimension) }}{% endfor %}
 {%- endset %}
 
 with
@@ -109,6 +112,7 @@ coordinates as (
         submission_id,
         source,
         sheet,
+        layout_sheet,
         cell,
         row_number,
         column_number,
@@ -146,7 +150,7 @@ repeated_cells as (
     left join submissions
         on coordinates.submission_id = submissions.submission_id
     left join sheets
-        on submissions.layout = sheets.layout and coordinates.sheet = sheets.sheet
+        on submissions.layout = sheets.layout and coordinates.layout_sheet = sheets.sheet
     where coordinates.occurrence > 1
 
 ),
