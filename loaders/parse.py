@@ -529,6 +529,7 @@ class _Open:
     row_number: int
     label: str
     has_values: bool
+    indent: int = 0
     child_indent: int | None = None
     """Indentation of the first row placed under it: a later row indented less is not a child."""
     dimensions: dict[str, str] = field(default_factory=dict)
@@ -570,6 +571,13 @@ class SheetReader:
         self.label_column = column_letter_to_index(sheet.rows.label_column)
         self.title_texts = self._title_texts()
         self.levels = self._levels()
+        self.uses_indentation = any(
+            _indentation(cell_text(row[self.label_column]))
+            for row in self.grid[sheet.rows.first_row - 1 :]
+            if self.label_column < len(row)
+        )
+        """Whether labels are indented: then a row indented no more than an aggregate row (or
+        less than its first member) does not belong to it."""
         self.rows: list[RowRecord] = []
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
@@ -663,13 +671,17 @@ class SheetReader:
             indent = _indentation(label)
             if role in ("aggregate", "member", "total"):
                 self._pop(stack, level)
-            while stack and stack[-1].child_indent is not None and indent < stack[-1].child_indent:
+            while self.uses_indentation and stack and stack[-1].level > 0:
+                top = stack[-1]
+                limit = top.indent + 1 if top.child_indent is None else top.child_indent
+                if indent >= limit:
+                    break
                 stack.pop()
             if stack and stack[-1].child_indent is None:
                 stack[-1].child_indent = indent
             if not has_values:
                 if role == "aggregate" and label is not None:
-                    stack.append(self._open(stack, level, row_index, label, False))
+                    stack.append(self._open(stack, level, row_index, label, False, indent))
                     self._row(row_index, "heading", label, level, block=block_label)
                 else:
                     kind = "note" if kind == "note" else "ignored"
@@ -679,7 +691,7 @@ class SheetReader:
             structural = stack[-1] if stack else None
             parent_row = parent.row_number if parent else None
             if role in ("aggregate", "total"):
-                stack.append(self._open(stack, level, row_index, label or "", True))
+                stack.append(self._open(stack, level, row_index, label or "", True, indent))
             given = stack[-1].dimensions if role == "aggregate" else {}
             if structural is not None and not given:
                 given = structural.dimensions
@@ -687,13 +699,19 @@ class SheetReader:
         yield from self._emit(block, block_label)
 
     def _open(
-        self, stack: list[_Open], level: int, row_index: int, label: str, has_values: bool
+        self,
+        stack: list[_Open],
+        level: int,
+        row_index: int,
+        label: str,
+        has_values: bool,
+        indent: int,
     ) -> _Open:
         """A new open aggregate, with the dimension labels it gives to the rows under it."""
         dimensions = dict(stack[-1].dimensions) if stack else {}
         if 1 <= level <= len(self.levels) and self.levels[level - 1].dimension:
             dimensions[self.levels[level - 1].dimension or ""] = label.strip()
-        return _Open(level, row_index + 1, label, has_values, dimensions=dimensions)
+        return _Open(level, row_index + 1, label, has_values, indent, dimensions=dimensions)
 
     def _pop(self, stack: list[_Open], level: int) -> None:
         while stack and stack[-1].level >= level:
@@ -746,6 +764,8 @@ class SheetReader:
         """The cells of one block, once its rows are known: rows without a parent add up into
         the block's total row, wherever it stands (first or last)."""
         total_row = next((index + 1 for index, _, role, *_ in block if role == "total"), None)
+        grouping = {entry[6].row_number for entry in block if entry[6] is not None}
+        grouping |= {entry[5] for entry in block if entry[5] is not None}
         paths: dict[int, str] = {}
         column_is_total = [
             any(self.oracle.is_total(t) for t in labels) for _, labels in self.columns
@@ -753,6 +773,8 @@ class SheetReader:
         for row_index, label, role, level, raw_values, parent_row, structural, given in block:
             if parent_row is None and role != "total" and total_row is not None:
                 parent_row = total_row
+            if role == "aggregate" and row_index + 1 not in grouping:
+                role = "detail"  # an aggregate label with no rows under it stands for itself
             own_key = row_label_key(label)
             if structural is not None and structural.row_number in paths:
                 path = f"{paths[structural.row_number]}/{own_key}"
@@ -783,6 +805,8 @@ class SheetReader:
                 else:
                     cell_role = "detail"
                 value, status = parse_number(raw, self.zero_markers, self.missing_markers)
+                if value is not None and self.layout.reading.scale != 1:
+                    value = round(value * self.layout.reading.scale, 6)
                 yield CellRecord(
                     sheet=self.name,
                     cell=cell_ref(row_index, column_index),

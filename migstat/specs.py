@@ -195,6 +195,8 @@ class Reading(Strict):
     """A row whose label matches repeats the title or headers of a table printed over pages."""
     estimates: bool = False
     """The values are estimates (observation flag ``e``): decimals are legal."""
+    scale: float = Field(default=1.0, gt=0)
+    """What one unit of a cell stands for (``1000`` for a table "en miles")."""
     tolerance: Tolerance | None = None
     footnote_regex: str = r"(?:\s+\d{1,2}|\s*\(\d{1,2}\)|\*+|(?<=[a-záéíóúñ\)])\d{1,2})$"
 

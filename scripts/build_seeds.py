@@ -318,10 +318,36 @@ def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[st
         )
         aliases.add("countries", code, code, "code")
         aliases.add_many("countries", [spec["es"], spec["en"]], code, "name")
-    for code, labels in curated["aliases"].items():
+    for code, labels in {**curated["aliases"], **curated.get("demonyms", {})}.items():
         aliases.add_many("countries", labels, code, "curated", variants=True)
     for code, labels in curated["special_aliases"].items():
         aliases.add_many("countries", labels, code, "curated")
+    rows += regional_others(m49, regions)
+    return rows
+
+
+def regional_others(m49: dict, regions: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """``OTH_<M49>``: the residual "Otros" row of a table under a region heading ("Otros" under
+    "Asia" is the other countries of Asia), one code per region and sub-region."""
+    rows = []
+    for region, subregions in m49["regions"].items():
+        for area in (region, *subregions):
+            rows.append(
+                {
+                    "code": f"OTH_{area}",
+                    "iso2": "",
+                    "iso_numeric": "",
+                    "name_es": f"Otros países de {regions[area]['name_es']}",
+                    "name_en": f"Other countries of {regions[area]['name_en']}",
+                    "region_code": region,
+                    "region_name_es": regions[region]["name_es"],
+                    "region_name_en": regions[region]["name_en"],
+                    "subregion_code": area,
+                    "subregion_name_es": regions[area]["name_es"],
+                    "subregion_name_en": regions[area]["name_en"],
+                    "is_country": "false",
+                }
+            )
     return rows
 
 
