@@ -82,12 +82,15 @@ def file_facts(path: Path) -> FileFacts:
 
 
 def load_file(
-    store: RawStore, specs: Specs, path: Path, layout_id: str | None = None
+    store: RawStore, specs: Specs, path: Path, layout_id: str | None = None, *, retry: bool = False
 ) -> LoadOutcome:
-    """Load one file into the store; never raises for a bad workbook, records its verdict."""
+    """Load one file into the store; never raises for a bad workbook, records its verdict.
+
+    With ``retry``, a content whose latest verdict is a rejection is read again (a new
+    submission; the rejection stays in the history)."""
     facts = file_facts(path)
     known = store.find(facts.sha256)
-    if known is not None:
+    if known is not None and not (retry and known.status == "rejected"):
         return LoadOutcome(
             path,
             "skipped",
@@ -147,6 +150,39 @@ def load_paths(
                 progress.update(task, description=f"loading {path.name}")
                 outcomes.append(load_file(store, specs, path, layout_id))
                 progress.advance(task)
+    return outcomes
+
+
+def retry_rejected(
+    raw_db: Path, specs: Specs, *, layout_id: str | None = None
+) -> list[LoadOutcome]:
+    """Read again every received file whose latest verdict is a rejection (e.g. once a layout
+    for it exists); each retry is a new submission, the rejection stays in the history."""
+    outcomes: list[LoadOutcome] = []
+    with RawStore(raw_db, specs) as store:
+        for submission_id, sha256, path in store.rejected_files():
+            if not path.exists():
+                outcomes.append(
+                    LoadOutcome(
+                        path,
+                        "skipped",
+                        submission_id,
+                        f"rejected submission {submission_id}: the file is no longer at {path}",
+                    )
+                )
+                continue
+            if file_facts(path).sha256 != sha256:
+                outcomes.append(
+                    LoadOutcome(
+                        path,
+                        "skipped",
+                        submission_id,
+                        f"rejected submission {submission_id}: {path} has changed since; "
+                        "load it as a new file",
+                    )
+                )
+                continue
+            outcomes.append(load_file(store, specs, path, layout_id, retry=True))
     return outcomes
 
 

@@ -764,6 +764,7 @@ class SheetReader:
         """The cells of one block, once its rows are known: rows without a parent add up into
         the block's total row, wherever it stands (first or last)."""
         total_row = next((index + 1 for index, _, role, *_ in block if role == "total"), None)
+        is_total_block = self.sheet.rows.blocks is not None and block_label is None
         grouping = {entry[6].row_number for entry in block if entry[6] is not None}
         grouping |= {entry[5] for entry in block if entry[5] is not None}
         paths: dict[int, str] = {}
@@ -800,7 +801,7 @@ class SheetReader:
                 cell_labels.update(zip(self.sheet.columns.dimensions, column_labels, strict=True))
                 if role == "aggregate":
                     cell_role = "subtotal"
-                elif role == "total" or is_total_column:
+                elif role == "total" or is_total_column or is_total_block:
                     cell_role = "total"
                 else:
                     cell_role = "detail"

@@ -167,8 +167,20 @@ class RawStore:
         return self._last_id + 1
 
     def _committed(self, sha256: str, submission_id: int, status: str) -> None:
-        self._known.setdefault(sha256, KnownSubmission(submission_id, status))
+        self._known[sha256] = KnownSubmission(submission_id, status)
         self._last_id = submission_id
+
+    def rejected_files(self) -> list[tuple[int, str, Path]]:
+        """(id, sha256, path) of every received content whose latest verdict is a rejection."""
+        rows = self.con.execute(
+            "select submission_id, sha256, file_path from raw.submissions "
+            "where status = 'rejected' order by submission_id"
+        ).fetchall()
+        return [
+            (submission_id, sha256, Path(path))
+            for submission_id, sha256, path in rows
+            if self._known[sha256].submission_id == submission_id
+        ]
 
     def add_loaded(self, facts: FileFacts, parsed: ParsedSubmission) -> int:
         con = self.con

@@ -35,26 +35,48 @@ def fail(error: MigstatError) -> typer.Exit:
 # Subcommands are registered below, one line per room.
 
 
+def print_user_specs(specs: object) -> None:
+    """Say which of the user's own spec files (``$MIGSTAT_HOME/specs``) are in use."""
+    from migstat.specs import Specs
+
+    assert isinstance(specs, Specs)
+    for path in specs.user_files():
+        typer.echo(f"using {path}")
+
+
 @app.command()
 def load(
     paths: list[Path] = typer.Argument(
-        ..., help="Workbooks (.xlsx, .xls, .ods) or folders of them."
+        None, help="Workbooks (.xlsx, .xls, .ods) or folders of them."
     ),
     layout: str | None = typer.Option(
         None, help="Read every file with this layout id instead of detecting it."
+    ),
+    retry: bool = typer.Option(
+        False,
+        "--retry",
+        help="Read again every file whose latest verdict is a rejection (e.g. after adding the "
+        "layout it lacked under $MIGSTAT_HOME/specs/layouts); the rejection stays in the history.",
     ),
 ) -> None:
     """Load workbooks into the raw store; rejected files are reported with file, sheet and cell.
 
     A file already received (same sha256) is skipped. Exit code 1 when any file was rejected.
+    Layouts, countries and aliases under $MIGSTAT_HOME/specs overlay the shipped ones.
     """
-    from loaders.load import load_paths, summary_table
+    from loaders.load import load_paths, retry_rejected, summary_table
     from migstat.specs import load_specs
 
     console = make_console()
     home = Home.from_env().ensure()
+    if not paths and not retry:
+        raise fail(MigstatError("give workbooks or folders to load, or --retry"))
     try:
-        outcomes = load_paths(paths, home.raw_db, load_specs(), layout_id=layout, console=console)
+        specs = load_specs()
+        print_user_specs(specs)
+        outcomes = retry_rejected(home.raw_db, specs, layout_id=layout) if retry else []
+        if paths:
+            outcomes += load_paths(paths, home.raw_db, specs, layout_id=layout, console=console)
     except MigstatError as error:
         raise fail(error) from error
     console.print(summary_table(outcomes))
@@ -119,6 +141,60 @@ codes_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(codes_app, name="codes")
+
+layout_app = typer.Typer(
+    help="The layout workbench: preview how a published table will be read, draft a layout.",
+    no_args_is_help=True,
+)
+app.add_typer(layout_app, name="layout")
+
+
+@layout_app.command("check")
+def layout_check(
+    file: Path = typer.Argument(..., help="A workbook (.xlsx, .xls, .ods)."),
+    layout: str | None = typer.Option(
+        None, help="A layout id or a layout .yml file (default: the layout that recognises it)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
+) -> None:
+    """Show, loading nothing, how every row and column will be read (kind, place in the table's
+    hierarchy), each label's code or ? with the closest codes, the period and flags, and the
+    rules that would fail with their cells. Exit code 1 when a rule would fail."""
+    from migstat.specs import load_specs
+    from migstat.workbench import check_file, render_check
+
+    try:
+        result = check_file(file, load_specs(), layout)
+    except MigstatError as error:
+        raise fail(error) from error
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2, default=str))
+    else:
+        render_check(result, make_console())
+    if any(finding.rule.startswith(("ADD", "VAL-00", "COD")) for finding in result.findings):
+        raise typer.Exit(code=1)
+
+
+@layout_app.command("draft")
+def layout_draft(
+    file: Path = typer.Argument(..., help="A workbook (.xlsx, .xls, .ods)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the layout here."),
+    layout_id: str | None = typer.Option(None, "--id", help="The new layout's id."),
+) -> None:
+    """Propose a starting layout from the table's shape (header row, label column, first data
+    row, title and period, regions, stacked blocks). Check it with `migstat layout check`."""
+    from migstat.specs import load_specs
+    from migstat.workbench import draft_layout
+
+    try:
+        text = draft_layout(file, load_specs(), layout_id)
+    except MigstatError as error:
+        raise fail(error) from error
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}; preview it: migstat layout check {file} --layout {output}")
 
 
 @codes_app.command("resolve")
