@@ -29,6 +29,8 @@ final as (
         reporting_countries.name_en as reporting_country_name_en,
         observations.source,
         observations.year,
+        observations.first_month,
+        observations.last_month,
         observations.month,
         observations.sheet,
         observations.cell,
@@ -55,6 +57,7 @@ final as (
         observations.permit_type_code,
         observations.activity_code,
         observations.decision_code,
+        observations.residence_code,
         observations.value,
         observations.value_status,
         observations.obs_flag

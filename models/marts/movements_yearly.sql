@@ -30,6 +30,8 @@ by_traveller_type as (
     select
         reporting_country_code,
         year,
+        coalesce(min(first_month), 1) as first_month,
+        coalesce(max(last_month), 12) as last_month,
         sum(case when flow_code = 'ENT' and traveller_type = 'NAT' then value end)
             as entries_nationals,
         sum(case when flow_code = 'ENT' and traveller_type = 'FOR' then value end)
@@ -80,6 +82,8 @@ final as (
         countries.name_es as reporting_country_name_es,
         countries.name_en as reporting_country_name_en,
         totals.year,
+        totals.first_month,
+        totals.last_month,
         totals.entries_nationals,
         totals.entries_foreigners,
         totals.entries_total,
@@ -101,6 +105,9 @@ final as (
         on
             totals.reporting_country_code = previous_year.reporting_country_code
             and totals.year = previous_year.year + 1
+            {#- like with like: a year to date is compared with the same months only #}
+            and totals.first_month = previous_year.first_month
+            and totals.last_month = previous_year.last_month
     left join women_shares
         on
             totals.reporting_country_code = women_shares.reporting_country_code

@@ -39,6 +39,8 @@ final as (
         submissions.country_code,
         submissions.source,
         submissions.period,
+        submissions.first_month,
+        submissions.last_month,
         submissions.version,
         submissions.layout,
         verdicts.status,
