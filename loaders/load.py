@@ -104,7 +104,14 @@ def load_file(
     except WorkbookRejected as error:
         country, year = file_name_parts(path.name)
         submission_id = store.add_rejected(
-            facts, error.message, error.sheet, error.cell, error.rule, country, year
+            facts,
+            error.message,
+            error.sheet,
+            error.cell,
+            error.rule,
+            country,
+            year,
+            error.message_es,
         )
         return LoadOutcome(path, "rejected", submission_id, str(error))
     submission_id = store.add_loaded(facts, parsed)

@@ -104,6 +104,13 @@ ORDINALS = {
     )
     for name in names.split()
 }
+FIELD_NAMES_ES = {
+    "country": "país",
+    "source": "fuente",
+    "year": "año",
+    "first_month": "primer mes",
+    "last_month": "último mes",
+}
 PARTS = {"trimestre": 3, "quarter": 3, "semestre": 6, "half": 6, "cuatrimestre": 4}
 
 
@@ -308,9 +315,18 @@ def detect_layout(book: WorkbookLike, specs: Specs, file_name: str) -> LayoutSpe
             "(migstat load --retry)",
             file=file_name,
             rule="STR-LAYOUT",
+            message_es=f"ningún formato de lectura reconoce este libro (se buscó en {looked}); "
+            "¿falta la hoja Metadatos o cambió su celda de plantilla? Para un cuadro que publica "
+            "su institución, escriba un formato de lectura (migstat layout draft ARCHIVO) y "
+            "vuelva a cargar el archivo (migstat load --retry)",
         )
     ids = ", ".join(layout.id for layout in matches)
-    raise WorkbookRejected(f"several layouts match this workbook: {ids}", file=file_name)
+    raise WorkbookRejected(
+        f"several layouts match this workbook: {ids}",
+        file=file_name,
+        rule="STR-LAYOUT",
+        message_es=f"varios formatos de lectura reconocen este libro: {ids}",
+    )
 
 
 def parse_workbook(
@@ -351,7 +367,7 @@ def parse_workbook(
         reader = SheetReader(book, layout, sheet, name, source.dimension_names(), oracle, file_name)
         cells = list(reader.cells())
         parsed.cells.extend(cells)
-        parsed.rows.extend(reader.rows)
+        parsed.rows.extend(sorted(reader.rows, key=lambda row: row.row_number))
         parsed.columns[name] = [
             (cell_ref(0, index).rstrip("1"), labels) for index, labels in reader.columns
         ]
@@ -364,6 +380,8 @@ def parse_workbook(
             f"none of the data sheets of layout {layout.id} is present (expected {expected})",
             file=file_name,
             rule="STR-SHEETS",
+            message_es=f"no está ninguna hoja de datos del formato {layout.id} (se esperaba "
+            f"{expected})",
         )
     return parsed
 
@@ -380,6 +398,9 @@ def _find_sheets(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> dict
                 file=file_name,
                 sheet=names[1],
                 rule="STR-SHEETS",
+                message_es=f"varias hojas corresponden a {sheet.name!r} del formato {layout.id}: "
+                f"{', '.join(names)}; un archivo lleva un solo período: guarde cada hoja en su "
+                "propio archivo",
             )
         if names:
             found[sheet.name] = names[0]
@@ -421,7 +442,11 @@ def _read_metadata(
         sheet = layout.metadata.sheet
         if not book.has_sheet(sheet):
             raise WorkbookRejected(
-                "the metadata sheet is missing", file=file_name, sheet=sheet, rule="STR-META"
+                "the metadata sheet is missing",
+                file=file_name,
+                sheet=sheet,
+                rule="STR-META",
+                message_es="falta la hoja de metadatos",
             )
         for name, ref in layout.metadata.cells.items():
             row, column = _cell_position(ref)
@@ -443,6 +468,7 @@ def _read_metadata(
                 sheet=sheet,
                 cell=ref,
                 rule="STR-META",
+                message_es=f"el texto del período {values['period_text']!r} no indica un año",
             )
         for name, number in zip(("year", "first_month", "last_month"), period, strict=True):
             values.setdefault(name, str(number))
@@ -457,35 +483,58 @@ def _read_metadata(
     if layout.reading.estimates and not values.get("flag"):
         values["flag"] = "e"
 
-    def reject(name: str, message: str) -> WorkbookRejected:
+    def reject(name: str, message: str, message_es: str) -> WorkbookRejected:
         sheet, ref = where.get(name, (None, None))
-        return WorkbookRejected(message, file=file_name, sheet=sheet, cell=ref, rule="STR-META")
+        return WorkbookRejected(
+            message, file=file_name, sheet=sheet, cell=ref, rule="STR-META", message_es=message_es
+        )
 
     for required in ("country", "source", "year"):
         if not values.get(required):
-            raise reject(required, f"metadata field '{required}' is empty")
+            raise reject(
+                required,
+                f"metadata field '{required}' is empty",
+                f"el campo de metadatos '{FIELD_NAMES_ES[required]}' está vacío",
+            )
     country = (values["country"] or "").upper()
     if not re.fullmatch(r"[A-Z]{3}", country):
-        raise reject("country", f"country {values['country']!r} is not an ISO 3166 alpha-3 code")
+        raise reject(
+            "country",
+            f"country {values['country']!r} is not an ISO 3166 alpha-3 code",
+            f"el país {values['country']!r} no es un código ISO 3166 alfa-3",
+        )
     values["country"] = country
     if values["source"] != layout.source:
         raise reject(
             "source",
             f"source {values['source']!r} does not match the template's source {layout.source!r}",
+            f"la fuente {values['source']!r} no es la de la plantilla ({layout.source!r})",
         )
     year_text = (values["year"] or "").split(".")[0]
     if not re.fullmatch(r"(19|20)\d{2}", year_text):
-        raise reject("year", f"reference year {values['year']!r} is not a year")
+        raise reject(
+            "year",
+            f"reference year {values['year']!r} is not a year",
+            f"el año de referencia {values['year']!r} no es un año",
+        )
     values["year"] = year_text
     for name in ("first_month", "last_month"):
         text = values.get(name)
         if text and not (text.isdigit() and 1 <= int(text) <= 12):
-            raise reject(name, f"{name.replace('_', ' ')} {text!r} is not a month number 1-12")
+            raise reject(
+                name,
+                f"{name.replace('_', ' ')} {text!r} is not a month number 1-12",
+                f"{FIELD_NAMES_ES[name]} {text!r} no es un número de mes de 1 a 12",
+            )
     flag = values.get("flag")
     if flag:
         code = OBSERVATION_FLAGS.get(flag.strip().lower())
         if code is None:
-            raise reject("flag", f"observation flag {flag!r} is not one of p, e, b, r, c")
+            raise reject(
+                "flag",
+                f"observation flag {flag!r} is not one of p, e, b, r, c",
+                f"la marca de observación {flag!r} no es p, e, b, r ni c",
+            )
         values["flag"] = code or None
     return values
 
@@ -570,7 +619,7 @@ class SheetReader:
         self.header_texts = self._header_texts()
         self.label_column = column_letter_to_index(sheet.rows.label_column)
         self.title_texts = self._title_texts()
-        self.levels = self._levels()
+        self.levels: list[Level] = list(sheet.rows.levels)
         self.uses_indentation = any(
             _indentation(cell_text(row[self.label_column]))
             for row in self.grid[sheet.rows.first_row - 1 :]
@@ -581,12 +630,6 @@ class SheetReader:
         self.rows: list[RowRecord] = []
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
-
-    def _levels(self) -> list[Level]:
-        levels = list(self.sheet.rows.levels)
-        if not levels and self.sheet.subtotal_codelist:
-            levels = [Level(aggregates=LabelSet(codelist=self.sheet.subtotal_codelist))]
-        return levels
 
     def _title_texts(self) -> set[str]:
         """Normalised texts above the first data row: a row repeating one of them is a
@@ -690,13 +733,41 @@ class SheetReader:
             parent = next((entry for entry in reversed(stack) if entry.has_values), None)
             structural = stack[-1] if stack else None
             parent_row = parent.row_number if parent else None
+            closes = role == "aggregate" and self.levels[level - 1].position == "last"
             if role in ("aggregate", "total"):
                 stack.append(self._open(stack, level, row_index, label or "", True, indent))
             given = stack[-1].dimensions if role == "aggregate" else {}
             if structural is not None and not given:
                 given = structural.dimensions
+            if closes:
+                self._adopt(block, stack.pop(), level, parent_row)
             block.append((row_index, label, role, level, raw_values, parent_row, structural, given))
         yield from self._emit(block, block_label)
+
+    def _adopt(
+        self, block: list[_Pending], closing: _Open, level: int, enclosing: int | None
+    ) -> None:
+        """A subtotal written after its members ("Total Centroamérica" below its countries):
+        the rows since the last row of its level or an outer one, that stood directly under
+        the enclosing aggregate, add up into it instead."""
+        start = 0
+        for position, entry in enumerate(block):
+            if entry[2] in ("aggregate", "member", "total") and entry[3] <= level:
+                start = position + 1
+        for position in range(start, len(block)):
+            row_index, label, role, row_level, raw_values, parent_row, _, given = block[position]
+            if parent_row == enclosing:
+                dimensions = {**closing.dimensions, **given}
+                block[position] = (
+                    row_index,
+                    label,
+                    role,
+                    row_level,
+                    raw_values,
+                    closing.row_number,
+                    closing,
+                    dimensions,
+                )
 
     def _open(
         self,
@@ -838,6 +909,7 @@ class SheetReader:
                 sheet=self.name,
                 cell=cell_ref(lowest, first_column),
                 rule="STR-HEADER",
+                message_es="la hoja termina antes de su fila de encabezados",
             )
         end = len(grid[lowest])
         if sheet.columns.last_column:
@@ -866,6 +938,8 @@ class SheetReader:
                         sheet=self.name,
                         cell=cell_ref(header_rows[0], column_index),
                         rule="STR-HEADER",
+                        message_es=f"el encabezado de columna {lower!r} no tiene encima una "
+                        "etiqueta de la dimensión de la fila superior",
                     )
                 columns.append((column_index, (upper, lower)))
             else:
@@ -878,5 +952,6 @@ class SheetReader:
                 sheet=self.name,
                 cell=cell_ref(lowest, first_column),
                 rule="STR-HEADER",
+                message_es=f"no hay encabezados de columna en la fila {lowest + 1}",
             )
         return columns

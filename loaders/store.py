@@ -46,7 +46,8 @@ create table if not exists raw.submissions (
     error_cell varchar,
     error_rule varchar,
     tolerance_absolute double,
-    tolerance_relative double
+    tolerance_relative double,
+    error_message_es varchar
 )
 """
 SHEETS_DDL = """
@@ -78,7 +79,11 @@ CELL_COLUMNS_AFTER = [
     ("row_key", "varchar"),
 ]
 ADDED_COLUMNS = {
-    "submissions": [("tolerance_absolute", "double"), ("tolerance_relative", "double")],
+    "submissions": [
+        ("tolerance_absolute", "double"),
+        ("tolerance_relative", "double"),
+        ("error_message_es", "varchar"),
+    ],
     "submission_sheets": [("layout_sheet", "varchar"), ("row_dimension", "varchar")],
 }
 """Columns added after a raw store was first created: added in place to older stores."""
@@ -299,6 +304,7 @@ class RawStore:
         rule: str | None,
         filename_country: str | None,
         filename_year: int | None,
+        message_es: str | None = None,
     ) -> int:
         """Record the verdict on an unreadable file; its content is not stored."""
         con = self.con
@@ -311,7 +317,7 @@ class RawStore:
                 "? as size_bytes, ? as filename_country, ? as filename_year, "
                 "? as country_code, ? as period, ?::timestamp as received_at, "
                 "now()::timestamp as loaded_at, 'rejected' as status, ? as error_message, "
-                "? as error_sheet, ? as error_cell, ? as error_rule)",
+                "? as error_sheet, ? as error_cell, ? as error_rule, ? as error_message_es)",
                 [
                     submission_id,
                     facts.path.name,
@@ -327,6 +333,7 @@ class RawStore:
                     sheet,
                     cell,
                     rule,
+                    message_es,
                 ],
             )
             con.execute("commit")

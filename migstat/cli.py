@@ -395,9 +395,12 @@ def build(
     warehouse is unchanged) or, with --strict, when a submission is quarantined.
     """
     from migstat.build import build as run_build
+    from migstat.specs import load_specs
 
     console = make_console(stderr=as_json)
     try:
+        if not as_json:
+            print_user_specs(load_specs())
         result = run_build(Home.from_env(), quiet=as_json)
     except MigstatError as error:
         raise fail(error) from error

@@ -14,6 +14,8 @@ class MigstatError(Exception):
     sheet: str | None = None
     cell: str | None = None
     rule: str | None = None
+    message_es: str | None = None
+    """The message in Spanish, for what a country office reads (quality reports)."""
 
     def __str__(self) -> str:
         where = [

@@ -20,6 +20,12 @@ STATUS_TEXT = {
         "En cuarentena: no se publica; la versión aceptada anterior sigue publicada",
         "Quarantined: not published; the previously accepted version stays published",
     ),
+    "quarantined_first": (
+        "En cuarentena: no se publica; no hay una versión aceptada anterior de este país, "
+        "fuente y período",
+        "Quarantined: not published; there is no previously accepted version of this country, "
+        "source and period",
+    ),
     "rejected": ("Rechazado: el archivo no se pudo leer", "Rejected: the file could not be read"),
     "superseded": (
         "Reemplazado por una versión aceptada más reciente",
@@ -54,6 +60,8 @@ class Report:
     period: str | None
     status: str
     has_warnings: bool
+    has_published_version: bool
+    """Whether another version of the same country, source and period is published."""
     problems: list[Problem]
 
     def rows(self, lang: str) -> list[list[str]]:
@@ -73,7 +81,10 @@ class Report:
 
     def status_text(self, lang: str) -> str:
         index = 0 if lang == "es" else 1
-        text = STATUS_TEXT.get(self.status, (self.status, self.status))[index]
+        status = self.status
+        if status == "quarantined" and not self.has_published_version:
+            status = "quarantined_first"
+        text = STATUS_TEXT.get(status, (status, status))[index]
         if self.status == "accepted" and self.has_warnings:
             text += " (con advertencias)" if lang == "es" else " (with warnings)"
         return text
@@ -84,8 +95,12 @@ def read_report(warehouse: Path, submission_id: int) -> Report:
         raise MigstatError(f"no published warehouse at {warehouse}: run `migstat build` first")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         row = con.execute(
-            "select submission_id, file_name, country_code, source, period, status, has_warnings "
-            "from marts.quality_submissions where submission_id = ?",
+            "select submission_id, file_name, country_code, source, period, status, has_warnings, "
+            "exists (select 1 from marts.quality_submissions as others "
+            "where others.is_published and others.country_code = this.country_code "
+            "and others.source = this.source and others.period = this.period "
+            "and others.submission_id <> this.submission_id) "
+            "from marts.quality_submissions as this where submission_id = ?",
             [submission_id],
         ).fetchone()
         if row is None:

@@ -104,6 +104,9 @@ class Level(Strict):
 
     aggregates: LabelSet = Field(default_factory=LabelSet)
     members: LabelSet = Field(default_factory=LabelSet)
+    position: Literal["first", "last"] = "first"
+    """Where an aggregate row stands: above the rows it adds up (``first``) or below them
+    (``last``, as in "Total Centroamérica" written after its countries)."""
     dimension: str | None = None
     """A dimension whose value the aggregates of this level give to every row under them, as
     blocks do (e.g. ``residence``: "Residentes" / "No residentes", each split into nationals and
@@ -166,8 +169,6 @@ class SheetLayout(Strict):
     fixed: dict[str, str] = Field(default_factory=dict)
     rows: RowAxis
     columns: ColumnAxis
-    subtotal_codelist: str | None = None
-    """Rows whose label resolves in this code list (e.g. ``regions``) are reported subtotals."""
 
 
 class Tolerance(Strict):

@@ -34,15 +34,21 @@ regexp_full_match({{ expr }}, '[0-9]{3}')
 
 
 {#- Render a catalogue message: replace each {placeholder} with the failure's value. -#}
-{% macro render_message(template, failure_alias='failures', submission_alias='submissions') -%}
+{#- {dimension} is the dimension's title in the message's language (lower case), from the
+    source spec, so a Spanish message never carries an English dimension name. -#}
+{% macro render_message(
+    template, lang, failure_alias='failures', submission_alias='submissions',
+    dimension_alias='dimensions'
+) -%}
 {%- set placeholders = {
     'sheet': failure_alias ~ '.sheet',
     'cell': failure_alias ~ '.cell',
     'expected': failure_alias ~ '.expected',
     'found': failure_alias ~ '.found',
     'label': failure_alias ~ '.label',
-    'dimension': failure_alias ~ '.dimension',
-    'detail': failure_alias ~ '.detail',
+    'dimension': 'coalesce(lower(' ~ dimension_alias ~ '.title_' ~ lang ~ '), ' ~ failure_alias ~ '.dimension)',
+    'detail': 'coalesce(' ~ failure_alias ~ '.detail_' ~ lang ~ ', ' ~ failure_alias ~ '.detail)'
+        if lang == 'es' else failure_alias ~ '.detail',
     'country': submission_alias ~ '.country_code',
     'year': 'cast(' ~ submission_alias ~ '.reference_year as varchar)',
     'source': submission_alias ~ '.source',

@@ -21,6 +21,12 @@ rules as (
 
 ),
 
+dimensions as (
+
+    select * from {{ ref('stg_raw__dimensions') }}
+
+),
+
 verdicts as (
 
     select * from {{ ref('int_submissions_verdicted') }}
@@ -48,7 +54,8 @@ rejections as (
         cast(null as varchar) as found,
         cast(null as varchar) as label,
         cast(null as varchar) as dimension,
-        error_message as detail
+        error_message as detail,
+        error_message_es as detail_es
 
     from submissions
     where is_rejected
@@ -58,10 +65,16 @@ rejections as (
 failures as (
 
     {% for family in families %}
-        select {{ failure_columns() | join(', ') }} from {{ family }}_failures
+        select
+            {{ failure_columns() | join(', ') }},
+            cast(null as varchar) as detail_es
+        from {{ family }}_failures
         union all
     {% endfor %}
-    select {{ failure_columns() | join(', ') }} from rejections
+    select
+        {{ failure_columns() | join(', ') }},
+        detail_es
+    from rejections
 
 ),
 
@@ -97,8 +110,8 @@ final as (
         failures.label,
         failures.dimension,
         failures.detail,
-        {{ render_message('rules.message_es') }} as message_es,
-        {{ render_message('rules.message_en') }} as message_en,
+        {{ render_message('rules.message_es', 'es') }} as message_es,
+        {{ render_message('rules.message_en', 'en') }} as message_en,
         verdicts.status as submission_status
 
     from failures
@@ -106,6 +119,8 @@ final as (
         on failures.submission_id = submissions.submission_id
     left join rules
         on failures.rule_id = rules.rule_id
+    left join dimensions
+        on submissions.source = dimensions.source and failures.dimension = dimensions.dimension
     left join verdicts
         on failures.submission_id = verdicts.submission_id
 

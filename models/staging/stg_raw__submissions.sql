@@ -34,6 +34,7 @@ final as (
         status as load_status,
         status = 'rejected' as is_rejected,
         error_message,
+        error_message_es,
         error_sheet,
         error_cell,
         error_rule,

@@ -99,6 +99,8 @@ class Table:
     seed: int = 1
     footnotes: dict[str, str] = field(default_factory=dict)
     """Label -> label as written with its footnote marker."""
+    totals_last: bool = False
+    """Every aggregate written below the rows it adds up, as "Total <label>"."""
 
     @property
     def suffix(self) -> str:
@@ -166,9 +168,15 @@ class Table:
             else:
                 cells = written
             label = self.footnotes.get(row.label, row.label)
-            out.append((row, [" " * (self.indent * depth) + label, *cells]))
+            if self.totals_last and row.children and row is not self.root:
+                label = f"Total {label}"
+            line = (row, [" " * (self.indent * depth) + label, *cells])
+            if not self.totals_last:
+                out.append(line)
             for child in row.children:
                 visit(child, depth + 1 if row is not self.root else depth)
+            if self.totals_last:
+                out.append(line)
 
         visit(self.root, 0)
         return out
@@ -639,6 +647,31 @@ def honduras_returns_semester() -> Table:
     )
 
 
+def nicaragua_totals_below() -> Table:
+    """Nicaragua's migration directorate: each region's total written below its countries,
+    the grand total on the last line."""
+    root = group("TOTAL", *americas_europe_asia(others=False)[1:5])
+    return Table(
+        name="nicaragua_totals_below",
+        file_name="dgme_nic_entradas_extranjeros_2023.xls",
+        layout_id="gallery_nic_dgme_totals_below",
+        country="NIC",
+        source="entries_exits",
+        year=2023,
+        months=(1, 12),
+        sheet="Hoja1",
+        title=["NICARAGUA: ENTRADAS DE EXTRANJEROS SEGÚN NACIONALIDAD Y MES, AÑO 2023"],
+        header_rows=[["NACIONALIDAD", *[m.upper() for m in MONTHS_ES], "TOTAL"]],
+        columns=12,
+        root=root,
+        total_column="last",
+        totals_last=True,
+        notes=["FUENTE: Dirección General de Migración y Extranjería."],
+        magnitude=80_000,
+        seed=19,
+    )
+
+
 GALLERY: list[Callable[[], Table]] = [
     mexico_ytd,
     costa_rica_nationals_foreigners,
@@ -648,4 +681,5 @@ GALLERY: list[Callable[[], Table]] = [
     el_salvador_estimates,
     belize_english_pages,
     honduras_returns_semester,
+    nicaragua_totals_below,
 ]
