@@ -43,6 +43,7 @@ def test_corpus_covers_every_kind_of_spelling() -> None:
         "bracketed qualifier",
         "abbreviation",
         "historical name (dissolved state)",
+        "historical name (renamed state)",
         "upper case without accents",
         "whitespace",
         "special category",
