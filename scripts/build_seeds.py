@@ -318,8 +318,9 @@ def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[st
         )
         aliases.add("countries", code, code, "code")
         aliases.add_many("countries", [spec["es"], spec["en"]], code, "name")
-    for code, labels in {**curated["aliases"], **curated.get("demonyms", {})}.items():
-        aliases.add_many("countries", labels, code, "curated", variants=True)
+    for mapping in (curated["aliases"], curated.get("demonyms", {})):
+        for code, labels in mapping.items():
+            aliases.add_many("countries", labels, code, "curated", variants=True)
     for code, labels in curated["special_aliases"].items():
         aliases.add_many("countries", labels, code, "curated")
     rows += regional_others(m49, regions)
