@@ -156,10 +156,11 @@ class RawStore:
                 self.con.execute(f"alter table raw.{table} add column {name} {nullable}")
 
     def _read_known(self) -> None:
-        """Received contents and the last id, read once: this connection is the only writer."""
+        """Received contents (each with its latest submission) and the last id, read once: this
+        connection is the only writer."""
         self._known: dict[str, KnownSubmission] = {}
         rows = self.con.execute(
-            "select sha256, submission_id, status from raw.submissions order by submission_id desc"
+            "select sha256, submission_id, status from raw.submissions order by submission_id"
         ).fetchall()
         for sha256, submission_id, status in rows:
             self._known[sha256] = KnownSubmission(submission_id, status)

@@ -110,3 +110,42 @@ def test_a_text_cell_fails_only_the_checks_that_involve_it(tmp_path, monkeypatch
 )
 def test_periods_as_titles_write_them(text, expected):
     assert parse_period(text) == expected
+
+
+def test_a_file_rejected_for_want_of_a_layout_loads_on_retry(tmp_path):
+    """No layout recognises the table: rejected (STR-LAYOUT). Once the statistician adds the
+    layout under $MIGSTAT_HOME/specs/layouts, `migstat load --retry` reads it again; the
+    rejection stays in the history."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    table = TABLES[0]
+    home = tmp_path / "home"
+    path = table.write(tmp_path)
+    migstat = str(Path(sys.executable).with_name("migstat"))
+    env = {**os.environ, "MIGSTAT_HOME": str(home)}
+
+    def load(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [migstat, "load", *args], env=env, capture_output=True, text=True, check=False
+        )
+
+    first = load(str(path))
+    assert first.returncode == 1 and "STR-LAYOUT" in first.stderr
+    layouts = home / "specs" / "layouts"
+    layouts.mkdir(parents=True)
+    shutil.copy(LAYOUTS_DIR / f"{table.layout_id}.yml", layouts)
+    again = load(str(path))
+    assert "skipped" in again.stdout, "without --retry, a received content is not read again"
+    retried = load("--retry")
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert f"using {layouts / (table.layout_id + '.yml')}" in retried.stdout
+    with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
+        history = con.execute(
+            "select status, error_rule, layout from raw.submissions order by submission_id"
+        ).fetchall()
+    assert history == [("rejected", "STR-LAYOUT", None), ("loaded", None, table.layout_id)]
+    assert "0 loaded, 0 skipped, 0 rejected" in load("--retry").stdout, "nothing left to retry"
