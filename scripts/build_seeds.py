@@ -323,7 +323,10 @@ def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[st
             aliases.add_many("countries", labels, code, "curated", variants=True)
     for code, labels in curated["special_aliases"].items():
         aliases.add_many("countries", labels, code, "curated")
-    rows += regional_others(m49, regions)
+    for row in regional_others(m49, regions):
+        rows.append(row)
+        aliases.add("countries", row["code"], row["code"], "code")
+        aliases.add_many("countries", [row["name_es"], row["name_en"]], row["code"], "name")
     return rows
 
 
