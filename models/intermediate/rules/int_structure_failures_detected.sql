@@ -6,9 +6,20 @@
     * STR-004 two cells of a sheet stand for the same coordinates (a label written twice: two
       rows for the same country, two columns for the same month); one failure per repeated row
       (or column), naming the repeated label's cell (row label, or column header) and the one
-      it repeats; `found` is the first data cell of the repeated line.
+      it repeats; `found` is the first data cell of the repeated line;
+    * STR-005 the metadata country is not a configured reporting country (raw.spec_countries,
+      from specs/countries/);
+    * STR-006 the declared period lies in the future: a reference year after the current one,
+      or the current year with a last month after the current month (the current date is
+      `current_date`, or the var `migstat_reference_date` when set, as unit tests do);
+    * STR-007 the source in the file name disagrees with the workbook's (its metadata and
+      template agree, the loader checks that);
+    * STR-008 a port (a country-specific code) that belongs to another country than the
+      reporting one: one failure per port label and sheet, naming the label's cell.
 -#}
 {{ config(materialized='table') }}
+
+{%- set reference_date = var('migstat_reference_date', none) %}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set metadata = var('metadata_cells') %}
@@ -43,6 +54,29 @@ observations as (
 sheets as (
 
     select * from {{ ref('stg_raw__sheet_positions') }}
+
+),
+
+configured_countries as (
+
+    select * from {{ ref('stg_raw__countries') }}
+
+),
+
+ports as (
+
+    select * from {{ ref('ports') }}
+
+),
+
+today as (
+
+    select
+        {%- if reference_date %}
+            cast('{{ reference_date }}' as date) as reference_date
+        {%- else %}
+            current_date as reference_date
+        {%- endif %}
 
 ),
 
@@ -103,6 +137,155 @@ metadata_mismatches as (
 
     from submissions
     where filename_year is not null and filename_year <> reference_year
+
+),
+
+unknown_countries as (
+
+    select
+        submissions.submission_id,
+        'STR-005' as rule_id,
+        '{{ metadata.country.sheet }}' as sheet,
+        '{{ metadata.country.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        (
+            select string_agg(country_code, ', ' order by country_code)
+            from configured_countries
+        ) as expected,
+        submissions.country_code as found,
+        cast(null as varchar) as label,
+        'country' as dimension,
+        submissions.file_name as detail
+
+    from submissions
+    left join configured_countries
+        on submissions.country_code = configured_countries.country_code
+    where configured_countries.country_code is null
+
+),
+
+future_periods as (
+
+    select
+        submissions.submission_id,
+        'STR-006' as rule_id,
+        '{{ metadata.year.sheet }}' as sheet,
+        '{{ metadata.year.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        strftime(today.reference_date, '%Y-%m') as expected,
+        cast(submissions.reference_year as varchar)
+        || '-' || lpad(cast(submissions.last_month as varchar), 2, '0') as found,
+        cast(null as varchar) as label,
+        'year' as dimension,
+        submissions.file_name as detail
+
+    from submissions
+    cross join today
+    where
+        submissions.reference_year > year(today.reference_date)
+        or (
+            submissions.reference_year = year(today.reference_date)
+            and submissions.last_month > month(today.reference_date)
+        )
+
+),
+
+file_name_sources as (
+
+    select
+        submission_id,
+        source,
+        file_name,
+        nullif(
+            regexp_extract(file_name, '^[A-Z]{3}_([a-z_]+?)_[0-9]{4}(_.*)?[.][^.]*$', 1), ''
+        ) as filename_source
+
+    from submissions
+
+),
+
+source_mismatches as (
+
+    select
+        submission_id,
+        'STR-007' as rule_id,
+        '{{ metadata.source.sheet }}' as sheet,
+        '{{ metadata.source.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        source as expected,
+        filename_source as found,
+        cast(null as varchar) as label,
+        'source' as dimension,
+        file_name as detail
+
+    from file_name_sources
+    where filename_source <> source
+
+),
+
+foreign_port_cells as (
+
+    select
+        observations.submission_id,
+        observations.sheet,
+        observations.cell,
+        observations.row_number,
+        observations.column_number,
+        observations.port_label,
+        observations.port_code,
+        ports.reporting_country_code as port_country_code,
+        submissions.country_code,
+        submissions.layout,
+        row_number() over (
+            partition by observations.submission_id, observations.sheet, observations.port_label
+            order by observations.row_number, observations.column_number
+        ) as occurrence
+
+    from observations
+    inner join submissions
+        on observations.submission_id = submissions.submission_id
+    inner join ports
+        on observations.port_code = ports.port_code
+    where ports.reporting_country_code <> submissions.country_code
+
+),
+
+foreign_ports as (
+
+    select
+        foreign_port_cells.submission_id,
+        'STR-008' as rule_id,
+        foreign_port_cells.sheet,
+        case
+            when sheets.row_dimension = 'port'
+                then sheets.label_column || cast(foreign_port_cells.row_number as varchar)
+            when list_position(string_split(sheets.column_dimensions, ','), 'port') > 0
+                then {{ column_letter('foreign_port_cells.column_number') }}
+                || split_part(
+                    sheets.header_rows,
+                    ',',
+                    list_position(string_split(sheets.column_dimensions, ','), 'port')
+                )
+            else foreign_port_cells.cell
+        end as cell,
+        foreign_port_cells.row_number,
+        foreign_port_cells.column_number,
+        foreign_port_cells.country_code as expected,
+        foreign_port_cells.port_label as found,
+        foreign_port_cells.port_label as label,
+        'port' as dimension,
+        foreign_port_cells.port_code
+        || ' (' || foreign_port_cells.port_country_code || ')' as detail
+
+    from foreign_port_cells
+    left join sheets
+        on
+            foreign_port_cells.layout = sheets.layout
+            and foreign_port_cells.sheet = sheets.sheet
+    where foreign_port_cells.occurrence = 1
 
 ),
 
@@ -213,6 +396,14 @@ final as (
     select * from metadata_mismatches
     union all
     select * from duplicates
+    union all
+    select * from unknown_countries
+    union all
+    select * from future_periods
+    union all
+    select * from source_mismatches
+    union all
+    select * from foreign_ports
 
 )
 
