@@ -63,6 +63,13 @@ configured_countries as (
 
 ),
 
+configured_list as (
+
+    select string_agg(country_code, ', ' order by country_code) as country_codes
+    from configured_countries
+
+),
+
 ports as (
 
     select * from {{ ref('ports') }}
@@ -149,16 +156,14 @@ unknown_countries as (
         '{{ metadata.country.cell }}' as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
-        (
-            select string_agg(country_code, ', ' order by country_code)
-            from configured_countries
-        ) as expected,
+        configured_list.country_codes as expected,
         submissions.country_code as found,
         cast(null as varchar) as label,
         'country' as dimension,
         submissions.file_name as detail
 
     from submissions
+    cross join configured_list
     left join configured_countries
         on submissions.country_code = configured_countries.country_code
     where configured_countries.country_code is null
@@ -262,13 +267,9 @@ foreign_ports as (
         case
             when sheets.row_dimension = 'port'
                 then sheets.label_column || cast(foreign_port_cells.row_number as varchar)
-            when list_position(string_split(sheets.column_dimensions, ','), 'port') > 0
+            when sheets.port_header_position > 0
                 then {{ column_letter('foreign_port_cells.column_number') }}
-                || split_part(
-                    sheets.header_rows,
-                    ',',
-                    list_position(string_split(sheets.column_dimensions, ','), 'port')
-                )
+                    || split_part(sheets.header_rows, ',', sheets.port_header_position)
             else foreign_port_cells.cell
         end as cell,
         foreign_port_cells.row_number,
@@ -281,7 +282,12 @@ foreign_ports as (
         || ' (' || foreign_port_cells.port_country_code || ')' as detail
 
     from foreign_port_cells
-    left join sheets
+    left join (
+        select
+            *,
+            list_position(string_split(column_dimensions, ','), 'port') as port_header_position
+        from sheets
+    ) as sheets
         on
             foreign_port_cells.layout = sheets.layout
             and foreign_port_cells.sheet = sheets.sheet
