@@ -114,7 +114,9 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     write("asylum", "CRI", 2031)
     edit(
-        write("returns", "CRI", 2022), set_cell("Metadatos", "B3", "XYZ"), to=inbox / UNKNOWN_COUNTRY
+        write("returns", "CRI", 2022),
+        set_cell("Metadatos", "B3", "XYZ"),
+        to=inbox / UNKNOWN_COUNTRY,
     )
     write("returns", "PAN", 2023, version=2, submitted_on=date(2024, 3, 1))
     write("returns", "SLV", 2023)
