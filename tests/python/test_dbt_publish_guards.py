@@ -201,7 +201,9 @@ def test_a_stray_number_at_row_30000_is_quarantined_at_its_cell(guarded):
     _, status, published, _ = submission(guarded, STRAY)
     assert (status, published) == ("quarantined", False)
     found = failures(guarded, STRAY)
-    assert any(f[1] == "POR_PAIS" and f[2] == "C30000" for f in found), found
+    unlabelled = [f for f in found if f[:3] == ("STR-009", "POR_PAIS", "A30000")]
+    assert unlabelled and "C30000 = 5" in unlabelled[0][3], found
+    assert not [f for f in found if f[0] == "STR-004"], "an empty label is no repeated label"
     assert published_ids(guarded, "GTM", "returns", 2023) == set()
 
 

@@ -15,7 +15,10 @@
     * STR-007 the source in the file name disagrees with the workbook's (its metadata and
       template agree, the loader checks that);
     * STR-008 a port (a country-specific code) that belongs to another country than the
-      reporting one: one failure per port label and sheet, naming the label's cell.
+      reporting one: one failure per port label and sheet, naming the label's cell;
+    * STR-009 a row with data but no row label (a stray number far below the table): one
+      failure per row, naming the empty label cell, the first non-blank cell in `found`.
+      Such rows are left out of STR-004 (their empty label is no repeated label).
 -#}
 {{ config(materialized='table') }}
 
@@ -295,6 +298,68 @@ foreign_ports as (
 
 ),
 
+sheet_rows as (
+
+    select
+        observations.*,
+        sheets.row_dimension as layout_row_dimension,
+        sheets.label_column as layout_label_column,
+        sheets.row_dimension is not null
+        and case sheets.row_dimension
+            {%- for dimension in dimensions %}
+                when '{{ dimension }}' then observations.{{ dimension }}_label
+            {%- endfor %}
+        end is null as is_unlabelled
+
+    from observations
+    left join submissions
+        on observations.submission_id = submissions.submission_id
+    left join sheets
+        on submissions.layout = sheets.layout and observations.sheet = sheets.sheet
+
+),
+
+unlabelled_cells as (
+
+    select
+        submission_id,
+        sheet,
+        cell,
+        row_number,
+        column_number,
+        raw_text,
+        layout_row_dimension,
+        layout_label_column,
+        row_number() over (
+            partition by submission_id, sheet, row_number
+            order by column_number
+        ) as position_in_row
+
+    from sheet_rows
+    where is_unlabelled and value_status <> 'blank'
+
+),
+
+unlabelled_rows as (
+
+    select
+        submission_id,
+        'STR-009' as rule_id,
+        sheet,
+        coalesce(layout_label_column || cast(row_number as varchar), cell) as cell,
+        row_number,
+        column_number,
+        cast(null as varchar) as expected,
+        cell || ' = ' || coalesce(raw_text, '') as found,
+        cast(row_number as varchar) as label,
+        layout_row_dimension as dimension,
+        cast(null as varchar) as detail
+
+    from unlabelled_cells
+    where position_in_row = 1
+
+),
+
 coordinates as (
 
     select
@@ -321,7 +386,8 @@ coordinates as (
             order by row_number, column_number
         ) as first_row_number
 
-    from observations
+    from sheet_rows
+    where not is_unlabelled
 
 ),
 
@@ -410,6 +476,8 @@ final as (
     select * from source_mismatches
     union all
     select * from foreign_ports
+    union all
+    select * from unlabelled_rows
 
 )
 
