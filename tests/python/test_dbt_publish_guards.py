@@ -11,7 +11,10 @@ workbooks (the standard templates filled with sample numbers), holds every case:
 * Costa Rican asylum for 2031 (future period) and a metadata country XYZ (not configured);
 * Panama returns 2023 version 2, then version 1 received later: version 2 stays published;
 * El Salvador returns 2023, then a version 2 that moves every country into "Otros": published,
-  with revision warnings shown in the quality report.
+  with revision warnings shown in the quality report;
+* written straight into the raw store (no workbook, so no loader limit stops it), Dominican
+  irregular foreigners with 1e300 in cell XFD1048576, Excel's last cell: every rule model stays
+  total over it.
 """
 
 from __future__ import annotations
@@ -21,13 +24,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
+from fixtures import raw_fixture
 
+from loaders.parse import CellRecord
+from migstat.home import Home
 from migstat.specs import load_specs
 from migstat.workbooks.samples import SampleMaker, clean_submission, write_submission
 
@@ -43,6 +50,7 @@ UNKNOWN_COUNTRY = "XYZ_returns_2022.xlsx"
 NEWER = "PAN_returns_2023_v2.xlsx"
 OLDER_RECEIVED_LATER = "PAN_returns_2023_v1.xlsx"
 INTO_OTHERS = "SLV_returns_2023_v2.xlsx"
+LAST_CELL = "DOM_irregular_foreigners_2023.xlsx"
 
 
 def migstat(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -84,6 +92,23 @@ def into_others(values: dict[str, dict]) -> dict[str, dict]:
         if country != "OTH":
             moved[(country, month)] = 0
     return {**values, "POR_PAIS": moved}
+
+
+def last_cell_of_excel(cells: list[CellRecord]) -> list[CellRecord]:
+    """A raw fixture flaw: 1e300 in XFD1048576 of the first sheet, in a row without label."""
+    first = cells[0]
+    labels = {**first.labels, "nationality": None}
+    far = replace(
+        first,
+        cell="XFD1048576",
+        row_number=1_048_576,
+        column_number=16_384,
+        labels=labels,
+        raw_text="1e300",
+        value=1e300,
+        cell_role="detail",
+    )
+    return [*cells, far]
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +157,14 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert older.name == OLDER_RECEIVED_LATER
     second = migstat(home, "load", str(late))
     assert second.returncode in (0, 1), second.stderr
+    raw_fixture.write(
+        Home(home).raw_db,
+        [
+            raw_fixture.Submission(
+                "DOM", "irregular_foreigners", 2023, seed=5, flaws=[last_cell_of_excel]
+            )
+        ],
+    )
     build = migstat(home, "build", "--json")
     return {
         "home": home,
@@ -257,3 +290,13 @@ def test_detail_moved_into_others_is_flagged_and_reported(guarded, tmp_path):
     assert done.returncode == 0, done.stderr
     text = html.read_text(encoding="utf-8")
     assert "REV-002" in text and "REV-003" in text and "códigos residuales" in text
+
+
+def test_1e300_in_the_last_cell_of_excel_is_quarantined_at_its_cell(guarded):
+    _, status, published, _ = submission(guarded, LAST_CELL)
+    assert (status, published) == ("quarantined", False)
+    found = failures(guarded, LAST_CELL)
+    sheet = found[0][1]
+    assert ("VAL-006", sheet, "XFD1048576") in [f[:3] for f in found], found
+    assert ("STR-009", sheet, "A1048576") in [f[:3] for f in found], found
+    assert published_ids(guarded, "DOM", "irregular_foreigners", 2023) == set()
