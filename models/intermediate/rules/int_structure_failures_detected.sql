@@ -244,6 +244,7 @@ foreign_port_cells as (
         observations.column_number,
         observations.port_label,
         observations.port_code,
+        observations.layout_sheet,
         ports.reporting_country_code as port_country_code,
         submissions.country_code,
         submissions.layout,
@@ -293,7 +294,7 @@ foreign_ports as (
     ) as sheets
         on
             foreign_port_cells.layout = sheets.layout
-            and foreign_port_cells.sheet = sheets.sheet
+            and foreign_port_cells.layout_sheet = sheets.sheet
     where foreign_port_cells.occurrence = 1
 
 ),
@@ -315,7 +316,7 @@ sheet_rows as (
     left join submissions
         on observations.submission_id = submissions.submission_id
     left join sheets
-        on submissions.layout = sheets.layout and observations.sheet = sheets.sheet
+        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
 
 ),
 
