@@ -353,6 +353,9 @@ def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
         "spec_dimensions": [],
         "spec_sheets": [],
         "spec_cross_tables": [],
+        "spec_countries": [
+            (country.code, country.name.es, country.name.en) for country in specs.countries.values()
+        ],
     }
     for source in specs.sources.values():
         rows["spec_sources"].append((source.id, source.title.es, source.title.en, source.layout))
@@ -365,6 +368,7 @@ def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
                     measure.allow_decimals,
                     measure.title.es,
                     measure.title.en,
+                    measure.max_value,
                 )
             )
         for position, (name, dimension) in enumerate(source.dimensions.items(), start=1):
@@ -402,13 +406,14 @@ def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
     ddl = {
         "spec_sources": "source varchar, title_es varchar, title_en varchar, layout varchar",
         "spec_measures": "source varchar, measure varchar, unit varchar, allow_decimals boolean, "
-        "title_es varchar, title_en varchar",
+        "title_es varchar, title_en varchar, max_value double",
         "spec_dimensions": "source varchar, dimension varchar, codelist varchar, "
         "position integer, title_es varchar, title_en varchar",
         "spec_sheets": "layout varchar, source varchar, sheet varchar, measure varchar, "
         "is_required boolean, row_dimension varchar, column_dimensions varchar, "
         "fixed_dimensions varchar, title_es varchar, title_en varchar",
         "spec_cross_tables": "source varchar, group_id varchar, sheet varchar, dimensions varchar",
+        "spec_countries": "country_code varchar, name_es varchar, name_en varchar",
     }
     for table, columns in ddl.items():
         con.execute(f"create or replace table raw.{table} ({columns})")

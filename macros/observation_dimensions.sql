@@ -30,12 +30,17 @@ coalesce({{ prefix }}{{ dimension }}_code, '?' || {{ prefix }}{{ dimension }}_la
 {% endmacro %}
 
 
-{#- A number as a person reads it in a message: 1234 (no '.0'), 0.35. -#}
+{#- A number as a person reads it in a message: 1234 (no '.0'), 0.35. Total over every double:
+    whole numbers go through bigint only below 2^53 (where a double is still exact, far from
+    bigint's limit); larger magnitudes, infinities and NaN are written as the double itself
+    ('1e+19', 'inf'), so no value in a workbook can make a rule model fail. -#}
 {% macro format_number(expr) %}
 case
     when {{ expr }} is null then null
-    when {{ expr }} = round({{ expr }}) then cast(cast(round({{ expr }}) as bigint) as varchar)
-    else cast(round({{ expr }}, 4) as varchar)
+    when abs({{ expr }}) < 9007199254740992 and {{ expr }} = round({{ expr }})
+        then cast(cast({{ expr }} as bigint) as varchar)
+    when abs({{ expr }}) < 9007199254740992 then cast(round({{ expr }}, 4) as varchar)
+    else cast({{ expr }} as varchar)
 end
 {%- endmacro %}
 
@@ -47,10 +52,17 @@ nullif(string_agg(distinct {{ expr }}, '' order by {{ expr }}), '')
 {%- endmacro %}
 
 
-{#- Excel column letters of a 1-based column number (A ... ZZ). -#}
+{#- Excel column letters of a 1-based column number (A ... XFD, Excel's last column, 16,384).
+    Total: a number outside 1 ... 18,278 (ZZZ) is written as '#<number>' rather than failing. -#}
 {% macro column_letter(expr) %}
 case
-    when {{ expr }} <= 26 then chr(64 + {{ expr }})
-    else chr(64 + ({{ expr }} - 1) // 26) || chr(65 + ({{ expr }} - 1) % 26)
+    when {{ expr }} between 1 and 26 then chr(64 + {{ expr }})
+    when {{ expr }} between 27 and 702
+        then chr(64 + ({{ expr }} - 1) // 26) || chr(65 + ({{ expr }} - 1) % 26)
+    when {{ expr }} between 703 and 18278
+        then chr(64 + (({{ expr }} - 1) // 26 - 1) // 26)
+        || chr(65 + (({{ expr }} - 1) // 26 - 1) % 26)
+        || chr(65 + ({{ expr }} - 1) % 26)
+    else '#' || cast({{ expr }} as varchar)
 end
 {%- endmacro %}

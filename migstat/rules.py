@@ -29,9 +29,10 @@ Family = Literal[
     "cross_table",
     "plausibility",
     "cross_source",
+    "revision",
 ]
 FAMILIES: tuple[str, ...] = Family.__args__
-WARN_ONLY_FAMILIES = ("plausibility", "cross_source")
+WARN_ONLY_FAMILIES = ("plausibility", "cross_source", "revision")
 """Families that compare a submission with others: never allowed to quarantine."""
 
 

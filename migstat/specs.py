@@ -41,10 +41,18 @@ class Text(Strict):
     en: str
 
 
+MAX_EXACT = 2**53
+"""Doubles hold every whole number below 2^53 exactly; a count at or above it cannot be stored."""
+
+
 class Measure(Strict):
     title: Text
     unit: CountingUnit
     allow_decimals: bool = False
+    max_value: float = Field(default=1e9, gt=0, lt=MAX_EXACT)
+    """The largest plausible value of one cell of this measure, a yearly grand total included
+    (rule VAL-005 quarantines a cell above it). Declared in every shipped source spec at about
+    20-50 times the largest yearly total the region reports."""
 
 
 class Dimension(Strict):

@@ -1,11 +1,16 @@
 {#- Helpers shared by the rule models (models/intermediate/rules/). -#}
 
 {#- A tolerance of a rule from the catalogue (raw.spec_rules, from specs/rules.yml), read when
-    the model compiles so the SQL carries a plain number. -#}
+    the model compiles so the SQL carries a plain number. The table is named directly rather
+    than through source(): a source() call would make it an input every unit test of the model
+    has to mock, while the tolerance must come from the real catalogue. -#}
 {% macro rule_tolerance(rule_id, key, default) %}
 {%- if not execute -%}{{ return(default) }}{%- endif -%}
+{%- set catalogue = api.Relation.create(
+    database=target.database, schema='raw', identifier='spec_rules'
+) -%}
 {%- set found = run_query(
-    "select tolerance from " ~ source('raw', 'spec_rules') ~ " where rule_id = '" ~ rule_id ~ "'"
+    "select tolerance from " ~ catalogue ~ " where rule_id = '" ~ rule_id ~ "'"
 ) -%}
 {%- if found.rows | length == 0 -%}{{ return(default) }}{%- endif -%}
 {%- set parsed = fromjson(found.rows[0][0] or '{}') -%}

@@ -166,7 +166,7 @@ final as (
         end as traveller_type,
         case
             when unioned.month_code between '01' and '12' and length(unioned.month_code) = 2
-                then cast(unioned.month_code as integer)
+                then try_cast(unioned.month_code as integer)
         end as month,
         ports.border_type,
         unioned.raw_text,

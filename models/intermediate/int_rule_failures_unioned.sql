@@ -5,7 +5,7 @@
 -#}
 
 {%- set families = ['structure', 'values', 'codes', 'additivity', 'completeness', 'cross_table',
-                    'plausibility', 'cross_source'] %}
+                    'plausibility', 'cross_source', 'revision'] %}
 
 with
 

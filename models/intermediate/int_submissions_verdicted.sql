@@ -3,10 +3,18 @@
     * rejected: the loader could not read it (raw status);
     * quarantined: an error-severity rule of a within-submission family failed (structure,
       values, codes, additivity, completeness, cross_table);
-    * accepted: no such failure, and the latest such version (highest submission_id, i.e. the
-      last received) of its (country, source, period): this one is published;
+    * accepted: no such failure, and the latest such version of its (country, source, period):
+      this one is published;
     * superseded: no such failure, but a later version of the same key is accepted.
     A quarantined resubmission therefore never hides the previously accepted version.
+
+    "Latest" is what the office says, not the order files happened to arrive in: the highest
+    version number of the metadata (`2`, `v3`, `2.1`), then the latest submission date of the
+    metadata (`submitted_on`: ISO date or dd/mm/yyyy), then the last received (received_at,
+    then submission_id). A version with a number beats one without; same for dates.
+    publication_reason says why the accepted version won over the next one: 'version',
+    'date', 'received', or 'only' when it is the only acceptable version. version_rank orders
+    the acceptable versions of a key (1 = published).
     plausibility and cross_source rules (warn by design) compare with accepted data and are
     computed after this verdict; they never change it.
 -#}
@@ -70,6 +78,20 @@ checked as (
         submissions.source,
         submissions.period,
         submissions.is_rejected,
+        submissions.received_at,
+        try_cast(regexp_extract(submissions.version, '([0-9]{1,9})', 1) as integer)
+            as version_major,
+        coalesce(
+            try_cast(
+                regexp_extract(submissions.version, '[0-9]{1,9}[.,]([0-9]{1,9})', 1) as integer
+            ),
+            0
+        ) as version_minor,
+        coalesce(
+            try_cast(submissions.submitted_on as timestamp),
+            try_strptime(submissions.submitted_on, '%d/%m/%Y'),
+            try_strptime(submissions.submitted_on, '%d-%m-%Y')
+        ) as submitted_at,
         coalesce(error_counts.error_count, 0) as error_count,
         error_counts.failed_error_rules,
         not submissions.is_rejected and error_counts.error_count is null as is_acceptable
@@ -80,17 +102,71 @@ checked as (
 
 ),
 
+ranked_acceptable as (
+
+    select
+        submission_id,
+        country_code,
+        source,
+        period,
+        version_major,
+        version_minor,
+        submitted_at,
+        row_number() over (
+            partition by country_code, source, period
+            order by
+                version_major desc nulls last,
+                version_minor desc,
+                submitted_at desc nulls last,
+                received_at desc nulls last,
+                submission_id desc
+        ) as version_rank
+
+    from checked
+    where is_acceptable
+
+),
+
+compared_with_next as (
+
+    select
+        *,
+        lead(submission_id) over by_rank as next_submission_id,
+        lead(version_major) over by_rank as next_version_major,
+        lead(version_minor) over by_rank as next_version_minor,
+        lead(submitted_at) over by_rank as next_submitted_at
+
+    from ranked_acceptable
+    window by_rank as (partition by country_code, source, period order by version_rank)
+
+),
+
 latest_acceptable as (
 
     select
         country_code,
         source,
         period,
-        max(submission_id) as accepted_submission_id
+        submission_id as accepted_submission_id,
+        case
+            when next_submission_id is null then 'only'
+            when
+                version_major is not null
+                and (
+                    next_version_major is null
+                    or version_major <> next_version_major
+                    or version_minor <> next_version_minor
+                )
+                then 'version'
+            when
+                submitted_at is not null
+                and (next_submitted_at is null or submitted_at <> next_submitted_at)
+                then 'date'
+            else 'received'
+        end as publication_reason
 
-    from checked
-    where is_acceptable
-    group by 1, 2, 3
+    from compared_with_next
+    where version_rank = 1
 
 ),
 
@@ -116,7 +192,12 @@ final as (
                 checked.is_acceptable
                 and checked.submission_id <> latest_acceptable.accepted_submission_id
                 then latest_acceptable.accepted_submission_id
-        end as superseded_by_submission_id
+        end as superseded_by_submission_id,
+        case
+            when checked.submission_id = latest_acceptable.accepted_submission_id
+                then latest_acceptable.publication_reason
+        end as publication_reason,
+        ranked_acceptable.version_rank
 
     from checked
     left join latest_acceptable
@@ -124,6 +205,8 @@ final as (
             checked.country_code = latest_acceptable.country_code
             and checked.source = latest_acceptable.source
             and checked.period = latest_acceptable.period
+    left join ranked_acceptable
+        on checked.submission_id = ranked_acceptable.submission_id
 
 )
 

@@ -53,6 +53,7 @@ final as (
         ) as failed_error_rules,
         verdicts.is_published,
         verdicts.superseded_by_submission_id,
+        verdicts.publication_reason,
         submissions.obs_flag,
         submissions.error_message as rejection_message,
         submissions.error_sheet,

@@ -25,7 +25,7 @@ months as (
 
     select
         code as month_code,
-        cast(code as integer) as month,
+        try_cast(code as integer) as month,
         name_es
 
     from {{ ref('code_lists') }}
@@ -54,10 +54,8 @@ month_cells as (
         submission_id,
         sheet,
         month,
-        min(cell) as any_cell,
         sum(case when value_status in ('number', 'zero_marker') then 1 else 0 end) as data_cells,
-        sum(case when value <> 0 then 1 else 0 end) as nonzero_cells,
-        min(row_number * 100000 + column_number) as first_position
+        sum(case when value <> 0 then 1 else 0 end) as nonzero_cells
 
     from observations
     where month is not null
@@ -65,21 +63,42 @@ month_cells as (
 
 ),
 
+ranked_month_cells as (
+
+    {#- the first cell of each month (by row, then column), ranked rather than computed from
+        the row and column numbers, so any position up to XFD1048576 is fine #}
+    select
+        submission_id,
+        sheet,
+        month,
+        cell,
+        row_number,
+        column_number,
+        row_number() over (
+            partition by submission_id, sheet, month
+            order by row_number, column_number
+        ) as position_rank
+
+    from observations
+    where month is not null
+
+),
+
 first_month_cells as (
 
     select
         month_cells.*,
-        observations.cell as first_cell,
-        observations.row_number,
-        observations.column_number
+        ranked_month_cells.cell as first_cell,
+        ranked_month_cells.row_number,
+        ranked_month_cells.column_number
 
     from month_cells
-    left join observations
+    left join ranked_month_cells
         on
-            month_cells.submission_id = observations.submission_id
-            and month_cells.sheet = observations.sheet
-            and observations.row_number * 100000 + observations.column_number
-            = month_cells.first_position
+            month_cells.submission_id = ranked_month_cells.submission_id
+            and month_cells.sheet = ranked_month_cells.sheet
+            and month_cells.month = ranked_month_cells.month
+            and ranked_month_cells.position_rank = 1
 
 ),
 

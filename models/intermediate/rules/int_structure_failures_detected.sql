@@ -6,9 +6,23 @@
     * STR-004 two cells of a sheet stand for the same coordinates (a label written twice: two
       rows for the same country, two columns for the same month); one failure per repeated row
       (or column), naming the repeated label's cell (row label, or column header) and the one
-      it repeats; `found` is the first data cell of the repeated line.
+      it repeats; `found` is the first data cell of the repeated line;
+    * STR-005 the metadata country is not a configured reporting country (raw.spec_countries,
+      from specs/countries/);
+    * STR-006 the declared period lies in the future: a reference year after the current one,
+      or the current year with a last month after the current month (the current date is
+      `current_date`, or the var `migstat_reference_date` when set, as unit tests do);
+    * STR-007 the source in the file name disagrees with the workbook's (its metadata and
+      template agree, the loader checks that);
+    * STR-008 a port (a country-specific code) that belongs to another country than the
+      reporting one: one failure per port label and sheet, naming the label's cell;
+    * STR-009 a row with data but no row label (a stray number far below the table): one
+      failure per row, naming the empty label cell, the first non-blank cell in `found`.
+      Such rows are left out of STR-004 (their empty label is no repeated label).
 -#}
 {{ config(materialized='table') }}
+
+{%- set reference_date = var('migstat_reference_date', none) %}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set metadata = var('metadata_cells') %}
@@ -43,6 +57,36 @@ observations as (
 sheets as (
 
     select * from {{ ref('stg_raw__sheet_positions') }}
+
+),
+
+configured_countries as (
+
+    select * from {{ ref('stg_raw__countries') }}
+
+),
+
+configured_list as (
+
+    select string_agg(country_code, ', ' order by country_code) as country_codes
+    from configured_countries
+
+),
+
+ports as (
+
+    select * from {{ ref('ports') }}
+
+),
+
+today as (
+
+    select
+        {%- if reference_date %}
+            cast('{{ reference_date }}' as date) as reference_date
+        {%- else %}
+            current_date as reference_date
+        {%- endif %}
 
 ),
 
@@ -106,6 +150,217 @@ metadata_mismatches as (
 
 ),
 
+unknown_countries as (
+
+    select
+        submissions.submission_id,
+        'STR-005' as rule_id,
+        '{{ metadata.country.sheet }}' as sheet,
+        '{{ metadata.country.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        configured_list.country_codes as expected,
+        submissions.country_code as found,
+        cast(null as varchar) as label,
+        'country' as dimension,
+        submissions.file_name as detail
+
+    from submissions
+    cross join configured_list
+    left join configured_countries
+        on submissions.country_code = configured_countries.country_code
+    where configured_countries.country_code is null
+
+),
+
+future_periods as (
+
+    select
+        submissions.submission_id,
+        'STR-006' as rule_id,
+        '{{ metadata.year.sheet }}' as sheet,
+        '{{ metadata.year.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        strftime(today.reference_date, '%Y-%m') as expected,
+        cast(submissions.reference_year as varchar)
+        || '-' || lpad(cast(submissions.last_month as varchar), 2, '0') as found,
+        cast(null as varchar) as label,
+        'year' as dimension,
+        submissions.file_name as detail
+
+    from submissions
+    cross join today
+    where
+        submissions.reference_year > year(today.reference_date)
+        or (
+            submissions.reference_year = year(today.reference_date)
+            and submissions.last_month > month(today.reference_date)
+        )
+
+),
+
+file_name_sources as (
+
+    select
+        submission_id,
+        source,
+        file_name,
+        nullif(
+            regexp_extract(file_name, '^[A-Z]{3}_([a-z_]+?)_[0-9]{4}(_.*)?[.][^.]*$', 1), ''
+        ) as filename_source
+
+    from submissions
+
+),
+
+source_mismatches as (
+
+    select
+        submission_id,
+        'STR-007' as rule_id,
+        '{{ metadata.source.sheet }}' as sheet,
+        '{{ metadata.source.cell }}' as cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        source as expected,
+        filename_source as found,
+        cast(null as varchar) as label,
+        'source' as dimension,
+        file_name as detail
+
+    from file_name_sources
+    where filename_source <> source
+
+),
+
+foreign_port_cells as (
+
+    select
+        observations.submission_id,
+        observations.sheet,
+        observations.cell,
+        observations.row_number,
+        observations.column_number,
+        observations.port_label,
+        observations.port_code,
+        observations.layout_sheet,
+        ports.reporting_country_code as port_country_code,
+        submissions.country_code,
+        submissions.layout,
+        row_number() over (
+            partition by observations.submission_id, observations.sheet, observations.port_label
+            order by observations.row_number, observations.column_number
+        ) as occurrence
+
+    from observations
+    inner join submissions
+        on observations.submission_id = submissions.submission_id
+    inner join ports
+        on observations.port_code = ports.port_code
+    where ports.reporting_country_code <> submissions.country_code
+
+),
+
+foreign_ports as (
+
+    select
+        foreign_port_cells.submission_id,
+        'STR-008' as rule_id,
+        foreign_port_cells.sheet,
+        case
+            when sheets.row_dimension = 'port'
+                then sheets.label_column || cast(foreign_port_cells.row_number as varchar)
+            when sheets.port_header_position > 0
+                then {{ column_letter('foreign_port_cells.column_number') }}
+                    || split_part(sheets.header_rows, ',', sheets.port_header_position)
+            else foreign_port_cells.cell
+        end as cell,
+        foreign_port_cells.row_number,
+        foreign_port_cells.column_number,
+        foreign_port_cells.country_code as expected,
+        foreign_port_cells.port_label as found,
+        foreign_port_cells.port_label as label,
+        'port' as dimension,
+        foreign_port_cells.port_code
+        || ' (' || foreign_port_cells.port_country_code || ')' as detail
+
+    from foreign_port_cells
+    left join (
+        select
+            *,
+            list_position(string_split(column_dimensions, ','), 'port') as port_header_position
+        from sheets
+    ) as sheets
+        on
+            foreign_port_cells.layout = sheets.layout
+            and foreign_port_cells.layout_sheet = sheets.sheet
+    where foreign_port_cells.occurrence = 1
+
+),
+
+sheet_rows as (
+
+    select
+        observations.*,
+        sheets.row_dimension as layout_row_dimension,
+        sheets.label_column as layout_label_column,
+        sheets.row_dimension is not null
+        and case sheets.row_dimension
+            {%- for dimension in dimensions %}
+                when '{{ dimension }}' then observations.{{ dimension }}_label
+            {%- endfor %}
+        end is null as is_unlabelled
+
+    from observations
+    left join submissions
+        on observations.submission_id = submissions.submission_id
+    left join sheets
+        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+
+),
+
+unlabelled_cells as (
+
+    select
+        submission_id,
+        sheet,
+        cell,
+        row_number,
+        column_number,
+        raw_text,
+        layout_row_dimension,
+        layout_label_column,
+        row_number() over (
+            partition by submission_id, sheet, row_number
+            order by column_number
+        ) as position_in_row
+
+    from sheet_rows
+    where is_unlabelled and value_status <> 'blank'
+
+),
+
+unlabelled_rows as (
+
+    select
+        submission_id,
+        'STR-009' as rule_id,
+        sheet,
+        coalesce(layout_label_column || cast(row_number as varchar), cell) as cell,
+        row_number,
+        column_number,
+        cast(null as varchar) as expected,
+        cell || ' = ' || coalesce(raw_text, '') as found,
+        cast(row_number as varchar) as label,
+        layout_row_dimension as dimension,
+        cast(null as varchar) as detail
+
+    from unlabelled_cells
+    where position_in_row = 1
+
+),
+
 coordinates as (
 
     select
@@ -132,7 +387,8 @@ coordinates as (
             order by row_number, column_number
         ) as first_row_number
 
-    from observations
+    from sheet_rows
+    where not is_unlabelled
 
 ),
 
@@ -213,6 +469,16 @@ final as (
     select * from metadata_mismatches
     union all
     select * from duplicates
+    union all
+    select * from unknown_countries
+    union all
+    select * from future_periods
+    union all
+    select * from source_mismatches
+    union all
+    select * from foreign_ports
+    union all
+    select * from unlabelled_rows
 
 )
 

@@ -1,9 +1,17 @@
 {#-
     values: VAL-001 negative numbers; VAL-002 decimals in a measure counted in whole numbers
     (raw.spec_measures.allow_decimals); VAL-003 text in a number cell; VAL-004 'n.d.' and other
-    missing markers (warn: the totals that include the cell cannot be checked).
+    missing markers (warn: the totals that include the cell cannot be checked); VAL-005 a value
+    above the measure's plausible maximum for one cell (raw.spec_measures.max_value, declared
+    per measure in specs/sources/); VAL-006 a number that cannot be stored exactly (magnitude
+    of 2^53 or more, infinity, NaN: a pasted identifier, an overflowed formula).
+    One rule per cell, the first that applies in that order: VAL-003, VAL-004, VAL-006,
+    VAL-001, VAL-005, VAL-002. Total over any double: only comparisons, no cast.
 -#}
 {{ config(materialized='table') }}
+
+{%- set max_exact = 9007199254740992 %}
+{%- set default_max = 1000000000 %}
 
 with
 
@@ -26,7 +34,9 @@ checked as (
         case
             when observations.value_status = 'text' then 'VAL-003'
             when observations.value_status = 'missing_marker' then 'VAL-004'
+            when not abs(observations.value) < {{ max_exact }} then 'VAL-006'
             when observations.value < 0 then 'VAL-001'
+            when observations.value > coalesce(measures.max_value, {{ default_max }}) then 'VAL-005'
             when
                 observations.value <> round(observations.value)
                 and not coalesce(measures.allow_decimals, false)
@@ -37,7 +47,8 @@ checked as (
         observations.row_number,
         observations.column_number,
         observations.raw_text,
-        observations.value
+        observations.value,
+        coalesce(measures.max_value, {{ default_max }}) as max_value
 
     from observations
     left join measures
@@ -54,9 +65,14 @@ final as (
         cell,
         row_number,
         column_number,
-        case when rule_id = 'VAL-002' then {{ format_number('round(value)') }} end as expected,
+        case
+            when rule_id = 'VAL-002' then {{ format_number('round(value)') }}
+            when rule_id = 'VAL-005' then {{ format_number('max_value') }}
+            when rule_id = 'VAL-006' then '{{ max_exact - 1 }}'
+        end as expected,
         case
             when rule_id in ('VAL-003', 'VAL-004') then raw_text
+            when rule_id = 'VAL-006' then coalesce(raw_text, {{ format_number('value') }})
             else {{ format_number('value') }}
         end as found,
         cast(null as varchar) as label,
