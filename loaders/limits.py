@@ -249,7 +249,8 @@ class ZipWorkbook:
                     f"not a readable workbook: part {member} has a damaged header",
                     file=self.name,
                     rule="STR-READ",
-                    message_es=f"no es un libro legible: la parte {member} tiene la cabecera dañada",
+                    message_es=f"no es un libro legible: la parte {member} tiene la cabecera "
+                    "dañada",
                 )
             name_length, extra_length = struct.unpack("<HH", header[26:30])
             handle.seek(info.header_offset + 30 + name_length + extra_length)

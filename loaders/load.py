@@ -203,9 +203,8 @@ def read_and_record(
                     None if parsed is not None else rejection.error(path.name),
                 )
             else:
-                outcome = skipped(path, store, fact) or record(
-                    store, fact, path, None, WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
-                )
+                unread = WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
+                outcome = skipped(path, store, fact) or record(store, fact, path, None, unread)
             outcomes.append(outcome)
             progress.advance(task)
     return outcomes

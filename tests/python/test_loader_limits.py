@@ -73,10 +73,10 @@ def submissions(home: Path) -> dict[str, dict]:
     db = home / "warehouse" / "landing.duckdb"
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
-            "select file_name, status, error_rule, error_sheet, error_cell, error_message "
-            "from raw.submissions"
+            "select file_name, status, error_rule, error_sheet, error_cell, error_message, "
+            "error_message_es from raw.submissions"
         ).fetchall()
-    keys = ("status", "rule", "sheet", "cell", "message")
+    keys = ("status", "rule", "sheet", "cell", "message", "message_es")
     return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in rows}
 
 
@@ -170,6 +170,7 @@ def test_a_hostile_file_is_rejected_by_rule_and_its_folder_still_loads(
     assert verdict["status"] == "rejected"
     assert verdict["rule"] == rule
     assert words in verdict["message"]
+    assert verdict["message_es"], "a country office reads the reason in Spanish"
     assert verdict["sheet"] == sheet
     assert verdict["cell"] == cell
     line = next(line for line in run["stderr"].splitlines() if hostile.name in line)
