@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,12 +11,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from loaders.parse import detect_layout, file_name_parts, parse_workbook
+from loaders.hashcache import HashCache, sha256_of
+from loaders.limits import Limits
+from loaders.parse import ParsedSubmission, file_name_parts
 from loaders.store import FileFacts, RawStore
-from loaders.workbook import SUPPORTED_SUFFIXES, Workbook
-from migstat import codes
+from loaders.workbook import SUPPORTED_SUFFIXES
+from loaders.workers import CodeListOracle, Job, ReaderPool, Rejection, default_workers, parse_file
 from migstat.errors import MigstatError, WorkbookRejected
-from migstat.specs import LayoutSpec, Specs
+from migstat.specs import Specs
+
+__all__ = [
+    "CodeListOracle",
+    "LoadOutcome",
+    "collect_files",
+    "load_file",
+    "load_paths",
+    "retry_rejected",
+]
 
 PROGRESS_THRESHOLD = 5
 
@@ -33,19 +43,6 @@ class LoadOutcome:
     source: str | None = None
     period: str | None = None
     cells: int = 0
-
-
-class CodeListOracle:
-    """Answers the parser's label questions from the shared code lists and the layout."""
-
-    def __init__(self, layout: LayoutSpec) -> None:
-        self._totals = {codes.normalize(label) for label in layout.reading.total_labels}
-
-    def is_total(self, label: str) -> bool:
-        return any(candidate in self._totals for candidate in codes.candidates(label))
-
-    def is_member(self, codelist: str, label: str) -> bool:
-        return codes.resolve(codelist, label) not in (None, "_T")
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -67,53 +64,40 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def file_facts(path: Path) -> FileFacts:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+def file_facts(path: Path, cache: HashCache | None = None) -> FileFacts:
     stat = path.stat()
+    resolved = path.resolve()
+    digest = cache.sha256(resolved, stat) if cache is not None else sha256_of(path)
     return FileFacts(
-        path=path.resolve(),
-        sha256=digest.hexdigest(),
+        path=resolved,
+        sha256=digest,
         size_bytes=stat.st_size,
         received_at=datetime.fromtimestamp(stat.st_mtime),
     )
 
 
-def load_file(
-    store: RawStore, specs: Specs, path: Path, layout_id: str | None = None, *, retry: bool = False
+def record(
+    store: RawStore,
+    facts: FileFacts,
+    path: Path,
+    parsed: ParsedSubmission | None,
+    rejection: WorkbookRejected | None,
 ) -> LoadOutcome:
-    """Load one file into the store; never raises for a bad workbook, records its verdict.
-
-    With ``retry``, a content whose latest verdict is a rejection is read again (a new
-    submission; the rejection stays in the history)."""
-    facts = file_facts(path)
-    known = store.find(facts.sha256)
-    if known is not None and not (retry and known.status == "rejected"):
-        return LoadOutcome(
-            path,
-            "skipped",
-            known.submission_id,
-            f"same content already received as submission {known.submission_id} ({known.status})",
-        )
-    try:
-        book = Workbook(path)
-        layout = specs.layouts[layout_id] if layout_id else detect_layout(book, specs, path.name)
-        parsed = parse_workbook(book, layout, specs, CodeListOracle(layout), path.name)
-    except WorkbookRejected as error:
+    """Write one file's verdict (and its rows, when loaded) in one transaction."""
+    if parsed is None:
+        assert rejection is not None
         country, year = file_name_parts(path.name)
         submission_id = store.add_rejected(
             facts,
-            error.message,
-            error.sheet,
-            error.cell,
-            error.rule,
+            rejection.message,
+            rejection.sheet,
+            rejection.cell,
+            rejection.rule,
             country,
             year,
-            error.message_es,
+            rejection.message_es,
         )
-        return LoadOutcome(path, "rejected", submission_id, str(error))
+        return LoadOutcome(path, "rejected", submission_id, str(rejection))
     submission_id = store.add_loaded(facts, parsed)
     return LoadOutcome(
         path,
@@ -126,24 +110,71 @@ def load_file(
     )
 
 
-def load_paths(
-    paths: Sequence[Path],
-    raw_db: Path,
+def skipped(
+    path: Path, store: RawStore, facts: FileFacts, *, retry: bool = False
+) -> LoadOutcome | None:
+    """The outcome of a file whose content was already received, else ``None`` (also for a
+    rejected content when ``retry``)."""
+    known = store.find(facts.sha256)
+    if known is None or (retry and known.status == "rejected"):
+        return None
+    return LoadOutcome(
+        path,
+        "skipped",
+        known.submission_id,
+        f"same content already received as submission {known.submission_id} ({known.status})",
+    )
+
+
+def load_file(
+    store: RawStore,
     specs: Specs,
-    *,
+    path: Path,
     layout_id: str | None = None,
+    *,
+    retry: bool = False,
+    limits: Limits | None = None,
+) -> LoadOutcome:
+    """Load one file in this process (no crash isolation: ``load_paths`` and
+    ``retry_rejected`` read in worker processes); never raises for a bad workbook.
+
+    With ``retry``, a content whose latest verdict is a rejection is read again (a new
+    submission; the rejection stays in the history)."""
+    facts = file_facts(path)
+    known = skipped(path, store, facts, retry=retry)
+    if known is not None:
+        return known
+    try:
+        parsed = parse_file(path, specs, limits or Limits(), layout_id)
+    except WorkbookRejected as error:
+        return record(store, facts, path, None, error)
+    return record(store, facts, path, parsed, None)
+
+
+def read_and_record(
+    store: RawStore,
+    specs: Specs,
+    files: Sequence[tuple[Path, FileFacts]],
+    *,
+    layout_id: str | None,
+    limits: Limits,
+    retry: bool = False,
     console: Console | None = None,
 ) -> list[LoadOutcome]:
-    """Load every workbook under ``paths``; each file commits or fails on its own."""
-    files = collect_files(paths)
-    if layout_id is not None and layout_id not in specs.layouts:
-        raise MigstatError(
-            f"unknown layout {layout_id!r} (known: {', '.join(sorted(specs.layouts))})"
-        )
+    """Read and parse ``files`` in worker processes; record each verdict here, in order.
+
+    A content already received is skipped (with ``retry``, a rejected one is read again); a
+    content that appears twice is read once."""
+    jobs: list[Job] = []
+    first_of: dict[str, int] = {}
+    for index, (path, fact) in enumerate(files):
+        if skipped(path, store, fact, retry=retry) is None and fact.sha256 not in first_of:
+            first_of[fact.sha256] = index
+            jobs.append(Job(index, fact.path, layout_id))  # absolute: readers run elsewhere
     outcomes: list[LoadOutcome] = []
-    with RawStore(raw_db, specs) as store:
-        show = console is not None and len(files) >= PROGRESS_THRESHOLD
-        with Progress(
+    show = console is not None and len(jobs) >= PROGRESS_THRESHOLD
+    with (
+        Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -151,21 +182,82 @@ def load_paths(
             console=console,
             disable=not show,
             transient=True,
-        ) as progress:
-            task = progress.add_task("loading", total=len(files))
-            for path in files:
-                progress.update(task, description=f"loading {path.name}")
-                outcomes.append(load_file(store, specs, path, layout_id))
-                progress.advance(task)
+        ) as progress,
+        ReaderPool(specs, limits, default_workers(limits, len(jobs))) as pool,
+    ):
+        task = progress.add_task("loading", total=len(files))
+        results = pool.run(jobs)
+        for index, (path, fact) in enumerate(files):
+            progress.update(task, description=f"loading {path.name}")
+            if first_of.get(fact.sha256) == index:
+                _, result = next(results)
+                parsed = result.parsed
+                rejection = result.rejection or Rejection(
+                    "no result from the reader", message_es="el lector no dio resultado"
+                )
+                outcome = record(
+                    store,
+                    fact,
+                    path,
+                    parsed,
+                    None if parsed is not None else rejection.error(path.name),
+                )
+            else:
+                unread = WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
+                outcome = skipped(path, store, fact) or record(store, fact, path, None, unread)
+            outcomes.append(outcome)
+            progress.advance(task)
     return outcomes
 
 
+def load_paths(
+    paths: Sequence[Path],
+    raw_db: Path,
+    specs: Specs,
+    *,
+    layout_id: str | None = None,
+    console: Console | None = None,
+    limits: Limits | None = None,
+) -> list[LoadOutcome]:
+    """Load every workbook under ``paths``; each file commits or fails on its own.
+
+    Files are read and parsed in worker processes (``loaders.workers``); this process alone
+    writes the store, in the order of the files. Unchanged files are recognised by the hash
+    cache next to the raw store without being read again.
+    """
+    files = collect_files(paths)
+    if layout_id is not None and layout_id not in specs.layouts:
+        raise MigstatError(
+            f"unknown layout {layout_id!r} (known: {', '.join(sorted(specs.layouts))})"
+        )
+    limits = limits or Limits.from_home()
+    cache = HashCache(raw_db.parent / "file-hashes.json")
+    with RawStore(raw_db, specs) as store:
+        facts = [file_facts(path, cache) for path in files]
+        cache.save()
+        return read_and_record(
+            store,
+            specs,
+            list(zip(files, facts, strict=True)),
+            layout_id=layout_id,
+            limits=limits,
+            console=console,
+        )
+
+
 def retry_rejected(
-    raw_db: Path, specs: Specs, *, layout_id: str | None = None
+    raw_db: Path,
+    specs: Specs,
+    *,
+    layout_id: str | None = None,
+    limits: Limits | None = None,
 ) -> list[LoadOutcome]:
     """Read again every received file whose latest verdict is a rejection (e.g. once a layout
-    for it exists); each retry is a new submission, the rejection stays in the history."""
-    outcomes: list[LoadOutcome] = []
+    for it exists); each retry is a new submission, the rejection stays in the history.
+    Read in worker processes like any load: a file that crashed the reader is rejected again."""
+    limits = limits or Limits.from_home()
+    outcomes: list[LoadOutcome | None] = []
+    again: list[tuple[Path, FileFacts]] = []
     with RawStore(raw_db, specs) as store:
         for submission_id, sha256, path in store.rejected_files():
             if not path.exists():
@@ -178,7 +270,8 @@ def retry_rejected(
                     )
                 )
                 continue
-            if file_facts(path).sha256 != sha256:
+            facts = file_facts(path)
+            if facts.sha256 != sha256:
                 outcomes.append(
                     LoadOutcome(
                         path,
@@ -189,8 +282,12 @@ def retry_rejected(
                     )
                 )
                 continue
-            outcomes.append(load_file(store, specs, path, layout_id, retry=True))
-    return outcomes
+            outcomes.append(None)
+            again.append((path, facts))
+        read = iter(
+            read_and_record(store, specs, again, layout_id=layout_id, limits=limits, retry=True)
+        )
+    return [outcome if outcome is not None else next(read) for outcome in outcomes]
 
 
 def summary_table(outcomes: Sequence[LoadOutcome]) -> Table:

@@ -1,0 +1,425 @@
+"""Reading and parsing workbooks in worker processes, each under a memory cap.
+
+A workbook is read by python-calamine, native code: a file it cannot handle may abort the process
+or allocate without bound. Each file is therefore read and parsed in a worker process whose
+address space is capped (``RLIMIT_AS``); a crash or a memory blow-up kills that worker only, the
+file is rejected (``STR-READ`` "the reader crashed" or ``STR-LIMIT`` "ran out of memory") and a new
+worker takes the next file. The parent never reads a workbook: it only writes the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields, replace
+from multiprocessing.connection import Connection, wait
+from operator import attrgetter
+from pathlib import Path
+
+from loaders.limits import Limits
+from loaders.parse import CellRecord, ParsedSubmission, detect_layout, parse_workbook
+from loaders.workbook import Workbook
+from migstat import codes
+from migstat.errors import WorkbookRejected
+from migstat.specs import LayoutSpec, Specs
+
+MiB = 1 << 20
+WINDOW_PER_WORKER = 2
+LAST_WORDS_BYTES = 1 << 20
+"""How much of a dead reader's stderr is read to tell why it died."""
+"""Files handed out ahead of the one being written, per worker (bounds the results held)."""
+
+
+class CodeListOracle:
+    """Answers the parser's label questions from the shared code lists and the layout."""
+
+    def __init__(self, layout: LayoutSpec) -> None:
+        self._totals = {codes.normalize(label) for label in layout.reading.total_labels}
+
+    def is_total(self, label: str) -> bool:
+        return any(candidate in self._totals for candidate in codes.candidates(label))
+
+    def is_member(self, codelist: str, label: str) -> bool:
+        return codes.resolve(codelist, label) not in (None, "_T")
+
+
+SHEET_MARK = "migstat-reader: reading sheet "
+FILE_MARK = "migstat-reader: reading file "
+
+
+def parse_file(
+    path: Path,
+    specs: Specs,
+    limits: Limits,
+    layout_id: str | None = None,
+    on_sheet: Callable[[str], None] | None = None,
+) -> ParsedSubmission:
+    """Read and parse one workbook; raises ``WorkbookRejected`` naming file, sheet and cell."""
+    book = Workbook(path, limits, on_sheet)
+    layout = specs.layouts[layout_id] if layout_id else detect_layout(book, specs, path.name)
+    return parse_workbook(book, layout, specs, CodeListOracle(layout), path.name)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A ``WorkbookRejected`` in a form that crosses a process boundary."""
+
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    rule: str | None = None
+    message_es: str | None = None
+
+    @classmethod
+    def of(cls, error: WorkbookRejected) -> Rejection:
+        return cls(error.message, error.sheet, error.cell, error.rule, error.message_es)
+
+    def error(self, file_name: str) -> WorkbookRejected:
+        return WorkbookRejected(
+            self.message,
+            file=file_name,
+            sheet=self.sheet,
+            cell=self.cell,
+            rule=self.rule,
+            message_es=self.message_es,
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    key: int
+    path: Path
+    layout_id: str | None = None
+
+
+CELL_FIELDS = tuple(field.name for field in fields(CellRecord))
+LABELS_AT = CELL_FIELDS.index("labels")
+_cell_values = attrgetter(*CELL_FIELDS)
+
+
+class PackedSubmission:
+    """A ``ParsedSubmission`` as columns, for the trip from a worker to the parent.
+
+    Pickling one ``CellRecord`` object per cell (each with its own labels dict) costs the
+    single-writer parent more than writing the cells; columns of plain values pickle several
+    times faster, and repeated strings (sheet, measure, labels) are pickled once. Every field of
+    ``CellRecord`` travels, whatever fields it has.
+    """
+
+    def __init__(self, parsed: ParsedSubmission) -> None:
+        cells = parsed.cells
+        self.shell = replace(parsed, cells=[])
+        self.keys: tuple[str, ...] = tuple(cells[0].labels) if cells else ()
+        self.columns: list[list[object]] | None = None
+        keys = list(self.keys)
+        if any(list(cell.labels) != keys for cell in cells):
+            self.shell = parsed
+            return
+        rows = [_cell_values(cell) for cell in cells]
+        columns = [list(column) for column in zip(*rows, strict=True)] if rows else []
+        if columns:
+            columns[LABELS_AT] = [tuple(labels.values()) for labels in columns[LABELS_AT]]
+        self.columns = columns
+
+    def unpack(self) -> ParsedSubmission:
+        if self.columns is None:
+            return self.shell
+        if not self.columns:
+            return replace(self.shell, cells=[])
+        keys = self.keys
+        columns = list(self.columns)
+        columns[LABELS_AT] = [dict(zip(keys, values, strict=True)) for values in columns[LABELS_AT]]
+        cells = [CellRecord(*values) for values in zip(*columns, strict=True)]
+        return replace(self.shell, cells=cells)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    key: int
+    packed: PackedSubmission | None
+    rejection: Rejection | None
+    last: bool = False
+    """The worker stops after this result (it ran out of memory and may be unsound)."""
+
+    @property
+    def parsed(self) -> ParsedSubmission | None:
+        return None if self.packed is None else self.packed.unpack()
+
+
+def out_of_memory(limits: Limits) -> Rejection:
+    return Rejection(
+        f"the reader ran out of memory on this file (the limit is {limits.worker_memory_mb:,} MB "
+        "per file; see loader limits in the README)",
+        rule="STR-LIMIT",
+        message_es="el lector se quedó sin memoria con este archivo (el límite es de "
+        f"{limits.worker_memory_mb:,} MB por archivo; ver los límites del cargador en el README)",
+    )
+
+
+def _cap_memory(megabytes: int) -> None:
+    limit = megabytes * MiB
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _serve(jobs: Connection, results: Connection) -> None:
+    """One reader process: settings, then jobs in and results out, until told to stop."""
+    specs, limits = jobs.recv()
+    _cap_memory(limits.worker_memory_mb)
+    while True:
+        try:
+            job = jobs.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        exhausted = False
+        os.write(2, f"{FILE_MARK}{job.path.name}\n".encode())
+        try:
+            parsed = parse_file(job.path, specs, limits, job.layout_id, _trace_sheet)
+            result = JobResult(job.key, PackedSubmission(parsed), None)
+            del parsed
+        except WorkbookRejected as error:
+            result = JobResult(job.key, None, Rejection.of(error))
+        except MemoryError:
+            result = JobResult(job.key, None, out_of_memory(limits), last=True)
+            exhausted = True
+        except RecursionError:
+            result = JobResult(
+                job.key,
+                None,
+                Rejection(
+                    "the workbook nests too deeply",
+                    rule="STR-READ",
+                    message_es="el libro tiene un anidamiento demasiado profundo",
+                ),
+            )
+        try:
+            results.send(result)
+        except MemoryError:
+            results.send(JobResult(job.key, None, out_of_memory(limits), last=True))
+            exhausted = True
+        del result
+        if exhausted:
+            return
+
+
+def _trace_sheet(name: str) -> None:
+    """Leave the sheet about to be read in stderr: if the reader dies there, the parent names it."""
+    os.write(2, f"{SHEET_MARK}{name}\n".encode())
+
+
+def worker_main() -> None:
+    """Entry point of ``python -m loaders.workers``: the channel is this process's stdin/stdout;
+    anything printed goes to stderr (a file the parent reads if the process dies)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    channel_out = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _serve(Connection(0, writable=False), Connection(channel_out, readable=False))
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    jobs: Connection
+    results: Connection
+    stderr_path: Path
+    job: Job | None = None
+    started: float = 0.0
+
+
+def default_workers(limits: Limits, files: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    wanted = limits.workers or cores or 1
+    return max(1, min(wanted, files))
+
+
+class ReaderPool:
+    """Worker processes (``python -m loaders.workers``) that read and parse files, each replaced
+    when it dies. Plain subprocesses, not fork: the parent holds DuckDB's threads."""
+
+    def __init__(self, specs: Specs, limits: Limits, size: int) -> None:
+        self.specs = specs
+        self.limits = limits
+        self.size = size
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._workers: list[_Worker] = []
+        self._serial = 0
+
+    def __enter__(self) -> ReaderPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _start(self) -> _Worker:
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="migstat-readers-")
+        self._serial += 1
+        stderr_path = Path(self._scratch.name) / f"worker-{self._serial}.err"
+        with stderr_path.open("wb") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "loaders.workers"],
+                env={**os.environ, "RUST_BACKTRACE": "0", "PYTHONFAULTHANDLER": "1"},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                close_fds=True,
+                cwd=str(Path(__file__).resolve().parent.parent),
+            )
+        assert process.stdin is not None and process.stdout is not None
+        jobs = Connection(os.dup(process.stdin.fileno()), readable=False)
+        results = Connection(os.dup(process.stdout.fileno()), writable=False)
+        process.stdin.close()
+        process.stdout.close()
+        worker = _Worker(process, jobs, results, stderr_path)
+        with contextlib.suppress(BrokenPipeError, OSError):
+            jobs.send((self.specs, self.limits))
+        self._workers.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker, *, kill: bool = False) -> None:
+        if kill and worker.process.poll() is None:
+            worker.process.kill()
+        try:
+            worker.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait()
+        worker.jobs.close()
+        worker.results.close()
+        self._workers.remove(worker)
+
+    def _death(self, worker: _Worker) -> Rejection:
+        """Why a worker died without answering, from its exit status and its last words."""
+        try:
+            code = worker.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            code = worker.process.wait()
+        try:
+            with worker.stderr_path.open("rb") as handle:
+                handle.seek(max(0, worker.stderr_path.stat().st_size - LAST_WORDS_BYTES))
+                last_words = handle.read().decode("utf-8", "replace")
+        except OSError:
+            last_words = ""
+        sheet = None
+        for line in last_words.splitlines():
+            if line.startswith(FILE_MARK):
+                sheet = None
+            elif line.startswith(SHEET_MARK):
+                sheet = line[len(SHEET_MARK) :]
+        if (
+            "memory allocation of" in last_words
+            or "MemoryError" in last_words
+            or "Cannot allocate memory" in last_words
+            or "std::bad_alloc" in last_words
+            or code == -signal.SIGKILL
+        ):
+            return replace(out_of_memory(self.limits), sheet=sheet)
+        if code < 0:
+            try:
+                how = f"signal {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"signal {-code}"
+        else:
+            how = f"exit code {code}"
+        return Rejection(
+            f"the reader crashed on this file ({how}); the file cannot be read safely",
+            sheet=sheet,
+            rule="STR-READ",
+            message_es=f"el lector falló con este archivo ({how}); el archivo no se puede leer "
+            "de forma segura",
+        )
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, JobResult]]:
+        """Results in the order of ``jobs``, whatever order the workers finish in."""
+        queue = deque(jobs)
+        done: dict[int, JobResult] = {}
+        expected = deque(jobs)
+        window = self.size * WINDOW_PER_WORKER
+        in_flight = 0
+        while expected:
+            while queue and in_flight < window:
+                idle = next((w for w in self._workers if w.job is None), None)
+                if idle is None:
+                    if len(self._workers) >= self.size:
+                        break
+                    idle = self._start()
+                job = queue.popleft()
+                idle.job, idle.started = job, time.monotonic()
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    idle.jobs.send(job)  # a dead worker is found below
+                in_flight += 1
+            while expected and expected[0].key in done:
+                job = expected.popleft()
+                in_flight -= 1
+                yield job, done.pop(job.key)
+            if not expected:
+                break
+            busy = [w for w in self._workers if w.job is not None]
+            if not busy:
+                continue
+            deadline = min(w.started for w in busy) + self.limits.worker_seconds
+            ready = set(wait([w.results for w in busy], max(0.0, deadline - time.monotonic())))
+            for worker in busy:
+                job = worker.job
+                assert job is not None
+                if worker.results in ready:
+                    try:
+                        result: JobResult = worker.results.recv()
+                    except (EOFError, OSError):
+                        done[job.key] = JobResult(job.key, None, self._death(worker))
+                        self._retire(worker)
+                        continue
+                    done[job.key] = result
+                    worker.job = None
+                    if result.last:
+                        self._retire(worker)
+                elif time.monotonic() - worker.started > self.limits.worker_seconds:
+                    self._retire(worker, kill=True)
+                    done[job.key] = JobResult(
+                        job.key,
+                        None,
+                        Rejection(
+                            f"reading the file took over {self.limits.worker_seconds:,.0f} s, "
+                            "the limit",
+                            rule="STR-LIMIT",
+                            message_es="la lectura del archivo tardó más de "
+                            f"{self.limits.worker_seconds:,.0f} s, el límite",
+                        ),
+                    )
+
+    def close(self) -> None:
+        for worker in list(self._workers):
+            with contextlib.suppress(BrokenPipeError, OSError):
+                worker.jobs.send(None)
+        for worker in list(self._workers):
+            self._retire(worker)
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+
+def child_peak_rss_mb() -> float:
+    """Peak resident memory of the largest finished child process (Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / MiB
+
+
+if __name__ == "__main__":
+    # Run the imported module, not this ``__main__`` copy, so results pickle as
+    # ``loaders.workers.JobResult`` for the parent.
+    from loaders.workers import worker_main as imported_main
+
+    imported_main()
