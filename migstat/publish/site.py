@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -187,35 +187,49 @@ def _footnotes(product: Product, lookups: Lookups) -> list[Text]:
     return notes
 
 
-def collect_products(warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups) -> list[Product]:
-    """Every product spec applied to every parameter set of its scope that has data."""
-    products: list[Product] = []
+def collect_products(
+    warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups, workers: int = 1
+) -> list[Product]:
+    """Every product spec applied to every parameter set of its scope that has data. The
+    product queries run on ``workers`` threads (each with its own DuckDB cursor)."""
+    tasks: list[tuple[ProductSpec, Scope, dict[str, object]]] = []
     for scope_id, scope in catalogue.scopes.items():
         specs = [p for p in catalogue.products if p.scope == scope_id]
         for params in warehouse.records(scope.query):
             for spec in specs:
                 if spec.sources and params.get("source") not in spec.sources:
                     continue
-                table = warehouse.table(spec, params)
-                if not table.rows or table.is_empty():
-                    continue
-                theme = spec.theme.format_map(params)
-                if theme not in catalogue.themes:
-                    raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
-                product = Product(
-                    id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
-                    spec=spec,
-                    scope=scope,
-                    params=params,
-                    table=table,
-                    title=spec.title.format(params),
-                    subtitle=scope.title.format(params),
-                    theme=theme,
-                    decimals=_decimals(table),
-                )
-                product.footnotes = _footnotes(product, lookups)
-                product.source_text = _attribution(product, lookups)
-                products.append(product)
+                tasks.append((spec, scope, params))
+
+    def query(task: tuple[ProductSpec, Scope, dict[str, object]]) -> ProductTable:
+        return warehouse.table(task[0], task[2])
+
+    if workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            tables = list(pool.map(query, tasks))
+    else:
+        tables = [query(task) for task in tasks]
+    products: list[Product] = []
+    for (spec, scope, params), table in zip(tasks, tables, strict=True):
+        if not table.rows or table.is_empty():
+            continue
+        theme = spec.theme.format_map(params)
+        if theme not in catalogue.themes:
+            raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
+        product = Product(
+            id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
+            spec=spec,
+            scope=scope,
+            params=params,
+            table=table,
+            title=spec.title.format(params),
+            subtitle=scope.title.format(params),
+            theme=theme,
+            decimals=_decimals(table),
+        )
+        product.footnotes = _footnotes(product, lookups)
+        product.source_text = _attribution(product, lookups)
+        products.append(product)
     ids = [p.id for p in products]
     if len(set(ids)) != len(ids):
         raise MigstatError("two products got the same id: check the scope slugs in products.yml")
@@ -596,7 +610,7 @@ def publish(
         )
     with Warehouse(warehouse_path) as warehouse:
         lookups = Lookups(warehouse, catalogue)
-        products = collect_products(warehouse, catalogue, lookups)
+        products = collect_products(warehouse, catalogue, lookups, workers)
     renderer = renderer_fingerprint()
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
