@@ -273,7 +273,7 @@ def write_period(out_dir: Path, year: int) -> list[Path]:
     return written
 
 
-def write_correction(out_dir: Path, country: str, source: str, year: int) -> Path:
+def write_correction(out_dir: Path, country: str, source: str, year: int, tier: str) -> Path:
     """Version 2 of a clean entries submission, flag ``r``: one more entry in January by a man
     of the first nationality, of the first port and of the first age group, with every total
     that covers those cells (so the corrected file is consistent and accepted)."""
@@ -285,7 +285,7 @@ def write_correction(out_dir: Path, country: str, source: str, year: int) -> Pat
     submission.submitted_on = date(first.year, min(first.month + 2, 12), first.day)
     submission.version = 2
     submission.flag = "r"
-    submission.notes = "Corrige enero. / Corrects January."
+    submission.notes = f"Corrige enero (banco {tier}). / Corrects January (bench {tier})."
     wanted = {"month": "01", "sex": "M"}
     for sheet in maker.specs.template_layout(source).sheets:
         if not sheet.name.startswith("ENTRADAS"):
@@ -320,6 +320,14 @@ def raw_facts(raw_db: Path) -> dict[str, int]:
     return {"cells": cells, "submissions": submissions[0], "loaded": submissions[1]}
 
 
+def latest_year(home: Path) -> int:
+    """The latest reference year in a home's raw store (a new period comes after it)."""
+    with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
+        row = con.execute("select max(reference_year) from raw.submissions").fetchone()
+    assert row is not None and row[0] is not None
+    return int(row[0])
+
+
 def derive_large_store(source_raw: Path, target_raw: Path, target_rows: int) -> dict[str, int]:
     """Tier L's raw store: tier M's submissions copied with years shifted back by 30, 60, ...
     until the cell tables hold ``target_rows`` rows (documented in the module docstring)."""
@@ -345,10 +353,12 @@ def derive_large_store(source_raw: Path, target_raw: Path, target_rows: int) -> 
                 insert into raw.submissions by name
                 select * replace (
                     submission_id + {offset} as submission_id,
-                    replace(file_name, cast(reference_year as varchar),
-                        cast(reference_year - {shift} as varchar)) as file_name,
-                    replace(file_path, cast(reference_year as varchar),
-                        cast(reference_year - {shift} as varchar)) as file_path,
+                    coalesce(replace(file_name, cast(reference_year as varchar),
+                        cast(reference_year - {shift} as varchar)), 'L{copy}-' || file_name)
+                        as file_name,
+                    coalesce(replace(file_path, cast(reference_year as varchar),
+                        cast(reference_year - {shift} as varchar)), file_path || '-L{copy}')
+                        as file_path,
                     sha256 || '-L{copy}' as sha256,
                     cast(reference_year - {shift} as varchar) as period,
                     reference_year - {shift} as reference_year,
@@ -529,11 +539,13 @@ def step_new_period(report: Report, home: Path, year: int, timeout: float | None
     )
 
 
-def step_correction(report: Report, home: Path, year: int, timeout: float | None) -> None:
+def step_correction(
+    report: Report, home: Path, year: int, timeout: float | None, tier: str
+) -> None:
     out = home / "correction"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    path = write_correction(out, "CRI", "entries_exits", year)
+    path = write_correction(out, "CRI", "entries_exits", year, tier)
     load = run(migstat(home, "load", str(path)), home_env(home))
     build = run(migstat(home, "build"), home_env(home), timeout=timeout)
     if build.returncode != 0:
@@ -681,8 +693,8 @@ def main() -> None:
         if first.returncode == 0:
             step_publish(report, home, "publish again, no data change", args.build_timeout)
         step_reload(report, home, files)  # type: ignore[arg-type]
-        step_correction(report, home, max(tier.years), args.build_timeout)
-        step_new_period(report, home, max(tier.years) + 1, args.build_timeout)
+        step_correction(report, home, max(tier.years), args.build_timeout, tier.name)
+        step_new_period(report, home, latest_year(home) + 1, args.build_timeout)
         if args.superset:
             port = int(os.environ.get("BENCH_SUPERSET_PORT", "8391"))
             step_superset(report, home, port)
