@@ -613,6 +613,20 @@ def final_line(report: Report) -> str:
     )
 
 
+def git_commit() -> str:
+    """The commit the benchmark ran on (``+dirty`` when tracked files had changes)."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{head or 'unknown'}{'+dirty' if dirty else ''}"
+
+
 def write_results(report: Report, line: str, started: datetime) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{report.tier}.md"
@@ -623,7 +637,7 @@ def write_results(report: Report, line: str, started: datetime) -> Path:
         f"# bench/run.py --tier {report.tier}",
         "",
         f"Run {started:%Y-%m-%d %H:%M} UTC on {platform.node()} ({os.cpu_count()} CPUs, "
-        f"shared machine); {facts}.",
+        f"shared machine), code at {git_commit()}; {facts}.",
         "",
         "Wall times count waiting for a core on this shared machine; `cpu s` is the user + system",
         "time of the processes behind them (migstat, dbt, DuckDB, workers).",
