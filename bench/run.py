@@ -450,7 +450,7 @@ def step_build(report: Report, home: Path, label: str, timeout: float | None) ->
     return ran
 
 
-def step_loader(report: Report, home: Path, files: list[Path]) -> None:
+def step_loader(report: Report, home: Path, files: list[Path], skip_readers: bool) -> None:
     ran = run(migstat(home, "load", str(home / "inbox")), home_env(home))
     facts = raw_facts(home / "warehouse" / "landing.duckdb")
     report.facts.update({"files": len(files), **facts})
@@ -459,6 +459,10 @@ def step_loader(report: Report, home: Path, files: list[Path]) -> None:
     )
     loader_rate = facts["cells"] / ran.seconds
     report.add("loader data cells/s", loader_rate, "cells/s")
+    if skip_readers:
+        for name in ("loader_vs_pandas", "loader_vs_bare_parse"):
+            report.add(name, None, "x", "readers left out of this run (--skip readers)")
+        return
     with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
         loaded = [
             Path(r[0])
@@ -666,7 +670,19 @@ def main() -> None:
     parser.add_argument("--superset", action="store_true", help="measure chart-data latency")
     parser.add_argument("--build-timeout", type=float, default=1800.0)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--reuse-raw",
+        action="store_true",
+        help="keep the tier's loaded raw store (the loader is then not measured again)",
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated steps to leave out: readers, publish, reload, correction, period",
+    )
     args = parser.parse_args()
+    skip = {step.strip() for step in args.skip.split(",") if step.strip()}
+    why_skipped = "left out of this run (--skip)"
     tier = TIERS[args.tier]
     home = (args.home or Path(f"/tmp/bench-{tier.name}")).resolve()
     started = datetime.now(UTC)
@@ -675,13 +691,26 @@ def main() -> None:
     inbox_home = home if tier.from_tier is None else Path(f"/tmp/bench-{tier.from_tier}")
     if args.fresh:
         shutil.rmtree(home, ignore_errors=True)
-    # Derived state (warehouses, site) always starts empty; generated workbooks are reused.
+    # Derived state (warehouses, site) starts empty; generated workbooks are reused.
+    raw_db = home / "warehouse" / "landing.duckdb"
+    reuse = args.reuse_raw and tier.from_tier is None and raw_db.exists()
     for sub in ("warehouse", "site", "dbt", "new-period", "correction"):
+        if reuse and sub == "warehouse":
+            for stale in (home / sub).glob("*"):
+                if stale.name != raw_db.name:
+                    stale.unlink() if stale.is_file() else shutil.rmtree(stale)
+            continue
         shutil.rmtree(home / sub, ignore_errors=True)
     gen_s, files = timed(lambda: generate_inbox(inbox_home / "inbox", tier.years, args.workers))
     report.add("generate workbooks", gen_s, "s", f"{len(files):,} files (reused when present)")  # type: ignore[arg-type]
-    if tier.from_tier is None:
-        step_loader(report, home, files)  # type: ignore[arg-type]
+    if reuse:
+        facts = raw_facts(raw_db)
+        report.facts.update({"files": len(files), **facts})  # type: ignore[arg-type]
+        report.add("migstat load (all files)", None, "s", "raw store reused (--reuse-raw)")
+        for name in ("loader_vs_pandas", "loader_vs_bare_parse"):
+            report.add(name, None, "x", "raw store reused (--reuse-raw): see the other tiers")
+    elif tier.from_tier is None:
+        step_loader(report, home, files, "readers" in skip)  # type: ignore[arg-type]
     else:
         source_raw = inbox_home / "warehouse" / "landing.duckdb"
         if not source_raw.exists():
@@ -703,12 +732,24 @@ def main() -> None:
     build = step_build(report, home, "migstat build (full)", args.build_timeout)
     report.slowest = slowest_models(home)
     if build.returncode == 0:
-        first = step_publish(report, home, "publish (first, whole site)", args.build_timeout)
-        if first.returncode == 0:
-            step_publish(report, home, "publish again, no data change", args.build_timeout)
-        step_reload(report, home, files)  # type: ignore[arg-type]
-        step_correction(report, home, max(tier.years), args.build_timeout, tier.name)
-        step_new_period(report, home, latest_year(home) + 1, args.build_timeout)
+        if "publish" in skip:
+            report.add("publish (first, whole site)", None, "s", why_skipped)
+        else:
+            first = step_publish(report, home, "publish (first, whole site)", args.build_timeout)
+            if first.returncode == 0:
+                step_publish(report, home, "publish again, no data change", args.build_timeout)
+        if "reload" in skip:
+            report.add("re-load unchanged files", None, "s", why_skipped)
+        else:
+            step_reload(report, home, files)  # type: ignore[arg-type]
+        if "correction" in skip:
+            report.add("corrected workbook resubmitted", None, "s", why_skipped)
+        else:
+            step_correction(report, home, max(tier.years), args.build_timeout, tier.name)
+        if "period" in skip:
+            report.add("new period, every country", None, "s", why_skipped)
+        else:
+            step_new_period(report, home, latest_year(home) + 1, args.build_timeout)
         if args.superset:
             port = int(os.environ.get("BENCH_SUPERSET_PORT", "8391"))
             step_superset(report, home, port)
