@@ -28,6 +28,7 @@ import duckdb
 
 from migstat.errors import MigstatError
 from migstat.home import REPO_ROOT, Home
+from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
 
@@ -120,6 +121,7 @@ def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict
             "DBT_TARGET_PATH": str(home.root / "dbt" / "target"),
             "DBT_LOG_PATH": str(home.root / "dbt" / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **duckdb_env(home.root / "tmp" / "duckdb"),
         }
     )
     return argv, env

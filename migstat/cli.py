@@ -519,21 +519,28 @@ def publish(
     workers: int | None = typer.Option(
         None, "--workers", help="Processes that write pages and downloads (default: one per CPU)."
     ),
+    full: bool = typer.Option(
+        False, "--full", help="Render every product again, even those whose data did not change."
+    ),
 ) -> None:
     """Render the static products site (tables, graphs, CSV/XLSX, search) from the published
     warehouse, read-only: every standard product per reporting country, source and year, and
-    the regional comparisons. Spanish pages in es/, English in en/."""
+    the regional comparisons. Spanish pages in es/, English in en/. Only products whose data
+    changed since the last publish into the same folder are rendered again."""
     from migstat.publish import publish as publish_site
     from migstat.publish.serve import serve_site
 
     home = Home.from_env()
     try:
-        result = publish_site(home.published_db, output or home.site_dir, workers=workers)
+        result = publish_site(
+            home.published_db, output or home.site_dir, workers=workers, full=full
+        )
     except MigstatError as error:
         raise fail(error) from error
     typer.echo(
         f"published {result.products} products in {result.seconds:.1f} s "
-        f"({result.size_mb:.1f} MB) into {result.site_dir}\n"
+        f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB) "
+        f"into {result.site_dir}\n"
         f"open {result.index.as_uri()}"
     )
     if serve is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -11,6 +12,7 @@ import duckdb
 
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import ProductSpec
+from migstat.resources import reader_config
 
 TOTAL = "_T"
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -106,7 +108,18 @@ class Warehouse:
                 f"(no hay almacén publicado: ejecute `migstat load` y `migstat build`)"
             )
         self.path = path
-        self.con = duckdb.connect(str(path), read_only=True)
+        self.con = duckdb.connect(str(path), read_only=True, config=reader_config())
+        self._local = threading.local()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """The connection of the calling thread (DuckDB runs queries of several threads at
+        once, each on its own cursor of the same database)."""
+        if threading.current_thread() is threading.main_thread():
+            return self.con
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.cursor()
+        return cursor
 
     def __enter__(self) -> Warehouse:
         return self
@@ -123,7 +136,8 @@ class Warehouse:
         """Run a catalogue query with the ``$named`` parameters it uses; rows as dicts."""
         used = {name: (params or {})[name] for name in PARAM.findall(sql)}
         try:
-            cursor = self.con.execute(sql, used) if used else self.con.execute(sql)
+            con = self._cursor()
+            cursor = con.execute(sql, used) if used else con.execute(sql)
         except (duckdb.Error, KeyError) as exc:
             raise MigstatError(f"product query failed: {exc}\n{sql}") from exc
         names = [d[0] for d in cursor.description]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -34,7 +35,10 @@ from migstat.publish.i18n import (
 from migstat.specs import load_specs
 
 SITE_MARKER = ".migstat-site"
+DIGESTS_FILE = ".migstat-products.json"
+"""Content hash of every product as last rendered (kept in the site folder)."""
 REGIONAL = "_R"
+RENDERER_FILES = ("*.py", "products.yml", "templates/*", "static/*")
 
 
 @dataclass
@@ -76,6 +80,12 @@ class PublishResult:
     seconds: float
     size_bytes: int
     site_dir: Path
+    rendered: int = -1
+    """Products rendered this time (the others were unchanged and kept as they were)."""
+
+    @property
+    def unchanged(self) -> int:
+        return self.products - self.rendered
 
     @property
     def index(self) -> Path:
@@ -177,35 +187,49 @@ def _footnotes(product: Product, lookups: Lookups) -> list[Text]:
     return notes
 
 
-def collect_products(warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups) -> list[Product]:
-    """Every product spec applied to every parameter set of its scope that has data."""
-    products: list[Product] = []
+def collect_products(
+    warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups, workers: int = 1
+) -> list[Product]:
+    """Every product spec applied to every parameter set of its scope that has data. The
+    product queries run on ``workers`` threads (each with its own DuckDB cursor)."""
+    tasks: list[tuple[ProductSpec, Scope, dict[str, object]]] = []
     for scope_id, scope in catalogue.scopes.items():
         specs = [p for p in catalogue.products if p.scope == scope_id]
         for params in warehouse.records(scope.query):
             for spec in specs:
                 if spec.sources and params.get("source") not in spec.sources:
                     continue
-                table = warehouse.table(spec, params)
-                if not table.rows or table.is_empty():
-                    continue
-                theme = spec.theme.format_map(params)
-                if theme not in catalogue.themes:
-                    raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
-                product = Product(
-                    id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
-                    spec=spec,
-                    scope=scope,
-                    params=params,
-                    table=table,
-                    title=spec.title.format(params),
-                    subtitle=scope.title.format(params),
-                    theme=theme,
-                    decimals=_decimals(table),
-                )
-                product.footnotes = _footnotes(product, lookups)
-                product.source_text = _attribution(product, lookups)
-                products.append(product)
+                tasks.append((spec, scope, params))
+
+    def query(task: tuple[ProductSpec, Scope, dict[str, object]]) -> ProductTable:
+        return warehouse.table(task[0], task[2])
+
+    if workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            tables = list(pool.map(query, tasks))
+    else:
+        tables = [query(task) for task in tasks]
+    products: list[Product] = []
+    for (spec, scope, params), table in zip(tasks, tables, strict=True):
+        if not table.rows or table.is_empty():
+            continue
+        theme = spec.theme.format_map(params)
+        if theme not in catalogue.themes:
+            raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
+        product = Product(
+            id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
+            spec=spec,
+            scope=scope,
+            params=params,
+            table=table,
+            title=spec.title.format(params),
+            subtitle=scope.title.format(params),
+            theme=theme,
+            decimals=_decimals(table),
+        )
+        product.footnotes = _footnotes(product, lookups)
+        product.source_text = _attribution(product, lookups)
+        products.append(product)
     ids = [p.id for p in products]
     if len(set(ids)) != len(ids):
         raise MigstatError("two products got the same id: check the scope slugs in products.yml")
@@ -415,6 +439,77 @@ def _render_products(job: _Job) -> None:
         (job.site / lang / "products" / f"{product.id}.html").write_text(page, encoding="utf-8")
 
 
+def renderer_fingerprint() -> str:
+    """Hash of everything that shapes a page besides the data: code, templates, catalogue."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for pattern in RENDERER_FILES:
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def product_digest(product: Product, lookups: Lookups, catalogue: Catalogue, renderer: str) -> str:
+    """Content hash of everything one product's files are made of: its query result (rows,
+    columns, values, flags, units) and the texts around it."""
+    table = product.table
+    names = [lookups.country_name(product.country), lookups.source_title(product.source)]
+    content = {
+        "renderer": renderer,
+        "id": product.id,
+        "spec": product.spec.id,
+        "params": {k: str(v) for k, v in sorted(product.params.items())},
+        "texts": [
+            t.model_dump()
+            for t in [product.title, product.subtitle, product.source_text, *product.footnotes]
+        ],
+        "names": [t.model_dump() for t in names],
+        "theme": [product.theme, catalogue.themes[product.theme].title.model_dump()],
+        "decimals": product.decimals,
+        "rows": [[m.code, m.es, m.en] for m in table.rows],
+        "columns": [[m.code, m.es, m.en] for m in table.columns],
+        "cells": sorted(
+            [row, column, cell.value, cell.flag, cell.computed]
+            for (row, column), cell in table.cells.items()
+        ),
+        "units": [table.counting_units, table.unit, table.notes],
+    }
+    text = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def product_files(site: Path, product_id: str) -> list[Path]:
+    """The files one product owns in a site (pages and downloads in every language)."""
+    files = [site / "downloads" / f"{product_id}.xlsx"]
+    for lang in LANGS:
+        files.append(site / lang / "products" / f"{product_id}.html")
+        files += [site / lang / "downloads" / f"{product_id}.{ext}" for ext in ("csv", "svg")]
+    return files
+
+
+def read_digests(site: Path) -> dict[str, str]:
+    """The product digests of an existing site (empty when there is none or it is unreadable)."""
+    try:
+        data = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.get("products", {}).items()}
+
+
+def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
+    """Carry an unchanged product's files into the new site without rewriting them (a hard
+    link to the same file; a copy where links are not possible)."""
+    for old in product_files(old_site, product_id):
+        if not old.exists():
+            continue
+        new = new_site / old.relative_to(old_site)
+        try:
+            os.link(old, new)
+        except OSError:
+            shutil.copy2(old, new)
+
+
 def _write_site(
     site: Path,
     products: list[Product],
@@ -422,7 +517,11 @@ def _write_site(
     catalogue: Catalogue,
     now: datetime,
     workers: int,
+    digests: dict[str, str],
+    reuse: tuple[Path, set[str]] | None = None,
 ) -> None:
+    """Write the whole site into ``site``; the products named in ``reuse`` are carried over
+    from the old site folder instead of being rendered."""
     env = _environment()
     extracted = now.strftime("%Y-%m-%d %H:%M")
     static = resources.files("migstat.publish") / "static"
@@ -430,16 +529,22 @@ def _write_site(
     for item in static.iterdir():
         if item.is_file():
             (site / "static" / item.name).write_bytes(item.read_bytes())
-    size = max(1, -(-len(products) // (workers * 4)))
+    kept = reuse[1] if reuse else set()
+    to_render = [p for p in products if p.id not in kept]
+    size = max(1, -(-len(to_render) // (workers * 4)))
     jobs = []
     (site / "downloads").mkdir()
     for lang in LANGS:
         (site / lang / "products").mkdir(parents=True)
         (site / lang / "downloads").mkdir(parents=True)
-        for first in range(0, len(products), size):
-            batch = products[first : first + size]
+    if reuse:
+        for product_id in sorted(kept):
+            _keep(reuse[0], site, product_id)
+    for lang in LANGS:
+        for first in range(0, len(to_render), size):
+            batch = to_render[first : first + size]
             jobs.append(_Job(site, lang, batch, lookups, catalogue, extracted))
-    if workers > 1:
+    if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             list(pool.map(_render_products, jobs))
     else:
@@ -464,6 +569,9 @@ def _write_site(
         for p in products
     ]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    (site / DIGESTS_FILE).write_text(
+        json.dumps({"products": digests}, ensure_ascii=False, indent=0, sort_keys=True)
+    )
     (site / SITE_MARKER).write_text(now.isoformat())
 
 
@@ -476,8 +584,15 @@ def publish(
     site_dir: Path,
     catalogue: Catalogue | None = None,
     workers: int | None = None,
+    *,
+    full: bool = False,
 ) -> PublishResult:
     """Render every product of the catalogue from the published warehouse into ``site_dir``.
+
+    Only products whose data changed are rendered: each product's content hash (its query
+    result and texts, plus a fingerprint of the renderer) is kept in the site folder, and an
+    unchanged product's files are carried over as they are. When nothing changed at all, the
+    site is left untouched. ``full`` renders everything again.
 
     The site is written beside the target and swapped in at the end, so a reader never sees a
     half-written site. An existing folder is replaced only when it holds a migstat site.
@@ -487,19 +602,46 @@ def publish(
     workers = workers or os.cpu_count() or 1
     catalogue = catalogue or load_catalogue()
     site_dir = site_dir.resolve()
-    if site_dir.exists() and any(site_dir.iterdir()) and not (site_dir / SITE_MARKER).exists():
+    is_site = (site_dir / SITE_MARKER).exists()
+    if site_dir.exists() and any(site_dir.iterdir()) and not is_site:
         raise MigstatError(
             f"{site_dir} is not empty and is not a migstat site: choose another folder "
             f"(la carpeta no está vacía y no es un sitio de migstat)"
+        )
+    with Warehouse(warehouse_path) as warehouse:
+        lookups = Lookups(warehouse, catalogue)
+        products = collect_products(warehouse, catalogue, lookups, workers)
+    renderer = renderer_fingerprint()
+    digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
+    previous = {} if full or not is_site else read_digests(site_dir)
+    kept = {
+        product_id
+        for product_id, digest in digests.items()
+        if previous.get(product_id) == digest
+        and (site_dir / "es" / "products" / f"{product_id}.html").exists()
+    }
+    if previous == digests and kept == set(digests):
+        return PublishResult(
+            products=len(products),
+            seconds=time.perf_counter() - started,
+            size_bytes=_directory_size(site_dir),
+            site_dir=site_dir,
+            rendered=0,
         )
     work = site_dir.with_name(f".{site_dir.name}.building-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        with Warehouse(warehouse_path) as warehouse:
-            lookups = Lookups(warehouse, catalogue)
-            products = collect_products(warehouse, catalogue, lookups)
-        _write_site(work, products, lookups, catalogue, datetime.now().astimezone(), workers)
+        _write_site(
+            work,
+            products,
+            lookups,
+            catalogue,
+            datetime.now().astimezone(),
+            workers,
+            digests,
+            (site_dir, kept) if kept else None,
+        )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -513,4 +655,5 @@ def publish(
         seconds=time.perf_counter() - started,
         size_bytes=_directory_size(site_dir),
         site_dir=site_dir,
+        rendered=len(products) - len(kept),
     )

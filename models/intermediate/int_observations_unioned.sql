@@ -116,6 +116,8 @@ unioned as (
 
 sheet_breakdowns as (
 
+    -- The dimensions a sheet breaks down by: those with more than one key in it (keys are
+    -- never NULL, so min <> max says so without counting distinct values, which costs more).
     select
         submission_id,
         sheet,
@@ -124,7 +126,10 @@ sheet_breakdowns as (
             {%- for dimension in dimensions %}
                 ,
                 case
-                    when count(distinct {{ dimension_key(dimension) }}) > 1 then '{{ dimension }}'
+                    when
+                        min({{ dimension_key(dimension) }})
+                        <> max({{ dimension_key(dimension) }})
+                        then '{{ dimension }}'
                 end
             {%- endfor %}
         ) as breakdown

@@ -553,3 +553,71 @@ def test_browser_keyboard_reaches_search(page: object, served: str) -> None:
     page.keyboard.type("asilo")
     assert visible_count(page) > 0
     page.screenshot(path=str(ARTIFACTS / "catalogue-keyboard.png"))
+
+
+# ----------------------------------------------------------------------------- incremental
+
+
+def _snapshot(site: Path) -> dict[str, tuple[int, int]]:
+    """Every file of a site with its inode and modification time (a rewrite changes either)."""
+    return {
+        f.relative_to(site).as_posix(): (f.stat().st_ino, f.stat().st_mtime_ns)
+        for f in site.rglob("*")
+        if f.is_file()
+    }
+
+
+def _product_snapshot(site: Path, product_id: str) -> dict[str, tuple[int, int]]:
+    from migstat.publish.site import product_files
+
+    return {
+        f.relative_to(site).as_posix(): (f.stat().st_ino, f.stat().st_mtime_ns)
+        for f in product_files(site, product_id)
+        if f.exists()
+    }
+
+
+def test_publish_rerenders_only_products_whose_data_changed(tmp_path: Path) -> None:
+    from migstat.publish.site import DIGESTS_FILE
+
+    db = build_fixture_warehouse(tmp_path / "warehouse" / "migstat.duckdb")
+    site = tmp_path / "site"
+    first = publish(db, site, workers=1)
+    assert first.rendered == first.products > 0
+    digests = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))["products"]
+    assert set(digests) == {p["id"] for p in manifest(site)}
+
+    # A second publish with no data change rewrites nothing at all.
+    before = _snapshot(site)
+    second = publish(db, site, workers=1)
+    assert (second.products, second.rendered) == (first.products, 0)
+    assert _snapshot(site) == before
+
+    # One country's asylum rejections change: only the products showing them are rendered.
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.asylum_yearly set decisions_rejected = decisions_rejected + 7, "
+            "decisions_total = decisions_total + 7 "
+            "where reporting_country_code = 'GTM' and year = 2024"
+        )
+    products = {p["id"] for p in manifest(site)}
+    old_files = {pid: _product_snapshot(site, pid) for pid in products}
+    third = publish(db, site, workers=1)
+    new_digests = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))["products"]
+    changed = {pid for pid in products if new_digests[pid] != digests[pid]}
+    assert changed, "the change must reach at least one product"
+    assert third.rendered == len(changed) < third.products
+    for pid in products:
+        now = _product_snapshot(site, pid)
+        assert set(now) == set(old_files[pid]), pid
+        if pid in changed:
+            assert all(now[f] != old_files[pid][f] for f in now), f"{pid} was not rendered again"
+        else:
+            assert now == old_files[pid], f"{pid} did not change but was rewritten"
+    # What was rendered again is what shows the changed number, and it shows the new value.
+    assert changed == {"gtm-2024-asylum-asylum-decisions-by-type"}
+    check_downloads_equal_queries(site, db, all_xlsx=False)
+
+    # --full renders everything again.
+    full = publish(db, site, workers=1, full=True)
+    assert full.rendered == full.products
