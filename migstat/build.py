@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from migstat.errors import MigstatError
-from migstat.home import REPO_ROOT, Home
+from migstat.home import PROJECT_ROOT, Home
 from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
@@ -111,9 +111,13 @@ def refresh_specs(path: Path) -> None:
 
 def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict[str, str]]:
     """The argv and environment of a dbt invocation against ``database`` for ``home``."""
-    dbt = Path(sys.executable).with_name("dbt")
-    argv = [str(dbt) if dbt.exists() else "dbt", *args, "--project-dir", str(REPO_ROOT)]
-    argv += ["--profiles-dir", str(REPO_ROOT)]
+    # dbt of migstat's own environment: its console script beside the interpreter, or (when the
+    # scripts live elsewhere, e.g. an install whose dependencies come from another site dir)
+    # the same module run by this interpreter; never another `dbt` found on PATH.
+    script = Path(sys.executable).with_name("dbt")
+    dbt = [str(script)] if script.exists() else [sys.executable, "-m", "dbt.cli.main"]
+    argv = [*dbt, *args, "--project-dir", str(PROJECT_ROOT)]
+    argv += ["--profiles-dir", str(PROJECT_ROOT)]
     env = dict(os.environ)
     env.update(
         {
@@ -193,7 +197,7 @@ def build(home: Home, *, quiet: bool = False) -> BuildResult:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
         completed = subprocess.run(
-            argv, cwd=REPO_ROOT, env=env, check=False, stdout=log, stderr=subprocess.STDOUT
+            argv, cwd=home.root, env=env, check=False, stdout=log, stderr=subprocess.STDOUT
         )
     if not quiet:
         print(f"dbt build: exit {completed.returncode}, output in {log_path}")

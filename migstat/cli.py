@@ -14,7 +14,8 @@ from migstat.home import Home
 
 app = typer.Typer(
     help="migstat: standardized migration workbooks -> DuckDB warehouse -> checks -> dashboards "
-    "and products. Every command works in MIGSTAT_HOME (default: ./home in the checkout).",
+    "and products. Every command works in MIGSTAT_HOME (default: ./home in the checkout, "
+    "~/.local/share/migstat/home for an installed package).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -498,7 +499,10 @@ def rules(
     except MigstatError as error:
         raise fail(error) from error
     if write:
-        typer.echo(f"wrote {write_doc()}")
+        try:
+            typer.echo(f"wrote {write_doc()}")
+        except MigstatError as error:
+            raise fail(error) from error
     elif check:
         current = RULES_DOC.read_text(encoding="utf-8") if RULES_DOC.exists() else ""
         if current != text:

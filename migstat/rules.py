@@ -15,11 +15,11 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from migstat.errors import SpecError
-from migstat.home import REPO_ROOT, SPECS_DIR
+from migstat.errors import MigstatError, SpecError
+from migstat.home import PROJECT_ROOT, SPECS_DIR, is_checkout
 
 RULES_FILE = SPECS_DIR / "rules.yml"
-RULES_DOC = REPO_ROOT / "docs" / "rules.md"
+RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
 Family = Literal[
     "structure",
     "values",
@@ -153,5 +153,10 @@ def render_doc(catalogue: Catalogue | None = None) -> str:
 
 
 def write_doc(path: Path = RULES_DOC) -> Path:
+    if path == RULES_DOC and not is_checkout():
+        raise MigstatError(
+            f"{path} is the copy shipped inside the installed package: regenerate docs/rules.md "
+            "in a repository checkout (`migstat rules --write` there)"
+        )
     path.write_text(render_doc(), encoding="utf-8")
     return path

@@ -27,12 +27,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from migstat.errors import MigstatError
-from migstat.home import REPO_ROOT
+from migstat.home import PROJECT_ROOT
 
 DASHBOARDS_DIR = Path(
-    os.environ.get("MIGSTAT_SUPERSET_DASHBOARDS", REPO_ROOT / "superset" / "dashboards")
+    os.environ.get("MIGSTAT_SUPERSET_DASHBOARDS", PROJECT_ROOT / "superset" / "dashboards")
 )
-MARTS_CONTRACT = REPO_ROOT / "models" / "marts" / "_marts__models.yml"
+MARTS_CONTRACT = PROJECT_ROOT / "models" / "marts" / "_marts__models.yml"
 UUID_NAMESPACE = uuid.UUID("6f1c52a4-6c1e-4d0b-9a39-3f6b0c1b7a11")
 BUNDLE_ROOT = "migstat_dashboards"
 # Fixed, so that the same YAML always gives the same bytes (and the same hash).

@@ -1,7 +1,8 @@
 """``migstat superset install|up|down|status``: Superset as code over the published warehouse.
 
-Superset lives in its own virtual environment (``.venv-superset``, from
-``superset/requirements.txt`` with ``superset/constraints.txt``) and always runs through that
+Superset lives in its own virtual environment (``.venv-superset`` in the checkout, or under
+``$XDG_DATA_HOME/migstat/`` for an installed package; from ``superset/requirements.txt`` with
+``superset/constraints.txt``) and always runs through that
 environment's binaries with ``SUPERSET_CONFIG_PATH=superset/superset_config.py``. Everything
 it writes is under ``$MIGSTAT_HOME/superset/``:
 
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migstat.errors import MigstatError
-from migstat.home import REPO_ROOT, Home
+from migstat.home import PROJECT_ROOT, Home, state_root
 from migstat.superset_bundle import (
     bundle_files,
     duckdb_uri,
@@ -42,8 +43,8 @@ from migstat.superset_bundle import (
     write_bundle,
 )
 
-SUPERSET_DIR = REPO_ROOT / "superset"
-VENV = Path(os.environ.get("MIGSTAT_SUPERSET_VENV", REPO_ROOT / ".venv-superset"))
+SUPERSET_DIR = PROJECT_ROOT / "superset"
+VENV = Path(os.environ.get("MIGSTAT_SUPERSET_VENV", state_root() / ".venv-superset"))
 REQUIREMENTS = SUPERSET_DIR / "requirements.txt"
 CONSTRAINTS = SUPERSET_DIR / "constraints.txt"
 CONFIG = SUPERSET_DIR / "superset_config.py"
