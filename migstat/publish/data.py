@@ -11,6 +11,7 @@ import duckdb
 
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import ProductSpec
+from migstat.readonly import connect_read_only
 
 TOTAL = "_T"
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -106,7 +107,7 @@ class Warehouse:
                 f"(no hay almacén publicado: ejecute `migstat load` y `migstat build`)"
             )
         self.path = path
-        self.con = duckdb.connect(str(path), read_only=True)
+        self.con = connect_read_only(path)
 
     def __enter__(self) -> Warehouse:
         return self
