@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from superset.security import SupersetSecurityManager
+
 _home = Path(os.environ.get("MIGSTAT_HOME") or Path(__file__).resolve().parent.parent / "home")
 _superset_dir = _home.expanduser().resolve() / "superset"
 _metadata_dir = _superset_dir / "metadata"
@@ -84,25 +86,29 @@ LOCKED_DUCKDB_CONFIG = {
 SQL_LAB_ON_DUCKDB = os.environ.get("MIGSTAT_SUPERSET_SQL_LAB", "0") == "1"
 
 
+def _sql_lab_refused() -> Exception:
+    from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
+    from superset.exceptions import SupersetSecurityException
+
+    return SupersetSecurityException(
+        SupersetError(
+            message="SQL Lab está desactivado para el almacén / SQL Lab is disabled for the "
+            "warehouse (migstat superset up --sql-lab)",
+            error_type=SupersetErrorType.DATABASE_SECURITY_ACCESS_ERROR,
+            level=ErrorLevel.ERROR,
+        )
+    )
+
+
 def DB_CONNECTION_MUTATOR(
     uri: Any, params: dict[str, Any], username: str | None, security_manager: Any, source: Any
 ) -> tuple[Any, dict[str, Any]]:
     """Lock every DuckDB connection, whatever the database's URI and ``extra`` say; refuse SQL Lab
-    on DuckDB unless it was turned on."""
+    connections to DuckDB (queries, estimates, schema browsing) unless it was turned on."""
     if not str(uri.drivername).startswith("duckdb"):
         return uri, params
     if getattr(source, "name", None) == "SQL_LAB" and not SQL_LAB_ON_DUCKDB:
-        from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
-        from superset.exceptions import SupersetSecurityException
-
-        raise SupersetSecurityException(
-            SupersetError(
-                message="SQL Lab está desactivado para el almacén / SQL Lab is disabled for the "
-                "warehouse (migstat superset up --sql-lab)",
-                error_type=SupersetErrorType.DATABASE_SECURITY_ACCESS_ERROR,
-                level=ErrorLevel.ERROR,
-            )
-        )
+        raise _sql_lab_refused()
     given = params.get("connect_args", {}).get("config", {})
     config: dict[str, Any] = {
         key: value for key, value in given.items() if key == "custom_user_agent"
@@ -111,27 +117,16 @@ def DB_CONNECTION_MUTATOR(
     return uri.set(query={}), params
 
 
-SUPERSET_WEBSERVER_TIMEOUT = 120
-ROW_LIMIT = 50000
-SQL_MAX_ROW = 100000
-# No map tiles from the internet.
-MAPBOX_API_KEY = ""
-# The built frontend of 6.1.0 always renders a telemetry pixel (scarf.sh) and allows map tiles and
-# fonts from the internet; this policy keeps the browser on this server only.
-TALISMAN_ENABLED = True
-TALISMAN_CONFIG = {
-    "content_security_policy": {
-        "base-uri": ["'self'"],
-        "default-src": ["'self'"],
-        "img-src": ["'self'", "blob:", "data:"],
-        "worker-src": ["'self'", "blob:"],
-        "connect-src": ["'self'"],
-        "object-src": "'none'",
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "font-src": ["'self'", "data:"],
-        "script-src": ["'self'", "'strict-dynamic'"],
-    },
-    "content_security_policy_nonce_in": ["script-src"],
-    "force_https": False,
-    "session_cookie_secure": False,
-}
+class MigstatSecurityManager(SupersetSecurityManager):
+    """Superset's own security manager, refusing SQL Lab queries on DuckDB before they are
+    rendered or run (and their re-runs: results, CSV export), unless SQL Lab was turned on.
+    Superset 6.1 answers HTTP 500 with this message (its SQL Lab command re-wraps the 403)."""
+
+    def raise_for_access(self, *args: Any, **kwargs: Any) -> None:
+        database = getattr(kwargs.get("query"), "database", None)
+        if getattr(database, "backend", None) == "duckdb" and not SQL_LAB_ON_DUCKDB:
+            raise _sql_lab_refused()
+        super().raise_for_access(*args, **kwargs)
+
+
+CUSTOM_SECURITY_MANAGER = MigstatSecurityManager

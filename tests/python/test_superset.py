@@ -492,9 +492,9 @@ def test_gunicorn_refuses_oversized_requests(server: dict[str, Any]) -> None:
             connection.close()
 
     assert status("/health", {}) == 200
-    assert status("/health?" + "a" * 9000, {}) >= 400
-    assert status("/health", {"X-Big": "b" * 9000}) == 400
-    assert status("/health", {f"X-H{i}": "1" for i in range(120)}) == 400
+    assert status("/health?" + "a" * 9000, {}) in {400, 414}
+    assert status("/health", {"X-Big": "b" * 9000}) in {400, 431}
+    assert status("/health", {f"X-H{i}": "1" for i in range(120)}) in {400, 431}
 
 
 def test_bundle_hash_is_stable(server: dict[str, Any], project: Project, tmp_path: Path) -> None:
