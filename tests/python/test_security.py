@@ -220,6 +220,19 @@ def test_product_pages_and_charts_escape_labels(hostile_site: Path) -> None:
     assert escaped > 0, "the hostile label shows nowhere: the test lost its point"
 
 
+def test_every_site_template_is_autoescaped() -> None:
+    from migstat.publish.site import _environment
+
+    env = _environment()
+    names = env.list_templates()
+    assert names
+    for name in names:
+        assert callable(env.autoescape) and env.autoescape(name), f"{name} is not autoescaped"
+        assert "|safe" not in env.loader.get_source(env, name)[0].replace(" ", "").replace(
+            "svg|safe", ""
+        ), f"{name} marks a value safe (only the escaped SVG may be)"
+
+
 # ---------------------------------------------------------------------- the locked connection
 
 REFUSED = {
