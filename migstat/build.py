@@ -28,6 +28,7 @@ import duckdb
 
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
+from migstat.readonly import connect_read_only
 from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
@@ -145,7 +146,7 @@ def _failed_nodes(home: Home) -> list[str]:
 
 def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
     """The verdict of every submission, from the quality marts of a warehouse file."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(path) as con:
         rows = con.execute(
             "select submission_id, file_name, country_code, source, period, status, "
             "has_warnings, error_count, warning_count, rejection_message "

@@ -335,21 +335,30 @@ def superset_install(
 @superset_app.command("up")
 def superset_up(
     port: int = typer.Option(8088, help="Port to serve on."),
-    host: str | None = typer.Option(
-        None, help="Address to bind (default 127.0.0.1, or MIGSTAT_SUPERSET_HOST)."
+    host: str = typer.Option(
+        "127.0.0.1",
+        help="Address to bind. Only 127.0.0.1 (this machine) unless you say otherwise.",
+    ),
+    sql_lab: bool = typer.Option(
+        False,
+        "--sql-lab/--no-sql-lab",
+        envvar="MIGSTAT_SUPERSET_SQL_LAB",
+        help="Open SQL Lab on the warehouse database (off by default; queries stay read-only "
+        "and cannot read or write files either way).",
     ),
 ) -> None:
     """Provision Superset (metadata, admin, init, dashboards) and serve it in the background.
 
     Returns once /health answers. Running it again is safe: a changed superset/dashboards/ YAML
     is re-imported, a running server is kept. The admin password is SUPERSET_ADMIN_PASSWORD when
-    set, otherwise generated once and kept in MIGSTAT_HOME/superset/admin_password.
+    set (12 characters or more), otherwise generated once and kept in
+    MIGSTAT_HOME/superset/admin_password (mode 0600), next to the generated secret key.
     """
     from migstat.superset_ctl import login_help, up
 
     home = Home.from_env()
     try:
-        result = up(home, port=port, host=host, say=typer.echo)
+        result = up(home, port=port, host=host, say=typer.echo, sql_lab=sql_lab)
     except MigstatError as error:
         raise fail(error) from error
     typer.echo(login_help(home, result.url))

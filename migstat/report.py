@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 from jinja2 import Environment, select_autoescape
 
 from migstat.errors import MigstatError
+from migstat.readonly import connect_read_only
+from migstat.safe_cells import xlsx_cell, xlsx_row
 
 STATUS_TEXT = {
     "accepted": ("Aceptado y publicado", "Accepted and published"),
@@ -93,7 +94,7 @@ class Report:
 def read_report(warehouse: Path, submission_id: int) -> Report:
     if not warehouse.exists():
         raise MigstatError(f"no published warehouse at {warehouse}: run `migstat build` first")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect_read_only(warehouse) as con:
         row = con.execute(
             "select submission_id, file_name, country_code, source, period, status, has_warnings, "
             "exists (select 1 from marts.quality_submissions as others "
@@ -181,16 +182,18 @@ def write_html(report: Report, path: Path) -> Path:
 
 
 def write_xlsx(report: Report, path: Path) -> Path:
+    """Both languages, one sheet each; every text cell through :mod:`migstat.safe_cells`, so a
+    label such as ``=HYPERLINK(...)`` from a workbook is shown as text, never evaluated."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
+    bold = Font(bold=True)
     for lang, sheet_name in (("es", "Informe"), ("en", "Report")):
         sheet = book.create_sheet(sheet_name)
         labels = LABELS[lang]
-        sheet.append([TITLES[lang]])
-        sheet["A1"].font = Font(bold=True, size=14)
+        sheet.append([xlsx_cell(sheet, TITLES[lang], font=Font(bold=True, size=14))])
         for key, value in (
             ("file", report.file_name),
             ("submission", report.submission_id),
@@ -199,16 +202,14 @@ def write_xlsx(report: Report, path: Path) -> Path:
             ("period", report.period),
             ("verdict", report.status_text(lang)),
         ):
-            sheet.append([labels[key], value])
+            sheet.append(xlsx_row(sheet, [labels[key], value]))
         sheet.append([])
-        sheet.append(HEADERS[lang])
-        for cell in sheet[sheet.max_row]:
-            cell.font = Font(bold=True)
+        sheet.append([xlsx_cell(sheet, header, font=bold) for header in HEADERS[lang]])
         rows = report.rows(lang)
         for row in rows:
-            sheet.append(row)
+            sheet.append(xlsx_row(sheet, row))
         if not rows:
-            sheet.append([labels["none"]])
+            sheet.append(xlsx_row(sheet, [labels["none"]]))
         for column, width in zip("ABCDEFG", (12, 10, 20, 8, 14, 14, 100), strict=True):
             sheet.column_dimensions[column].width = width
     book.save(path)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from migstat.home import Home
+from migstat.readonly import connect_read_only
 
 SUBMISSION_COLUMNS = (
     "submission_id, file_name, sha256, country_code, source, period, status, layout, "
@@ -19,7 +18,7 @@ def _published_statuses(path: Path) -> dict[int, dict[str, Any]]:
     """Verdicts of the last passing build, by submission id (empty before the first build)."""
     if not path.exists():
         return {}
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(path) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'marts' and table_name = 'quality_submissions'"
@@ -38,7 +37,7 @@ def home_status(home: Home) -> dict[str, Any]:
     """The JSON of ``migstat status``: paths, and one entry per received file version."""
     submissions: list[dict[str, Any]] = []
     if home.raw_db.exists():
-        with duckdb.connect(str(home.raw_db), read_only=True) as con:
+        with connect_read_only(home.raw_db) as con:
             cursor = con.execute(
                 f"select {SUBMISSION_COLUMNS} from raw.submissions order by submission_id"
             )

@@ -512,19 +512,23 @@ def query_context(params: dict[str, Any], chart: ChartSpec) -> dict[str, Any]:
     }
 
 
-def database_file(project: Project, sqlalchemy_uri: str) -> dict[str, Any]:
+def database_file(project: Project, sqlalchemy_uri: str, sql_lab: bool = False) -> dict[str, Any]:
+    """The warehouse database: read-only and locked (no file access, settings locked); hidden
+    from SQL Lab unless ``sql_lab`` (``migstat superset up --sql-lab``)."""
+    from migstat.readonly import duckdb_engine_connect_args
+
     return {
         "database_name": project.database.name,
         "sqlalchemy_uri": sqlalchemy_uri,
         "cache_timeout": None,
-        "expose_in_sqllab": True,
+        "expose_in_sqllab": sql_lab,
         "allow_run_async": False,
         "allow_ctas": False,
         "allow_cvas": False,
         "allow_dml": False,
         "allow_file_upload": False,
         "extra": {
-            "engine_params": {"connect_args": {"read_only": True}},
+            "engine_params": {"connect_args": duckdb_engine_connect_args()},
             "metadata_params": {},
             "schemas_allowed_for_file_upload": [],
         },
@@ -778,11 +782,13 @@ def dashboard_file(
     }
 
 
-def bundle_files(project: Project, sqlalchemy_uri: str) -> dict[str, dict[str, Any]]:
+def bundle_files(
+    project: Project, sqlalchemy_uri: str, sql_lab: bool = False
+) -> dict[str, dict[str, Any]]:
     """Every file of the v1 bundle (path inside the root folder -> YAML content)."""
     files: dict[str, dict[str, Any]] = {
         "metadata.yaml": {"version": "1.0.0", "type": "Dashboard", "timestamp": BUNDLE_TIMESTAMP},
-        f"databases/{project.database.key}.yaml": database_file(project, sqlalchemy_uri),
+        f"databases/{project.database.key}.yaml": database_file(project, sqlalchemy_uri, sql_lab),
     }
     for table in project.datasets:
         files[f"datasets/{project.database.key}/{table}.yaml"] = dataset_file(project, table)
@@ -818,9 +824,9 @@ def write_bundle(files: dict[str, dict[str, Any]], target: Path) -> str:
 
 def warehouse_types(path: Path) -> dict[str, dict[str, str]]:
     """Mart -> column -> DuckDB type, read from a warehouse file (opened read-only)."""
-    import duckdb
+    from migstat.readonly import connect_read_only
 
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(path) as con:
         rows = con.execute(
             "select table_name, column_name, data_type from information_schema.columns "
             "where table_schema = ? order by table_name, ordinal_position",

@@ -7,8 +7,8 @@ environment's binaries with ``SUPERSET_CONFIG_PATH=superset/superset_config.py``
 it writes is under ``$MIGSTAT_HOME/superset/``:
 
 ```
-secret_key            generated on first use (superset_config.py), never in git
-admin_password        generated when SUPERSET_ADMIN_PASSWORD is not set
+secret_key            Flask SECRET_KEY, generated on the first `up` (0600), never in git
+admin_password        generated on the first `up` when SUPERSET_ADMIN_PASSWORD is not set (0600)
 metadata/superset.db  SQLite metadata
 bundle.zip            the v1 import bundle assembled from superset/dashboards/
 state.json            what was provisioned (Superset version, bundle hash, managed UUIDs)
@@ -19,6 +19,7 @@ gunicorn.pid, gunicorn.log, server.json
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import secrets
@@ -52,6 +53,11 @@ PROVISION = SUPERSET_DIR / "provision.py"
 DEFAULT_PORT = 8088
 DEFAULT_HOST = "127.0.0.1"
 HEALTH_TIMEOUT_S = 180.0
+#: Turns SQL Lab on for the warehouse database (``up --sql-lab`` sets it for Superset).
+SQL_LAB_ENV = "MIGSTAT_SUPERSET_SQL_LAB"
+#: Passwords that must never protect the admin account, whatever SUPERSET_ADMIN_PASSWORD says.
+DEFAULT_PASSWORDS = {"admin", "password", "superset", "changeme", "change_me", "secret", "general"}
+MIN_PASSWORD_LENGTH = 12
 
 Say = Callable[[str], None]
 
@@ -73,6 +79,10 @@ class Paths:
     @property
     def password(self) -> Path:
         return self.root / "admin_password"
+
+    @property
+    def secret_key(self) -> Path:
+        return self.root / "secret_key"
 
     @property
     def metadata_db(self) -> Path:
@@ -165,7 +175,7 @@ def _run(command: list[str], what: str) -> None:
 # ---------------------------------------------------------------------- running Superset
 
 
-def superset_env(home: Home) -> dict[str, str]:
+def superset_env(home: Home, sql_lab: bool = False) -> dict[str, str]:
     """The environment every Superset process of this home runs with."""
     env = {
         key: value
@@ -174,6 +184,7 @@ def superset_env(home: Home) -> dict[str, str]:
     }
     env |= {
         "MIGSTAT_HOME": str(home.root),
+        SQL_LAB_ENV: "1" if sql_lab else "0",
         "SUPERSET_CONFIG_PATH": str(CONFIG),
         "SUPERSET_HOME": str(home.superset_dir / "data"),
         "FLASK_APP": "superset.app:create_app()",
@@ -209,20 +220,57 @@ def _superset(home: Home, args: list[str], what: str, stdin: str | None = None) 
     return output
 
 
+def _private_dir(path: Path) -> None:
+    """Create ``path`` readable by its owner only (it holds the secret and the metadata)."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def _private_file(path: Path, content: str) -> None:
+    """Write a new file with mode 0600 (never readable by others, not even for a moment)."""
+    _private_dir(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content + "\n")
+
+
+def _read_private(path: Path) -> str:
+    """A secret file's content, after making sure only its owner can read it."""
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def admin_password(paths: Paths, say: Say) -> str:
-    """SUPERSET_ADMIN_PASSWORD when set; otherwise this home's generated password."""
+    """SUPERSET_ADMIN_PASSWORD when set (refused when short or a well-known default);
+    otherwise this home's password, generated on first use and kept with mode 0600."""
     given = os.environ.get("SUPERSET_ADMIN_PASSWORD")
-    if given:
+    if given is not None:
+        if len(given) < MIN_PASSWORD_LENGTH or given.lower() in DEFAULT_PASSWORDS:
+            raise SupersetError(
+                f"SUPERSET_ADMIN_PASSWORD is too weak (a default, or under "
+                f"{MIN_PASSWORD_LENGTH} characters): unset it to get a generated one"
+            )
         return given
     if paths.password.exists():
-        return paths.password.read_text().strip()
-    password = secrets.token_urlsafe(12)
-    paths.password.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(paths.password, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(password + "\n")
-    say(f"generated the admin password (shown once, kept in {paths.password}): {password}")
+        return _read_private(paths.password)
+    password = secrets.token_urlsafe(24)
+    _private_file(paths.password, password)
+    say(f"generated the admin password (mode 0600): read it with `cat {paths.password}`")
     return password
+
+
+def secret_key(paths: Paths, say: Say) -> str:
+    """Superset's Flask SECRET_KEY for this home, generated on first use (mode 0600).
+
+    Superset signs session cookies with it; ``superset_config.py`` refuses to start without it.
+    """
+    if paths.secret_key.exists():
+        return _read_private(paths.secret_key)
+    key = secrets.token_urlsafe(64)
+    _private_file(paths.secret_key, key)
+    say(f"generated Superset's secret key (mode 0600) in {paths.secret_key}")
+    return key
 
 
 def _read_json(path: Path) -> dict[str, object]:
@@ -233,18 +281,19 @@ def _read_json(path: Path) -> dict[str, object]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def provision(home: Home, say: Say = print) -> bool:
+def provision(home: Home, say: Say = print, sql_lab: bool = False) -> bool:
     """Upgrade the metadata, make the admin, init, import the dashboards; return whether work
     was done. Safe to repeat: steps whose inputs did not change are skipped."""
     paths = Paths(home)
-    paths.root.mkdir(parents=True, exist_ok=True)
+    _private_dir(paths.root)
     if not home.published_db.exists():
         raise SupersetError(
             f"no published warehouse at {home.published_db}: run `migstat build` first"
         )
     project = load_project().with_types(warehouse_types(home.published_db))
-    files = bundle_files(project, duckdb_uri(home.published_db))
+    files = bundle_files(project, duckdb_uri(home.published_db), sql_lab=sql_lab)
     bundle_hash = write_bundle(files, paths.bundle)
+    secret_key(paths, say)
     password = admin_password(paths, say)
     password_hash = hashlib.sha256(password.encode()).hexdigest()
     state = _read_json(paths.state)
@@ -340,13 +389,20 @@ def workers() -> int:
     return int(os.environ.get("MIGSTAT_SUPERSET_WORKERS", "2"))
 
 
-def serve(home: Home, host: str, port: int, say: Say = print) -> str:
-    """Start gunicorn in the background; return the URL once ``/health`` answers."""
-    paths = Paths(home)
-    url = f"http://{host}:{port}"
-    if health(url, timeout=1.0):
-        raise SupersetError(f"something already answers at {url}: choose another --port")
-    log = paths.log.open("ab")
+#: gunicorn's limits on what one request may carry (its defaults, made explicit: Superset's docs
+#: suggest 0, unlimited, for long explore URLs, which 6.1 no longer sends) and how long it may take.
+REQUEST_LIMITS = {
+    "--limit-request-line": "8190",
+    "--limit-request-fields": "100",
+    "--limit-request-field_size": "8190",
+    "--timeout": "120",
+    "--graceful-timeout": "30",
+    "--keep-alive": "5",
+}
+
+
+def gunicorn_command(host: str, port: int) -> list[str]:
+    """The gunicorn command line serving Superset (request limits and timeouts included)."""
     command = [
         str(VENV / "bin" / "gunicorn"),
         "--bind",
@@ -357,19 +413,23 @@ def serve(home: Home, host: str, port: int, say: Say = print) -> str:
         "gthread",
         "--threads",
         "4",
-        "--timeout",
-        "120",
-        "--limit-request-line",
-        "0",
-        "--limit-request-field_size",
-        "0",
-        "--name",
-        f"superset-migstat:{port}",
-        "superset.app:create_app()",
     ]
+    for option, value in REQUEST_LIMITS.items():
+        command += [option, value]
+    return [*command, "--name", f"superset-migstat:{port}", "superset.app:create_app()"]
+
+
+def serve(home: Home, host: str, port: int, say: Say = print, sql_lab: bool = False) -> str:
+    """Start gunicorn in the background; return the URL once ``/health`` answers."""
+    paths = Paths(home)
+    url = f"http://{host}:{port}"
+    if health(url, timeout=1.0):
+        raise SupersetError(f"something already answers at {url}: choose another --port")
+    log = paths.log.open("ab")
+    command = gunicorn_command(host, port)
     process = subprocess.Popen(
         command,
-        env=superset_env(home),
+        env=superset_env(home, sql_lab),
         cwd=home.superset_dir,
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -377,7 +437,7 @@ def serve(home: Home, host: str, port: int, say: Say = print) -> str:
         start_new_session=True,
     )
     paths.pid.write_text(f"{process.pid}\n")
-    paths.server.write_text(json.dumps({"url": url, "pid": process.pid}))
+    paths.server.write_text(json.dumps({"url": url, "pid": process.pid, "sql_lab": sql_lab}))
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -420,23 +480,46 @@ class UpResult:
     provisioned: bool
 
 
-def up(home: Home, port: int = DEFAULT_PORT, host: str | None = None, say: Say = print) -> UpResult:
-    """Install if needed, provision, and serve; safe to run again."""
-    host = host or os.environ.get("MIGSTAT_SUPERSET_HOST", DEFAULT_HOST)
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def up(
+    home: Home,
+    port: int = DEFAULT_PORT,
+    host: str = DEFAULT_HOST,
+    say: Say = print,
+    sql_lab: bool = False,
+) -> UpResult:
+    """Install if needed, provision, and serve; safe to run again.
+
+    Listens on 127.0.0.1 unless ``host`` says otherwise. SQL Lab stays off for the warehouse
+    database unless ``sql_lab`` (then the database shows in SQL Lab, still read-only and unable to
+    touch files).
+    """
     home.ensure()
+    if not _is_loopback(host):
+        say(
+            f"warning: Superset will listen on {host}, reachable from other machines; "
+            "put it behind HTTPS and keep the admin password private"
+        )
     if not is_installed():
         install(say)
-    provisioned = provision(home, say)
+    provisioned = provision(home, say, sql_lab=sql_lab)
     url = f"http://{host}:{port}"
     pid = running_pid(home)
     if pid is not None:
-        current = server_url(home)
-        if current == url and health(url):
+        current = _read_json(Paths(home).server)
+        same = current.get("url") == url and bool(current.get("sql_lab")) == sql_lab
+        if same and health(url):
             say(f"Superset already running at {url} (pid {pid})")
             return UpResult(url, started=False, provisioned=provisioned)
-        say(f"restarting Superset (was {current})")
+        say(f"restarting Superset (was {current.get('url')}, SQL Lab {current.get('sql_lab')})")
         stop(home)
-    url = serve(home, host, port, say)
+    url = serve(home, host, port, say, sql_lab=sql_lab)
     return UpResult(url, started=True, provisioned=provisioned)
 
 
@@ -445,11 +528,12 @@ def login_help(home: Home, url: str) -> str:
     where = (
         "the password in SUPERSET_ADMIN_PASSWORD"
         if os.environ.get("SUPERSET_ADMIN_PASSWORD")
-        else f"the password in {paths.password}"
+        else f"the password kept in {paths.password} (read it with: cat {paths.password})"
     )
     return (
         f"Superset is serving the dashboards at {url}\n"
         f"  log in as user 'admin' with {where}\n"
+        f"  its secret key is in {paths.secret_key} (mode 0600)\n"
         f"  stop it with: migstat superset down"
     )
 

@@ -12,6 +12,7 @@ import duckdb
 
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import ProductSpec
+from migstat.readonly import connect_read_only
 from migstat.resources import reader_config
 
 TOTAL = "_T"
@@ -108,7 +109,7 @@ class Warehouse:
                 f"(no hay almacén publicado: ejecute `migstat load` y `migstat build`)"
             )
         self.path = path
-        self.con = duckdb.connect(str(path), read_only=True, config=reader_config())
+        self.con = connect_read_only(path, reader_config())
         self._local = threading.local()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:

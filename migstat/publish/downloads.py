@@ -2,7 +2,8 @@
 the table as shown and the long data, per language).
 
 Both carry the title, counting unit, observation flags, footnotes, source and extraction date
-in a metadata block above the numbers. Values are written exactly as the marts hold them.
+in a metadata block above the numbers. Values are written exactly as the marts hold them; every
+text cell goes through :mod:`migstat.safe_cells` (no cell a spreadsheet would evaluate).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from migstat.publish.data import ProductTable
 from migstat.publish.i18n import UI
+from migstat.safe_cells import csv_row, xlsx_cell, xlsx_row
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ def write_csv(path: Path, table: ProductTable, meta: Metadata) -> None:
     """Metadata lines, one blank line, then one line per value (UTF-8 with BOM for Excel)."""
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerows(meta.lines())
+        writer.writerows(csv_row(line) for line in meta.lines())
         writer.writerow([])
-        writer.writerow(data_header(meta))
-        writer.writerows(data_rows(table, meta.lang))
+        writer.writerow(csv_row(data_header(meta)))
+        writer.writerows(csv_row(row) for row in data_rows(table, meta.lang))
 
 
 def _number_format(flag: str | None, percent: bool, decimals: int) -> str:
@@ -116,9 +118,9 @@ def write_xlsx(path: Path, table: ProductTable, metas: list[Metadata], decimals:
     for meta in metas:
         _table_sheet(book, table, meta, decimals)
         data = book.create_sheet(UI[meta.lang]["data_sheet"])
-        data.append([WriteOnlyCell(data, h) for h in data_header(meta)])
+        data.append(xlsx_row(data, data_header(meta)))
         for values in data_rows(table, meta.lang):
-            data.append(values)
+            data.append(xlsx_row(data, values))
     book.save(path)
 
 
@@ -128,19 +130,16 @@ def _table_sheet(book: Workbook, table: ProductTable, meta: Metadata, decimals: 
     for j in range(2, len(table.columns) + 2):
         sheet.column_dimensions[get_column_letter(j)].width = 16
 
-    def styled(value: object, **style: object) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value)
-        for name, setting in style.items():
-            setattr(cell, name, setting)
-        return cell
+    def styled(value: object, **style: object) -> Cell:
+        return xlsx_cell(sheet, value, **style)
 
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDE6F0")
     sheet.append([styled(meta.title, font=Font(bold=True, size=13))])
-    sheet.append([meta.subtitle])
+    sheet.append(xlsx_row(sheet, [meta.subtitle]))
     sheet.append([])
     for key, value in meta.lines():
-        sheet.append([styled(key, font=bold), value])
+        sheet.append([styled(key, font=bold), styled(value)])
     sheet.append([])
     sheet.append(
         [styled(meta.row_title, font=bold, fill=header_fill)]

@@ -9,7 +9,9 @@ module, over the sample warehouse (``migstat sample`` -> ``load`` -> ``build``).
 * a real headless Chromium logs in, opens each dashboard, waits for every chart, finds no error
   panel and saves screenshots in ``test-artifacts/``;
 * a warehouse swapped in while charts are queried breaks no query, and the new data shows;
-* ``up`` twice is safe and a changed YAML is re-imported.
+* ``up`` twice is safe and a changed YAML is re-imported;
+* SQL Lab is refused on the warehouse, chart queries run on a locked DuckDB connection, and
+  gunicorn refuses oversized request lines and headers.
 
 ``MIGSTAT_TEST_WAREHOUSE=/path/migstat.duckdb`` reuses a built warehouse (quicker when iterating).
 """
@@ -37,7 +39,7 @@ import pytest
 import yaml
 
 from migstat.home import REPO_ROOT, Home
-from migstat.superset_api import SupersetClient
+from migstat.superset_api import SupersetApiError, SupersetClient
 from migstat.superset_bundle import (
     DASHBOARDS_DIR,
     ChartSpec,
@@ -275,6 +277,7 @@ def test_up_provisions_and_prints_login(server: dict[str, Any]) -> None:
     secret = home.superset_dir / "secret_key"
     assert secret.exists() and len(secret.read_text().strip()) >= 32
     assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    assert oct(home.superset_dir.stat().st_mode & 0o777) == "0o700"
     assert "log in as user 'admin'" in server["up_output"]
     print(f"superset up (fresh home): {server['up_seconds']:.0f} s")
 
@@ -433,6 +436,65 @@ def test_up_twice_is_safe_and_changed_yaml_is_reimported(
         restored = migstat(env, "superset", "up", "--port", str(server["port"]))
         assert restored.returncode == 0, restored.stderr
     assert set(charts_by_key(client)) == set(before)
+
+
+def test_sql_lab_is_refused_and_chart_queries_run_locked(
+    server: dict[str, Any], client: SupersetClient, tmp_path: Path
+) -> None:
+    """The warehouse is hidden from SQL Lab and SQL Lab's API refuses it (even for admin);
+    a chart's query still answers, on a DuckDB connection that cannot touch files."""
+    databases = client.get(
+        "/api/v1/database/", q="(columns:!(id,backend,expose_in_sqllab,allow_dml))"
+    )["result"]
+    warehouse = next(database for database in databases if database["backend"] == "duckdb")
+    assert warehouse["expose_in_sqllab"] is False and warehouse["allow_dml"] is False
+    secret = server["home"].superset_dir / "secret_key"
+    for sql in (
+        "SELECT 1",
+        f"SELECT * FROM read_text('{secret}')",
+        f"COPY (SELECT 1) TO '{tmp_path / 'x.csv'}'",
+    ):
+        with pytest.raises(SupersetApiError, match="SQL Lab is disabled for the warehouse"):
+            client.request(
+                "POST",
+                "/api/v1/sqllab/execute/",
+                {"database_id": warehouse["id"], "sql": sql, "runAsync": False},
+            )
+    assert not (tmp_path / "x.csv").exists()
+
+    chart_id = charts_by_key(client)["regional-comparison/entries"]["id"]
+    assert client.chart_data(chart_id), "a chart's data no longer answers"
+    query_context = json.loads(client.chart(chart_id)["query_context"])
+    query_context["queries"][0]["metrics"] = [
+        {
+            "expressionType": "SQL",
+            "sqlExpression": f"min(current_setting('{setting}')::varchar)",
+            "label": setting,
+        }
+        for setting in ("enable_external_access", "lock_configuration")
+    ]
+    rows = client.query_data(query_context)
+    assert rows
+    assert {(row["enable_external_access"], row["lock_configuration"]) for row in rows} == {
+        ("false", "true")
+    }
+
+
+def test_gunicorn_refuses_oversized_requests(server: dict[str, Any]) -> None:
+    import http.client
+
+    def status(path: str, headers: dict[str, str]) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=30)
+        try:
+            connection.request("GET", path, headers=headers)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    assert status("/health", {}) == 200
+    assert status("/health?" + "a" * 9000, {}) in {400, 414}
+    assert status("/health", {"X-Big": "b" * 9000}) in {400, 431}
+    assert status("/health", {f"X-H{i}": "1" for i in range(120)}) in {400, 431}
 
 
 def test_bundle_hash_is_stable(server: dict[str, Any], project: Project, tmp_path: Path) -> None:
