@@ -152,6 +152,14 @@ def test_wheel_ships_every_project_file_and_nothing_else(installed: Installed) -
             if path.is_file() and not path.name.startswith(".") and "__pycache__" not in path.parts
         }
     assert expected - shipped == set(), "project files missing from the wheel"
+    # pyproject.toml lists the packages explicitly: a new subpackage must be added there.
+    modules = {
+        str(path.relative_to(REPO_ROOT))
+        for package in ("migstat", "loaders")
+        for path in (REPO_ROOT / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert modules - names == set(), "modules missing from the wheel (pyproject packages list)"
     extra = {
         name
         for name in names
