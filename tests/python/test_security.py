@@ -324,6 +324,8 @@ def test_superset_config_locks_every_duckdb_connection() -> None:
     assert "DB_CONNECTION_MUTATOR" in functions
     assert ast.unparse(values["CUSTOM_SECURITY_MANAGER"]) == "MigstatSecurityManager"
     assert ast.literal_eval(values["PREVENT_UNSAFE_DB_CONNECTIONS"]) is True
+    policy = ast.literal_eval(values["TALISMAN_CONFIG"])["content_security_policy"]
+    assert policy["img-src"] == ["'self'", "blob:", "data:"], "the browser must stay on the server"
 
 
 # ---------------------------------------------------------------------- Superset start-up
