@@ -130,3 +130,28 @@ class MigstatSecurityManager(SupersetSecurityManager):
 
 
 CUSTOM_SECURITY_MANAGER = MigstatSecurityManager
+
+SUPERSET_WEBSERVER_TIMEOUT = 120
+ROW_LIMIT = 50000
+SQL_MAX_ROW = 100000
+# No map tiles from the internet.
+MAPBOX_API_KEY = ""
+# The built frontend of 6.1.0 always renders a telemetry pixel (scarf.sh) and allows map tiles and
+# fonts from the internet; this policy keeps the browser on this server only.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
