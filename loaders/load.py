@@ -172,6 +172,10 @@ def read_and_record(
             first_of[fact.sha256] = index
             jobs.append(Job(index, fact.path, layout_id))  # absolute: readers run elsewhere
     outcomes: list[LoadOutcome] = []
+    if jobs:
+        # The readers keep the cores busy; DuckDB's own threads would only contend with them
+        # (one thread measured ~15% less CPU for the same writes), so the writer uses one.
+        store.con.execute("set threads = 1")
     show = console is not None and len(jobs) >= PROGRESS_THRESHOLD
     with (
         Progress(
