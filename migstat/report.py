@@ -96,12 +96,14 @@ def read_report(warehouse: Path, submission_id: int) -> Report:
         raise MigstatError(f"no published warehouse at {warehouse}: run `migstat build` first")
     with connect_read_only(warehouse) as con:
         row = con.execute(
-            "select submission_id, file_name, country_code, source, period, status, has_warnings, "
-            "exists (select 1 from marts.quality_submissions as others "
-            "where others.is_published and others.country_code = this.country_code "
-            "and others.source = this.source and others.period = this.period "
-            "and others.submission_id <> this.submission_id) "
-            "from marts.quality_submissions as this where submission_id = ?",
+            "select this.submission_id, this.file_name, this.country_code, this.source, "
+            "this.period, this.status, this.has_warnings, coalesce(bool_or("
+            "others.is_published and others.submission_id <> this.submission_id), false) "
+            "from marts.quality_submissions as this "
+            "left join marts.quality_submissions as others "
+            "on others.country_code = this.country_code and others.source = this.source "
+            "and others.period = this.period "
+            "where this.submission_id = ? group by all",
             [submission_id],
         ).fetchone()
         if row is None:

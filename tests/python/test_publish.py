@@ -73,7 +73,9 @@ def pipeline_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Publi
         [sys.executable, "-m", "migstat", "publish"], env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    match = re.search(r"published (\d+) products in ([\d.]+) s \(([\d.]+) MB\)", done.stdout)
+    match = re.search(
+        r"published (\d+) products in ([\d.]+) s \((?:[^;)]*; )?([\d.]+) MB\)", done.stdout
+    )
     assert match, done.stdout
     assert f"open {(home / 'site' / 'index.html').as_uri()}" in done.stdout
     site = home / "site"
