@@ -46,13 +46,17 @@ def memory_limit_mb() -> int:
 
 
 def duckdb_env(temp_directory: Path) -> dict[str, str]:
-    """The environment variables ``profiles.yml`` reads, from the machine unless already set."""
+    """The environment variables ``profiles.yml`` reads, from the machine unless already set.
+    The spill folder is created here: DuckDB creates only its last level, and fails the first
+    query that spills when the parent is missing."""
     defaults = {
         "MIGSTAT_DUCKDB_MEMORY_LIMIT": f"{memory_limit_mb()}MB",
         "MIGSTAT_DUCKDB_THREADS": str(cpu_count()),
         "MIGSTAT_DUCKDB_TEMP_DIRECTORY": str(temp_directory),
     }
-    return {name: os.environ.get(name) or value for name, value in defaults.items()}
+    env = {name: os.environ.get(name) or value for name, value in defaults.items()}
+    Path(env["MIGSTAT_DUCKDB_TEMP_DIRECTORY"]).mkdir(parents=True, exist_ok=True)
+    return env
 
 
 def reader_config(temp_directory: Path | None = None) -> dict[str, str]:

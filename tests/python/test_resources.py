@@ -33,12 +33,14 @@ def test_settings_follow_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert megabytes <= max(MEMORY_FLOOR_MB, total_memory_mb() // 4)
     assert env["MIGSTAT_DUCKDB_THREADS"] == str(cpu_count())
     assert env["MIGSTAT_DUCKDB_TEMP_DIRECTORY"] == str(tmp_path / "spill")
+    # DuckDB creates only the last level of its spill folder: the parents must exist.
+    assert (tmp_path / "spill").is_dir()
 
 
 def test_operator_settings_win(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MIGSTAT_DUCKDB_MEMORY_LIMIT", "1GB")
     monkeypatch.setenv("MIGSTAT_DUCKDB_THREADS", "1")
-    env = duckdb_env(tmp_path)
+    env = duckdb_env(tmp_path / "a" / "b")
     assert (env["MIGSTAT_DUCKDB_MEMORY_LIMIT"], env["MIGSTAT_DUCKDB_THREADS"]) == ("1GB", "1")
 
 
@@ -55,16 +57,22 @@ def test_products_reader_is_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 @pytest.mark.slow
-def test_dbt_profile_hands_the_settings_to_duckdb(
+def test_dbt_profile_hands_the_settings_to_duckdb_and_a_big_query_spills(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("MIGSTAT_DUCKDB_MEMORY_LIMIT", "1GiB")
+    """A fresh home (no spill folder yet), 64 MB for DuckDB and one thread, as `migstat build`
+    runs dbt: the settings arrive, and a query needing more memory spills and answers."""
+    monkeypatch.setenv("MIGSTAT_DUCKDB_MEMORY_LIMIT", "64MB")
     monkeypatch.setenv("MIGSTAT_DUCKDB_THREADS", "1")
     monkeypatch.delenv("MIGSTAT_DUCKDB_TEMP_DIRECTORY", raising=False)
     home = Home(tmp_path / "home")
+    big = (
+        "select count(*) from (select distinct i, i::varchar || 'xxxxxxxxxxxxxxxx' as s "
+        "from range(2000000) as t(i))"
+    )
     sql = (
         "select current_setting('memory_limit') as memory, current_setting('threads') as threads,"
-        " current_setting('temp_directory') as spill"
+        f" current_setting('temp_directory') as spill, ({big}) as distinct_rows"
     )
     argv, env = dbt_command(home, tmp_path / "build.duckdb", "show", "--inline", sql)
     argv += ["--output", "json", "--log-format", "text"]
@@ -73,5 +81,6 @@ def test_dbt_profile_hands_the_settings_to_duckdb(
     found = re.search(r'\{\s*"show".*\}', done.stdout, re.DOTALL)
     assert found, done.stdout
     row = json.loads(found.group(0))["show"][0]
-    assert (row["memory"], int(row["threads"])) == ("1.0 GiB", 1)
+    assert (row["memory"], int(row["threads"])) == ("61.0 MiB", 1)
     assert row["spill"] == str(home.root / "tmp" / "duckdb")
+    assert int(row["distinct_rows"]) == 2_000_000
