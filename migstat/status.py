@@ -9,7 +9,7 @@ import duckdb
 
 from migstat.history import Journal, history_path
 from migstat.home import Home
-from migstat.lock import describe, holder, lock_path
+from migstat.lock import describe, holder, is_held, lock_path
 from migstat.readonly import connect_read_only
 
 SUBMISSION_COLUMNS = (
@@ -105,13 +105,16 @@ def home_status(home: Home) -> dict[str, Any]:
     note = None
     if rows is None:
         rows = [_from_history(entry) for _, entry in sorted(journal.received.items())]
-        if problem == "missing":
+        if problem == "missing" and is_held(home, "store"):
+            info = holder(lock_path(home, "store"))
+            note = f"raw store being created ({describe(info)} is busy): statuses from the history"
+        elif problem == "missing":
             note = "raw store missing: statuses from the history" + (
                 "; run `migstat restore` to rebuild it from the archive" if rows else ""
             )
         elif problem == "locked":
             info = holder(lock_path(home, "store"))
-            note = f"raw store busy ({describe(info)}): statuses from the history"
+            note = f"raw store busy ({describe(info)} is busy): statuses from the history"
         else:
             note = f"raw store {problem}: statuses from the history; see `migstat restore`"
     else:
