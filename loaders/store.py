@@ -463,6 +463,7 @@ class RawStore:
                 "sheet": sheet,
                 "cell": cell,
                 "rule": rule,
+                "message_es": message_es,
             },
         )
         return submission_id

@@ -111,9 +111,7 @@ def load(
                 )
             keeper = Keeper(home)
             outcomes = (
-                retry_rejected(home.raw_db, specs, layout_id=layout, keeper=keeper)
-                if retry
-                else []
+                retry_rejected(home.raw_db, specs, layout_id=layout, keeper=keeper) if retry else []
             )
             if paths:
                 outcomes += load_paths(

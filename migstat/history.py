@@ -151,7 +151,8 @@ class Keeper:
         rows = con.execute(
             "select submission_id, file_name, file_path, sha256, size_bytes, received_at, "
             "loaded_at, status, country_code, source, period, layout, error_message, "
-            "error_sheet, error_cell, error_rule from raw.submissions order by submission_id"
+            "error_sheet, error_cell, error_rule, error_message_es from raw.submissions "
+            "order by submission_id"
         ).fetchall()
         added = 0
         for row in rows:
@@ -180,7 +181,7 @@ class Keeper:
 
 
 def store_record(values: tuple[Any, ...]) -> dict[str, Any]:
-    status, country, source, period, layout, message, sheet, cell, rule = values
+    status, country, source, period, layout, message, sheet, cell, rule, message_es = values
     return {
         "status": status,
         "country": country,
@@ -191,6 +192,7 @@ def store_record(values: tuple[Any, ...]) -> dict[str, Any]:
         "sheet": sheet,
         "cell": cell,
         "rule": rule,
+        "message_es": message_es,
     }
 
 

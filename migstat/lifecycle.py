@@ -2,8 +2,9 @@
 
 Each function is one writer command; the CLI holds the store lock (:mod:`migstat.lock`) around
 it. The raw store is rebuilt from the archive (:mod:`migstat.archive`) by replaying the history
-(:mod:`migstat.history`) in submission order: each archived file is read again by the loader,
-under the id, name, path and received time it first had, and the withdrawals are recorded again.
+(:mod:`migstat.history`) in submission order: each loaded file is read again from the archive
+by the loader, under the id, name, path and received time it first had; each rejection is
+recorded again as the history says it was; then the withdrawals are recorded again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from migstat.archive import archived_hashes, find_archived
 from migstat.errors import MigstatError
 from migstat.history import Journal, Keeper, append, now_iso, withdrawn_event
 from migstat.home import Home
+from migstat.readonly import connect_read_only
 from migstat.specs import load_specs
 
 
@@ -74,7 +76,7 @@ class RestoreResult:
 
 def _store_reads(path: Path) -> bool:
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with connect_read_only(path) as con:
             con.execute("select count(*) from raw.submissions").fetchone()
     except duckdb.Error:
         return False
@@ -96,49 +98,47 @@ def restore(home: Home, *, force: bool = False) -> RestoreResult:
     target = home.warehouse_dir / "landing.restoring.duckdb"
     for leftover in (target, target.with_name(target.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    replay = {
-        entry["sha256"]: Replayed(
-            submission_id,
-            Path(entry.get("file_path") or entry["file_name"]),
-            datetime.fromisoformat(entry["received_at"]),
-        )
-        for submission_id, entry in journal.received.items()
-    }
     result = RestoreResult(home.raw_db)
     with (
         tempfile.TemporaryDirectory(dir=home.root, prefix="restore-") as scratch,
-        RawStore(target, specs, replay=replay) as store,
+        RawStore(target, specs) as store,
     ):
         for submission_id, entry in sorted(journal.received.items()):
             label = f"{submission_id} {entry['file_name']}"
+            received_at = datetime.fromisoformat(entry["received_at"])
+            original = Path(entry.get("file_path") or entry["file_name"])
+            # The same content can be received twice (a rejected file retried): the identity
+            # to give back is the one of this entry.
+            store.replay = {entry["sha256"]: Replayed(submission_id, original, received_at)}
+            if entry.get("status") == "rejected":
+                # A rejection is replayed from the history (what was said then, exactly);
+                # `migstat load --retry` reads rejected files again.
+                store.add_rejected(
+                    FileFacts(
+                        original, entry["sha256"], int(entry.get("size_bytes") or 0), received_at
+                    ),
+                    entry.get("message") or "rejected",
+                    entry.get("sheet"),
+                    entry.get("cell"),
+                    entry.get("rule"),
+                    entry.get("country"),
+                    int(entry["period"]) if str(entry.get("period") or "").isdigit() else None,
+                    entry.get("message_es"),
+                )
+                result.restored += 1
+                continue
             archived = find_archived(home.root, entry["sha256"])
             if archived is None:
-                if entry.get("status") == "rejected":
-                    store.add_rejected(
-                        FileFacts(
-                            Path(entry["file_name"]),
-                            entry["sha256"],
-                            int(entry.get("size_bytes") or 0),
-                            datetime.fromisoformat(entry["received_at"]),
-                        ),
-                        entry.get("message") or "rejected",
-                        entry.get("sheet"),
-                        entry.get("cell"),
-                        entry.get("rule"),
-                        entry.get("country"),
-                        int(entry["period"]) if str(entry.get("period") or "").isdigit() else None,
-                    )
-                    result.restored += 1
-                else:
-                    result.lost.append(label)
+                result.lost.append(label)
                 continue
             copy = Path(scratch) / str(submission_id) / entry["file_name"]
             copy.parent.mkdir()
             shutil.copyfile(archived, copy)
-            received = datetime.fromisoformat(entry["received_at"]).timestamp()
-            os.utime(copy, (received, received))
-            layout = entry.get("layout") if entry.get("status") == "loaded" else None
-            outcome = load_file(store, specs, copy, layout if layout in specs.layouts else None)
+            os.utime(copy, (received_at.timestamp(), received_at.timestamp()))
+            layout = entry.get("layout")
+            outcome = load_file(
+                store, specs, copy, layout if layout in specs.layouts else None, retry=True
+            )
             result.restored += 1
             if outcome.status != entry.get("status"):
                 result.changed.append(
@@ -191,7 +191,7 @@ def verify(home: Home) -> list[str]:
     journal = Journal.read(home)
     if not home.raw_db.exists():
         return [f"no raw store at {home.raw_db}"]
-    with duckdb.connect(str(home.raw_db), read_only=True) as con:
+    with connect_read_only(home.raw_db) as con:
         rows = dict(con.execute("select submission_id, sha256 from raw.submissions").fetchall())
     stored = set(rows.values())
     for sha256 in sorted(archived_hashes(home.root) - stored):
