@@ -14,7 +14,7 @@ from rich.table import Table
 from loaders.hashcache import HashCache, sha256_of
 from loaders.limits import Limits
 from loaders.parse import ParsedSubmission, file_name_parts
-from loaders.store import FileFacts, RawStore
+from loaders.store import FileFacts, Keeper, RawStore
 from loaders.workbook import SUPPORTED_SUFFIXES
 from loaders.workers import CodeListOracle, Job, ReaderPool, Rejection, default_workers, parse_file
 from migstat.errors import MigstatError, WorkbookRejected
@@ -111,11 +111,11 @@ def record(
 
 
 def skipped(
-    path: Path, store: RawStore, facts: FileFacts, *, retry: bool = False
+    path: Path, store: RawStore, facts: FileFacts, *, retry: bool = False, journal: bool = False
 ) -> LoadOutcome | None:
     """The outcome of a file whose content was already received, else ``None`` (also for a
-    rejected content when ``retry``)."""
-    known = store.find(facts.sha256)
+    rejected content when ``retry``); with ``journal``, the store's keeper notes the duplicate."""
+    known = store.find_received(facts) if journal else store.find(facts.sha256)
     if known is None or (retry and known.status == "rejected"):
         return None
     return LoadOutcome(
@@ -141,7 +141,7 @@ def load_file(
     With ``retry``, a content whose latest verdict is a rejection is read again (a new
     submission; the rejection stays in the history)."""
     facts = file_facts(path)
-    known = skipped(path, store, facts, retry=retry)
+    known = skipped(path, store, facts, retry=retry, journal=True)
     if known is not None:
         return known
     try:
@@ -208,7 +208,9 @@ def read_and_record(
                 )
             else:
                 unread = WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
-                outcome = skipped(path, store, fact) or record(store, fact, path, None, unread)
+                outcome = skipped(path, store, fact, journal=True) or record(
+                    store, fact, path, None, unread
+                )
             outcomes.append(outcome)
             progress.advance(task)
     return outcomes
@@ -222,8 +224,10 @@ def load_paths(
     layout_id: str | None = None,
     console: Console | None = None,
     limits: Limits | None = None,
+    keeper: Keeper | None = None,
 ) -> list[LoadOutcome]:
-    """Load every workbook under ``paths``; each file commits or fails on its own.
+    """Load every workbook under ``paths``; each file commits or fails on its own (and, with a
+    ``keeper``, is archived and journaled: ``migstat.history``).
 
     Files are read and parsed in worker processes (``loaders.workers``); this process alone
     writes the store, in the order of the files. Unchanged files are recognised by the hash
@@ -236,7 +240,7 @@ def load_paths(
         )
     limits = limits or Limits.from_home()
     cache = HashCache(raw_db.parent / "file-hashes.json")
-    with RawStore(raw_db, specs) as store:
+    with RawStore(raw_db, specs, keeper=keeper) as store:
         facts = [file_facts(path, cache) for path in files]
         cache.save()
         return read_and_record(
@@ -255,6 +259,7 @@ def retry_rejected(
     *,
     layout_id: str | None = None,
     limits: Limits | None = None,
+    keeper: Keeper | None = None,
 ) -> list[LoadOutcome]:
     """Read again every received file whose latest verdict is a rejection (e.g. once a layout
     for it exists); each retry is a new submission, the rejection stays in the history.
@@ -262,7 +267,7 @@ def retry_rejected(
     limits = limits or Limits.from_home()
     outcomes: list[LoadOutcome | None] = []
     again: list[tuple[Path, FileFacts]] = []
-    with RawStore(raw_db, specs) as store:
+    with RawStore(raw_db, specs, keeper=keeper) as store:
         for submission_id, sha256, path in store.rejected_files():
             if not path.exists():
                 outcomes.append(

@@ -6,15 +6,21 @@ fails half-way leaves no trace but its verdict.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
 
 from loaders.parse import ParsedSubmission
+from migstat.errors import MigstatError
 from migstat.specs import Specs
+
+CONNECT_PATIENCE_SECONDS = 30.0
 
 SUBMISSIONS_DDL = """
 create table if not exists raw.submissions (
@@ -61,6 +67,14 @@ create table if not exists raw.submission_sheets (
     row_dimension varchar
 )
 """
+WITHDRAWALS_DDL = """
+create table if not exists raw.withdrawals (
+    submission_id integer primary key,
+    withdrawn_at timestamp not null,
+    withdrawn_by varchar not null,
+    reason varchar not null
+)
+"""
 CELL_COLUMNS_BEFORE = [
     ("submission_id", "integer not null"),
     ("sheet", "varchar not null"),
@@ -103,15 +117,72 @@ class KnownSubmission:
     status: str
 
 
-class RawStore:
-    """One open connection to the raw store (DuckDB allows one writer)."""
+@dataclass(frozen=True)
+class Replayed:
+    """The identity a file had when first received (``migstat restore`` gives it back)."""
 
-    def __init__(self, path: Path, specs: Specs) -> None:
+    submission_id: int
+    file_path: Path
+    received_at: datetime
+
+
+def connect_writer(
+    path: Path, patience: float = CONNECT_PATIENCE_SECONDS
+) -> duckdb.DuckDBPyConnection:
+    """Open the store for writing; a reader holding the file for a moment (``migstat status``)
+    is waited for, a process holding it longer is named in a clear error."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise MigstatError(
+                    f"the raw store {path} is held by another process for more than "
+                    f"{patience:.0f} s: {error}"
+                ) from error
+            time.sleep(0.1)
+
+
+class Keeper(Protocol):
+    """Archive and history hooks (``migstat.history.Keeper``)."""
+
+    def archive(self, facts: FileFacts) -> None: ...
+
+    def received(self, submission_id: int, facts: FileFacts, record: dict[str, Any]) -> None: ...
+
+    def duplicate(self, submission_id: int, facts: FileFacts) -> None: ...
+
+    def reconcile(self, con: duckdb.DuckDBPyConnection) -> int: ...
+
+
+class RawStore:
+    """One open connection to the raw store (DuckDB allows one writer).
+
+    With a ``keeper``, every received file is archived before its row is committed and
+    journaled after; with ``replay`` (sha256 -> first identity), files get back the id, path
+    and received time they had (``migstat restore``).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        specs: Specs,
+        *,
+        keeper: Keeper | None = None,
+        replay: Mapping[str, Replayed] | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.specs = specs
-        self.con = duckdb.connect(str(path))
+        self.keeper = keeper
+        self.replay = dict(replay or {})
+        self.con = connect_writer(path)
         self._ensure_schema()
+        if keeper is not None:
+            keeper.reconcile(self.con)
 
     def close(self) -> None:
         self.con.close()
@@ -127,6 +198,7 @@ class RawStore:
         con.execute("create schema if not exists raw")
         con.execute(SUBMISSIONS_DDL)
         con.execute(SHEETS_DDL)
+        con.execute(WITHDRAWALS_DDL)
         for table, columns in ADDED_COLUMNS.items():
             self._add_missing_columns(table, columns)
         for source in self.specs.sources.values():
@@ -169,12 +241,39 @@ class RawStore:
     def find(self, sha256: str) -> KnownSubmission | None:
         return self._known.get(sha256)
 
-    def _next_id(self) -> int:
-        return self._last_id + 1
+    def find_received(self, facts: FileFacts) -> KnownSubmission | None:
+        """Like ``find``; a content received before is journaled as a duplicate."""
+        known = self.find(facts.sha256)
+        if known is not None and self.keeper is not None:
+            self.keeper.duplicate(known.submission_id, facts)
+        return known
 
-    def _committed(self, sha256: str, submission_id: int, status: str) -> None:
-        self._known[sha256] = KnownSubmission(submission_id, status)
-        self._last_id = submission_id
+    def _next_id(self, sha256: str) -> int:
+        replayed = self.replay.get(sha256)
+        return replayed.submission_id if replayed else self._last_id + 1
+
+    def _receive(self, facts: FileFacts) -> FileFacts:
+        """The facts to record (first identity when replayed); archives the file first."""
+        replayed = self.replay.get(facts.sha256)
+        if replayed is not None:
+            return replace(facts, path=replayed.file_path, received_at=replayed.received_at)
+        if self.keeper is not None:
+            self.keeper.archive(facts)
+        return facts
+
+    def _committed(
+        self, facts: FileFacts, submission_id: int, status: str, record: dict[str, Any]
+    ) -> None:
+        self._known[facts.sha256] = KnownSubmission(submission_id, status)
+        self._last_id = max(self._last_id, submission_id)
+        if self.keeper is not None and facts.sha256 not in self.replay:
+            self.keeper.received(submission_id, facts, {"status": status, **record})
+
+    def withdraw(self, submission_id: int, at: datetime, by: str, reason: str) -> None:
+        """Record that a submission is taken out of what is published (its rows stay)."""
+        self.con.execute(
+            "insert into raw.withdrawals values (?, ?, ?, ?)", [submission_id, at, by, reason]
+        )
 
     def rejected_files(self) -> list[tuple[int, str, Path]]:
         """(id, sha256, path) of every received content whose latest verdict is a rejection."""
@@ -190,9 +289,10 @@ class RawStore:
 
     def add_loaded(self, facts: FileFacts, parsed: ParsedSubmission) -> int:
         con = self.con
+        facts = self._receive(facts)
         con.execute("begin transaction")
         try:
-            submission_id = self._next_id()
+            submission_id = self._next_id(facts.sha256)
             meta = parsed.metadata
             con.execute(
                 "insert into raw.submissions by name select * from (select "
@@ -255,7 +355,17 @@ class RawStore:
         except BaseException:
             con.execute("rollback")
             raise
-        self._committed(facts.sha256, submission_id, "loaded")
+        self._committed(
+            facts,
+            submission_id,
+            "loaded",
+            {
+                "country": parsed.country_code,
+                "source": parsed.source,
+                "period": str(parsed.reference_year),
+                "layout": parsed.layout,
+            },
+        )
         return submission_id
 
     def _insert_cells(self, submission_id: int, parsed: ParsedSubmission) -> None:
@@ -309,9 +419,10 @@ class RawStore:
     ) -> int:
         """Record the verdict on an unreadable file; its content is not stored."""
         con = self.con
+        facts = self._receive(facts)
         con.execute("begin transaction")
         try:
-            submission_id = self._next_id()
+            submission_id = self._next_id(facts.sha256)
             con.execute(
                 "insert into raw.submissions by name select * from (select "
                 "? as submission_id, ? as file_name, ? as file_path, ? as sha256, "
@@ -341,7 +452,20 @@ class RawStore:
         except BaseException:
             con.execute("rollback")
             raise
-        self._committed(facts.sha256, submission_id, "rejected")
+        self._committed(
+            facts,
+            submission_id,
+            "rejected",
+            {
+                "country": filename_country,
+                "period": None if filename_year is None else str(filename_year),
+                "message": message,
+                "sheet": sheet,
+                "cell": cell,
+                "rule": rule,
+                "message_es": message_es,
+            },
+        )
         return submission_id
 
 

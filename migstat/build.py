@@ -7,6 +7,14 @@ several homes can build at once), and only when every model and every error-seve
 passed, moves it onto ``warehouse/migstat.duckdb`` with ``os.replace``. Dashboards keep reading
 the previous file meanwhile.
 
+A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it copies
+the raw store, so it waits for a running load and snapshots all of it (:mod:`migstat.lock`).
+dbt runs in its own process group, dies with the build (``PR_SET_PDEATHSIG``; SIGTERM, SIGINT
+and SIGHUP kill the group), and build files and dbt processes left by a build that died anyway
+are removed when the next build starts. A build that would drop (country, source, period) keys
+the published warehouse has, other than by a withdrawal, refuses to publish unless
+``allow_unpublish`` is given (a lost raw store must be restored, not republished empty).
+
 Quarantine is data, not a build failure: rule models compute each submission's verdict before
 the marts, so one bad submission never blocks the others. A failed build means the project
 itself is broken (a model error, or a mart invariant test of error severity).
@@ -14,24 +22,55 @@ itself is broken (a model error, or a mart invariant test of error severity).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 
 import duckdb
 
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
+from migstat.lock import writer_lock
 from migstat.readonly import connect_read_only
 from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
+
+Key = tuple[str, str, str]
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1
+
+
+class BuildInterrupted(MigstatError):
+    """The build got a stop signal: dbt was stopped, the published warehouse is unchanged."""
+
+
+class UnpublishRefused(MigstatError):
+    """The build would drop published keys."""
+
+    def __init__(self, keys: list[Key]) -> None:
+        self.keys = keys
+        shown = ", ".join("/".join(key) for key in keys[:20])
+        more = f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+        super().__init__(
+            f"refusing to publish: this build would unpublish {len(keys)} "
+            f"(country, source, period) key(s) the published warehouse has: {shown}{more}. "
+            "The published warehouse is unchanged. If the raw store was lost or damaged, run "
+            "`migstat restore`; to take one submission out, `migstat withdraw ID`; to publish "
+            "anyway, `migstat build --allow-unpublish`."
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +106,10 @@ class BuildResult:
     verdicts: list[Verdict]
     failed_nodes: list[str]
     log_path: Path | None = None
+    refused_keys: list[Key] = field(default_factory=list)
+    """Published (country, source, period) keys this build would have dropped (not published)."""
+    cleaned: list[str] = field(default_factory=list)
+    """Leftovers of dead builds removed at the start (files, dbt processes)."""
 
     @property
     def quarantined(self) -> list[Verdict]:
@@ -100,11 +143,12 @@ def write_sheet_positions(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
 
 def refresh_specs(path: Path) -> None:
     """Rewrite the ``raw.spec_*`` tables of a warehouse file from ``specs/``."""
-    from loaders.store import write_spec_tables
+    from loaders.store import WITHDRAWALS_DDL, write_spec_tables
 
     specs = load_specs()
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists raw")
+        con.execute(WITHDRAWALS_DDL)
         write_spec_tables(con, specs)
         write_sheet_positions(con, specs)
         write_rule_table(con)
@@ -175,51 +219,220 @@ def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
     return verdicts
 
 
-def build(home: Home, *, quiet: bool = False) -> BuildResult:
-    """Run one build for ``home``; publish it when it passes. dbt's output goes to
-    ``$MIGSTAT_HOME/dbt/build.log``."""
-    home.ensure()
-    if not home.raw_db.exists():
-        raise MigstatError(f"no raw store at {home.raw_db}: run `migstat load` first")
-    started = time.monotonic()
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    build_path = home.warehouse_dir / f"build-{stamp}.duckdb"
-    shutil.copy2(home.raw_db, build_path)
-    wal = home.raw_db.with_name(home.raw_db.name + ".wal")
-    if wal.exists():
-        shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
+def published_keys(path: Path) -> dict[Key, int]:
+    """(country, source, period) -> submission id of what a warehouse file publishes."""
+    if not path.exists():
+        return {}
     try:
-        refresh_specs(build_path)
-    except duckdb.Error as error:
-        build_path.unlink(missing_ok=True)
-        raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
-    argv, env = dbt_command(home, build_path, "build")
-    log_path = home.root / "dbt" / "build.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
-        completed = subprocess.run(
-            argv, cwd=home.root, env=env, check=False, stdout=log, stderr=subprocess.STDOUT
-        )
-    if not quiet:
-        print(f"dbt build: exit {completed.returncode}, output in {log_path}")
-    passed = completed.returncode == 0
-    failed = [] if passed else _failed_nodes(home)
-    verdicts: list[Verdict] = []
-    try:
-        verdicts = read_verdicts(build_path)
+        with connect_read_only(path) as con:
+            rows = con.execute(
+                "select country_code, source, period, submission_id "
+                "from marts.quality_submissions where is_published"
+            ).fetchall()
     except duckdb.Error:
-        verdicts = []
-    published = None
-    if passed:
-        os.replace(build_path, home.published_db)
-        published = home.published_db
-    return BuildResult(
-        passed=passed,
-        build_path=build_path,
-        published_path=published,
-        seconds=time.monotonic() - started,
-        dbt_exit_code=completed.returncode,
-        verdicts=verdicts,
-        failed_nodes=failed,
-        log_path=log_path,
-    )
+        return {}
+    return {(row[0], row[1], row[2]): row[3] for row in rows}
+
+
+def _raw_keys(path: Path) -> tuple[set[Key], set[int]]:
+    """Keys a raw snapshot can publish at most (loaded, not withdrawn), and withdrawn ids."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        withdrawn = {
+            row[0] for row in con.execute("select submission_id from raw.withdrawals").fetchall()
+        }
+        rows = con.execute(
+            "select distinct upper(country_code), source, period from raw.submissions "
+            "where status = 'loaded' and submission_id not in "
+            "(select submission_id from raw.withdrawals)"
+        ).fetchall()
+    return {(row[0], row[1], row[2]) for row in rows}, withdrawn
+
+
+def dropped_keys(before: dict[Key, int], after: set[Key], withdrawn: set[int]) -> list[Key]:
+    """Keys published before and not after, except those whose published version was withdrawn."""
+    return sorted(key for key, sid in before.items() if key not in after and sid not in withdrawn)
+
+
+def _processes_of(home: Home) -> list[int]:
+    """PIDs of dbt processes (of this user) building a file of this home's warehouse."""
+    marker = f"MIGSTAT_DBT_DATABASE={home.warehouse_dir / 'build-'}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and any(item.startswith(marker) for item in environ.split(b"\0")):
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    try:
+        group = os.getpgid(pid)
+        if group == pid:
+            os.killpg(group, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def clean_leftovers(home: Home) -> list[str]:
+    """Remove what dead builds left: dbt processes and ``build-*`` files. Call it holding the
+    build lock: then no live build of this home owns any of them."""
+    cleaned = []
+    for pid in _processes_of(home):
+        _kill_group(pid)
+        cleaned.append(f"dbt process {pid}")
+    for path in sorted(home.warehouse_dir.glob("build-*")):
+        owner = ""
+        if path.suffix == ".json":
+            try:
+                owner = f" (build PID {json.loads(path.read_text(encoding='utf-8'))['pid']})"
+            except (OSError, ValueError, KeyError):
+                owner = ""
+        path.unlink(missing_ok=True)
+        cleaned.append(f"{path.name}{owner}")
+    return cleaned
+
+
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """``preexec_fn``: the child gets SIGKILL when the build process dies, however it dies."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
+    def setup() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return setup
+
+
+@contextmanager
+def _stop_group_on_signals(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """While dbt runs: a stop signal kills its process group and interrupts the build."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        _kill_group(process.pid)
+        raise BuildInterrupted(f"build interrupted by signal {signum}; dbt stopped")
+
+    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_dbt(home: Home, build_path: Path, log_path: Path) -> int:
+    """``dbt build`` on ``build_path`` in its own process group, tied to this process."""
+    argv, env = dbt_command(home, build_path, "build")
+    owner = build_path.with_suffix(".json")
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=home.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(os.getpid()),  # the CLI is single-threaded here
+        )
+        owner.write_text(
+            json.dumps({"pid": os.getpid(), "dbt_pid": process.pid, "build": str(build_path)}),
+            encoding="utf-8",
+        )
+        try:
+            with _stop_group_on_signals(process):
+                return process.wait()
+        except BaseException:
+            _kill_group(process.pid)
+            process.wait()
+            raise
+        finally:
+            owner.unlink(missing_ok=True)
+
+
+def build(
+    home: Home,
+    *,
+    quiet: bool = False,
+    allow_unpublish: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Run one build for ``home``; publish it when it passes. dbt's output goes to
+    ``$MIGSTAT_HOME/dbt/build.log``. ``say`` gets the waiting and cleaning messages."""
+    home.ensure()
+    tell = say or (lambda text: print(text, file=sys.stderr))
+    with writer_lock(home, "build", "build", say=tell):
+        started = time.monotonic()
+        cleaned = clean_leftovers(home)
+        if cleaned:
+            tell(f"removed leftovers of dead builds: {', '.join(cleaned)}")
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        build_path = home.warehouse_dir / f"build-{stamp}.duckdb"
+        with writer_lock(home, "store", "build (snapshot)", say=tell):
+            if not home.raw_db.exists():
+                raise MigstatError(
+                    f"no raw store at {home.raw_db}: run `migstat load` first"
+                    " (or `migstat restore` if it was lost)"
+                )
+            shutil.copy2(home.raw_db, build_path)
+            wal = home.raw_db.with_name(home.raw_db.name + ".wal")
+            if wal.exists():
+                shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
+        try:
+            refresh_specs(build_path)
+            before = published_keys(home.published_db)
+            possible, withdrawn = _raw_keys(build_path)
+        except duckdb.Error as error:
+            build_path.unlink(missing_ok=True)
+            raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
+        lost = dropped_keys(before, possible, withdrawn)
+        if lost and not allow_unpublish:
+            build_path.unlink(missing_ok=True)
+            raise UnpublishRefused(lost)
+        log_path = home.root / "dbt" / "build.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            exit_code = run_dbt(home, build_path, log_path)
+        except BuildInterrupted:
+            build_path.unlink(missing_ok=True)
+            build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
+            raise
+        if not quiet:
+            print(f"dbt build: exit {exit_code}, output in {log_path}")
+        passed = exit_code == 0
+        failed = [] if passed else _failed_nodes(home)
+        verdicts: list[Verdict] = []
+        try:
+            verdicts = read_verdicts(build_path)
+        except duckdb.Error:
+            verdicts = []
+        refused: list[Key] = []
+        if passed and not allow_unpublish:
+            refused = dropped_keys(before, set(published_keys(build_path)), withdrawn)
+        published = None
+        if passed and not refused:
+            os.replace(build_path, home.published_db)
+            published = home.published_db
+        return BuildResult(
+            passed=passed and not refused,
+            build_path=build_path,
+            published_path=published,
+            seconds=time.monotonic() - started,
+            dbt_exit_code=exit_code,
+            verdicts=verdicts,
+            failed_nodes=failed,
+            log_path=log_path,
+            refused_keys=refused,
+            cleaned=cleaned,
+        )

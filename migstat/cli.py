@@ -33,6 +33,30 @@ def fail(error: MigstatError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def say_on_stderr(text: str) -> None:
+    typer.secho(text, fg=typer.colors.YELLOW, err=True)
+
+
+@app.callback()
+def main(
+    lock_timeout: float | None = typer.Option(
+        None,
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="How long a writing command waits for another one of the same home "
+        "(default: MIGSTAT_LOCK_TIMEOUT or 600).",
+    ),
+) -> None:
+    """Commands that write a home (load, build, withdraw, restore) run one at a time and wait
+    for each other; readers (status, report, publish, superset) never wait."""
+    import os
+
+    from migstat.lock import TIMEOUT_ENV
+
+    if lock_timeout is not None:
+        os.environ[TIMEOUT_ENV] = str(lock_timeout)
+
+
 # Subcommands are registered below, one line per room.
 
 
@@ -64,8 +88,12 @@ def load(
 
     A file already received (same sha256) is skipped. Exit code 1 when any file was rejected.
     Layouts, countries and aliases under $MIGSTAT_HOME/specs overlay the shipped ones.
+    Every received file (loaded, rejected or skipped) is kept read-only in MIGSTAT_HOME/archive
+    and listed in MIGSTAT_HOME/history.jsonl. Waits while another command writes the raw store.
     """
     from loaders.load import load_paths, retry_rejected, summary_table
+    from migstat.history import Keeper, store_lost
+    from migstat.lock import writer_lock
     from migstat.specs import load_specs
 
     console = make_console()
@@ -75,9 +103,25 @@ def load(
     try:
         specs = load_specs()
         print_user_specs(specs)
-        outcomes = retry_rejected(home.raw_db, specs, layout_id=layout) if retry else []
-        if paths:
-            outcomes += load_paths(paths, home.raw_db, specs, layout_id=layout, console=console)
+        with writer_lock(home, "store", "load", say=say_on_stderr):
+            if store_lost(home):
+                raise MigstatError(
+                    f"the raw store {home.raw_db} is missing but the history lists received "
+                    "files: run `migstat restore` first (it rebuilds the store from the archive)"
+                )
+            keeper = Keeper(home)
+            outcomes = (
+                retry_rejected(home.raw_db, specs, layout_id=layout, keeper=keeper) if retry else []
+            )
+            if paths:
+                outcomes += load_paths(
+                    paths,
+                    home.raw_db,
+                    specs,
+                    layout_id=layout,
+                    console=console,
+                    keeper=keeper,
+                )
     except MigstatError as error:
         raise fail(error) from error
     console.print(summary_table(outcomes))
@@ -105,6 +149,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
         + ("" if report["warehouse_exists"] else " (not built yet)")
     )
     console.print(f"raw store: {report['raw_store']}")
+    if report["store_note"]:
+        console.print(f"[yellow]{report['store_note']}[/]")
     table = Table(title=f"{len(report['submissions'])} submissions")
     for header in ("id", "file", "country", "source", "period", "status", "message"):
         table.add_column(header, overflow="fold")
@@ -116,9 +162,96 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON for ma
             item["source"] or "",
             item["period"] or "",
             item["status"],
-            item["message"] or "",
+            _status_message(item),
         )
     console.print(table)
+
+
+def _status_message(item: dict) -> str:
+    withdrawn = item.get("withdrawn")
+    if withdrawn:
+        return f"withdrawn {str(withdrawn['at'])[:16]} by {withdrawn['by']}: {withdrawn['reason']}"
+    return item["message"] or ""
+
+
+@app.command()
+def withdraw(
+    submission_id: int = typer.Argument(..., help="Submission id (see `migstat status`)."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the history)."),
+    by: str | None = typer.Option(None, "--by", help="Who withdraws it (default: your login)."),
+) -> None:
+    """Take a submission out of what is published, from the next build on.
+
+    The file, its rows and its verdict stay (nothing is deleted); its status becomes
+    `withdrawn`, it never supersedes anything, and the next build publishes the previous
+    accepted version of the same country, source and period, if any. Who, when and why are
+    kept in MIGSTAT_HOME/history.jsonl and raw.withdrawals.
+    """
+    import getpass
+
+    from migstat.lifecycle import withdraw as run_withdraw
+    from migstat.lock import writer_lock
+
+    home = Home.from_env().ensure()
+    try:
+        with writer_lock(home, "store", "withdraw", say=say_on_stderr):
+            event = run_withdraw(home, submission_id, reason, by or getpass.getuser())
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(
+        f"withdrew submission {submission_id} ({event['file_name']}) by {event['by']}: "
+        f"{event['reason']}; run `migstat build` to republish without it"
+    )
+
+
+@app.command()
+def restore(
+    force: bool = typer.Option(
+        False, "--force", help="Rebuild even when the raw store is there and readable."
+    ),
+) -> None:
+    """Rebuild the raw store (landing.duckdb) from the archive and the history.
+
+    Replays every received file from MIGSTAT_HOME/archive in submission order under the id,
+    name and received time it had, then every withdrawal; reports any file whose verdict
+    changed and any submission whose file was never archived. A damaged store is kept aside
+    as landing.replaced-<time>.duckdb. Run `migstat build` afterwards.
+    """
+    from migstat.lifecycle import restore as run_restore
+    from migstat.lock import writer_lock
+
+    home = Home.from_env().ensure()
+    try:
+        with writer_lock(home, "store", "restore", say=say_on_stderr):
+            result = run_restore(home, force=force)
+    except MigstatError as error:
+        raise fail(error) from error
+    typer.echo(
+        f"restored {result.restored} submissions and {result.withdrawals} withdrawals "
+        f"into {result.path}"
+    )
+    if result.set_aside:
+        typer.echo(f"the previous raw store is kept at {result.set_aside}")
+    for line in result.changed:
+        typer.secho(f"verdict changed: {line}", fg=typer.colors.YELLOW, err=True)
+    for line in result.lost:
+        typer.secho(f"not in the archive: {line}", fg=typer.colors.RED, err=True)
+    if result.lost:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def verify() -> None:
+    """Check that the archive, the history and the raw store agree (every archived file is a
+    submission, every submission is in the history, every archived copy has its sha256)."""
+    from migstat.lifecycle import verify as run_verify
+
+    problems = run_verify(Home.from_env())
+    for problem in problems:
+        typer.secho(problem, fg=typer.colors.RED, err=True)
+    if problems:
+        raise typer.Exit(code=1)
+    typer.echo("archive, history and raw store agree")
 
 
 @app.command()
@@ -395,15 +528,24 @@ def build(
         False, "--strict", help="Exit 1 when any submission is quarantined (for CI of data)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    allow_unpublish: bool = typer.Option(
+        False,
+        "--allow-unpublish",
+        help="Publish even if country/source/period keys published now would disappear.",
+    ),
 ) -> None:
     """Build the warehouse with dbt and publish it if every model and error test passed.
 
     Copies the raw store to a new build file, runs `dbt build` on it and swaps it atomically
     into warehouse/migstat.duckdb (dashboards keep reading the old one meanwhile). Prints each
     submission's verdict: accepted, accepted with warnings, quarantined (rule ids and cells),
-    rejected, superseded. Exit 0 when the build passed; 1 when it failed (the published
-    warehouse is unchanged) or, with --strict, when a submission is quarantined.
+    rejected, superseded, withdrawn. A build that would drop a (country, source, period) the
+    published warehouse has (other than by `migstat withdraw`) refuses to publish unless
+    --allow-unpublish. Waits for a running load or build of the same home. Exit 0 when the
+    build passed; 1 when it failed or refused (the published warehouse is unchanged) or, with
+    --strict, when a submission is quarantined.
     """
+    from migstat.build import UnpublishRefused
     from migstat.build import build as run_build
     from migstat.specs import load_specs
 
@@ -411,7 +553,9 @@ def build(
     try:
         if not as_json:
             print_user_specs(load_specs())
-        result = run_build(Home.from_env(), quiet=as_json)
+        result = run_build(
+            Home.from_env(), quiet=as_json, allow_unpublish=allow_unpublish, say=say_on_stderr
+        )
     except MigstatError as error:
         raise fail(error) from error
     if as_json:
@@ -423,6 +567,7 @@ def build(
                     "published": str(result.published_path) if result.published_path else None,
                     "build": str(result.build_path),
                     "failed_nodes": result.failed_nodes,
+                    "refused_keys": ["/".join(key) for key in result.refused_keys],
                     "submissions": [
                         {
                             "id": v.submission_id,
@@ -460,6 +605,9 @@ def build(
         console.print(table)
         if result.passed:
             console.print(f"published {result.published_path} in {result.seconds:.1f} s")
+        elif result.refused_keys:
+            console.print(f"[red]{UnpublishRefused(result.refused_keys)}[/]")
+            console.print(f"the refused build is kept at {result.build_path}")
         else:
             console.print(
                 f"[red]build failed[/] (dbt exit {result.dbt_exit_code}); the published "

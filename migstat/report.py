@@ -32,6 +32,10 @@ STATUS_TEXT = {
         "Reemplazado por una versión aceptada más reciente",
         "Superseded by a newer accepted version",
     ),
+    "withdrawn": (
+        "Retirado: no se publica; la versión aceptada anterior, si la hay, vuelve a publicarse",
+        "Withdrawn: not published; the previously accepted version, if any, is published again",
+    ),
 }
 SEVERITY_TEXT = {"error": ("error", "error"), "warn": ("advertencia", "warning")}
 HEADERS = {

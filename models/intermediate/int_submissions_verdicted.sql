@@ -5,7 +5,9 @@
       values, codes, additivity, completeness, cross_table);
     * accepted: no such failure, and the latest such version of its (country, source, period):
       this one is published;
-    * superseded: no such failure, but a later version of the same key is accepted.
+    * superseded: no such failure, but a later version of the same key is accepted;
+    * withdrawn: taken out with `migstat withdraw` (raw.withdrawals): never published and never
+      supersedes anything, so the previous accepted version of its key is published again.
     A quarantined resubmission therefore never hides the previously accepted version.
 
     "Latest" is what the office says, not the order files happened to arrive in: the highest
@@ -32,6 +34,12 @@ submissions as (
 rules as (
 
     select * from {{ ref('stg_raw__rules') }}
+
+),
+
+withdrawals as (
+
+    select * from {{ ref('stg_raw__withdrawals') }}
 
 ),
 
@@ -94,11 +102,16 @@ checked as (
         ) as submitted_at,
         coalesce(error_counts.error_count, 0) as error_count,
         error_counts.failed_error_rules,
-        not submissions.is_rejected and error_counts.error_count is null as is_acceptable
+        withdrawals.submission_id is not null as is_withdrawn,
+        not submissions.is_rejected
+        and error_counts.error_count is null
+        and withdrawals.submission_id is null as is_acceptable
 
     from submissions
     left join error_counts
         on submissions.submission_id = error_counts.submission_id
+    left join withdrawals
+        on submissions.submission_id = withdrawals.submission_id
 
 ),
 
@@ -178,6 +191,7 @@ final as (
         checked.source,
         checked.period,
         case
+            when checked.is_withdrawn then 'withdrawn'
             when checked.is_rejected then 'rejected'
             when not checked.is_acceptable then 'quarantined'
             when checked.submission_id = latest_acceptable.accepted_submission_id then 'accepted'
