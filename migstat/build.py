@@ -2,7 +2,8 @@
 
 The build never touches the published file while dbt writes: it copies ``raw.duckdb`` to
 ``warehouse/build-<timestamp>.duckdb``, refreshes the ``raw.spec_*`` tables there from
-``specs/``, runs ``dbt build`` against that copy (target and log paths inside the home, so
+``specs/``, resolves every distinct label into ``raw.label_resolutions`` (migstat.resolutions),
+runs ``dbt build`` against that copy (target and log paths inside the home, so
 several homes can build at once), and only when every model and every error-severity test
 passed, moves it onto ``warehouse/migstat.duckdb`` with ``os.replace``. Dashboards keep reading
 the previous file meanwhile.
@@ -40,11 +41,13 @@ from types import FrameType
 
 import duckdb
 
+from migstat.codes import build_resolver
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
 from migstat.lock import writer_lock
 from migstat.readonly import connect_read_only
 from migstat.resources import duckdb_env
+from migstat.resolutions import write_label_resolutions
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
 
@@ -141,8 +144,10 @@ def write_sheet_positions(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
         con.executemany("insert into raw.spec_sheet_positions values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def refresh_specs(path: Path) -> None:
-    """Rewrite the ``raw.spec_*`` tables of a warehouse file from ``specs/``."""
+def refresh_specs(path: Path, overlay: Path | None = None) -> None:
+    """Rewrite the ``raw.spec_*`` tables of a warehouse file from ``specs/``, and resolve every
+    label it holds into ``raw.label_resolutions`` (shipped seeds plus the user's code files
+    under ``overlay``, usually ``$MIGSTAT_HOME/specs``)."""
     from loaders.store import WITHDRAWALS_DDL, write_spec_tables
 
     specs = load_specs()
@@ -152,6 +157,7 @@ def refresh_specs(path: Path) -> None:
         write_spec_tables(con, specs)
         write_sheet_positions(con, specs)
         write_rule_table(con)
+        write_label_resolutions(con, build_resolver(overlay))
 
 
 def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict[str, str]]:
@@ -390,7 +396,7 @@ def build(
             if wal.exists():
                 shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
         try:
-            refresh_specs(build_path)
+            refresh_specs(build_path, home.root / "specs")
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
         except duckdb.Error as error:

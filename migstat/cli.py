@@ -335,31 +335,57 @@ def layout_draft(
 def codes_resolve(
     labels: list[str] = typer.Argument(..., help="Labels as written, e.g. 'Dominicana, Rep.'."),
     codelist: str = typer.Option("countries", help="Code list to resolve in (see `codes list`)."),
+    country: str | None = typer.Option(
+        None, "--country", "-c", help="Reporting country (ISO3) whose ports to resolve in."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
 ) -> None:
-    """Print LABEL<TAB>CODE<TAB>English name per label (CODE `?` when unresolved)."""
+    """Resolve labels as `migstat build` does: code, method (alias, fuzzy, ambiguous, none),
+    fuzzy score and the three closest codes. Uses the user's code files under
+    $MIGSTAT_HOME/specs/ (codes/aliases.yml, countries/<ISO3>.yml) too."""
     import json
 
-    from migstat.codes import default_resolver
+    from rich.console import Console
+    from rich.table import Table
 
-    resolver = default_resolver()
+    from migstat.codes import build_resolver
+    from migstat.home import Home
+
+    resolver = build_resolver(Home.from_env().root / "specs")
     results = []
     for label in labels:
-        code = resolver.resolve(codelist, label)
-        member = resolver.member(codelist, code) if code else None
+        match = resolver.match(codelist, label, scope=country)
+        member = resolver.member(codelist, match.code) if match.code else None
         results.append(
             {
                 "label": label,
-                "code": code,
-                "name_en": member.name_en if member else None,
+                "code": match.code,
+                "method": match.method,
+                "score": None if match.score is None else round(match.score, 1),
                 "name_es": member.name_es if member else None,
+                "name_en": member.name_en if member else None,
+                "suggestions": [
+                    {"code": code, "name_es": name, "score": round(score, 1)}
+                    for code, name, score in match.suggestions
+                ],
             }
         )
     if json_output:
         typer.echo(json.dumps(results, ensure_ascii=False, indent=2))
         return
+    table = Table(title=f"{codelist}" + (f" ({country})" if country else ""))
+    for column in ("label", "code", "name", "method", "score", "suggestions"):
+        table.add_column(column, overflow="fold")
     for item in results:
-        typer.echo(f"{item['label']}\t{item['code'] or '?'}\t{item['name_en'] or ''}")
+        table.add_row(
+            item["label"],
+            item["code"] or "?",
+            item["name_es"] or "",
+            item["method"],
+            "" if item["score"] is None else f"{item['score']:.0f}",
+            "; ".join(f"{s['code']} {s['name_es']} {s['score']:.0f}" for s in item["suggestions"]),
+        )
+    Console(width=160).print(table)
 
 
 @codes_app.command("list")

@@ -290,6 +290,8 @@ class Port(Strict):
     name: str
     border_type: BorderType
     weight: float = 1.0
+    aliases: list[str] = Field(default_factory=list)
+    """Other ways the country's publications write the port ("Tapachula, A.I.")."""
 
 
 class SourceMagnitude(Strict):

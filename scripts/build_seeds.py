@@ -17,18 +17,25 @@ import csv
 import gettext
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pycountry
 import yaml
-from babel import Locale
+from babel import Locale, localedata
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from migstat.codes import normalize  # noqa: E402
+from migstat.codes import (  # noqa: E402
+    GLOBAL,
+    OTHER_PORTS,
+    OTHER_PORTS_ALIASES,
+    OTHER_PORTS_NAMES,
+    normalize,
+    port_name_keys,
+)
 from migstat.specs import CountrySpec  # noqa: E402
 
 CODES_DIR = REPO_ROOT / "specs" / "codes"
@@ -74,6 +81,7 @@ UNKNOWN_ALIASES = [
 KIND_RANK = {
     "code": 0,
     "curated": 1,
+    "historic": 2,
     "iso_name": 2,
     "cldr_name": 2,
     "name": 2,
@@ -82,6 +90,7 @@ KIND_RANK = {
     "inversion": 4,
     "abbreviation": 4,
     "short_name": 5,
+    "demonym": 3,
 }
 
 # Leading words that offices move behind the name: "República Dominicana" -> "Dominicana, Rep.".
@@ -110,14 +119,6 @@ INVERTED_PREFIXES = [
 ]
 ABBREVIATIONS = {"republica": "rep", "democratica": "dem", "popular": "pop"}
 SHORTENED_PREFIXES = ["islas", "isla"]
-PORT_PREFIXES = [
-    "aeropuerto internacional",
-    "aeropuerto",
-    "puerto",
-    "puesto fronterizo",
-    "frontera",
-    "garita",
-]
 
 
 def read_yaml(path: Path) -> dict:
@@ -151,27 +152,41 @@ def name_variants(alias: str) -> list[tuple[str, str]]:
 class AliasTable:
     """Collects aliases per code list and settles conflicts by kind strength."""
 
-    best: dict[tuple[str, str], tuple[int, str, str]] = field(default_factory=dict)
-    ambiguous: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    best: dict[tuple[str, str, str], tuple[int, str, str]] = field(default_factory=dict)
+    ambiguous: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)
     never: set[tuple[str, str]] = field(default_factory=set)
 
     def add(
-        self, codelist: str, label: str, code: str, kind: str, *, variants: bool = False
+        self,
+        codelist: str,
+        label: str,
+        code: str,
+        kind: str,
+        *,
+        variants: bool = False,
+        scope: str = GLOBAL,
     ) -> None:
-        self._put(codelist, normalize(label), code, kind)
+        self._put(codelist, normalize(label), code, kind, scope)
         if variants:
             for text, variant_kind in name_variants(label):
-                self._put(codelist, text, code, variant_kind)
+                self._put(codelist, text, code, variant_kind, scope)
 
     def add_many(
-        self, codelist: str, labels: Iterable[str], code: str, kind: str, *, variants: bool = False
+        self,
+        codelist: str,
+        labels: Iterable[str],
+        code: str,
+        kind: str,
+        *,
+        variants: bool = False,
+        scope: str = GLOBAL,
     ) -> None:
         for label in labels:
-            self.add(codelist, label, code, kind, variants=variants)
+            self.add(codelist, label, code, kind, variants=variants, scope=scope)
 
-    def _put(self, codelist: str, alias: str, code: str, kind: str) -> None:
-        slot = (codelist, alias)
-        if not alias or slot in self.never:
+    def _put(self, codelist: str, alias: str, code: str, kind: str, scope: str = GLOBAL) -> None:
+        slot = (codelist, alias, scope)
+        if not alias or (codelist, alias) in self.never:
             return
         rank = KIND_RANK[kind]
         current = self.best.get(slot)
@@ -183,9 +198,9 @@ class AliasTable:
 
     def rows(self) -> list[list[str]]:
         return sorted(
-            [codelist, alias, code, kind]
-            for (codelist, alias), (_, code, kind) in self.best.items()
-            if (codelist, alias) not in self.ambiguous
+            [codelist, alias, code, kind, scope]
+            for (codelist, alias, scope), (_, code, kind) in self.best.items()
+            if (codelist, alias, scope) not in self.ambiguous
         )
 
 
@@ -302,8 +317,24 @@ def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[st
         aliases.add_many("countries", [alpha3, alpha2, country.numeric], alpha3, "code")
         aliases.add_many("countries", [name_es, name_en], alpha3, "name", variants=True)
         aliases.add_many("countries", english + spanish_names, alpha3, "iso_name", variants=True)
-        cldr = [es.territories.get(alpha2), en.territories.get(alpha2)]
+        cldr = [locale.territories.get(alpha2) for locale in (es, en, *regional_locales())]
         aliases.add_many("countries", [n for n in cldr if n], alpha3, "cldr_name", variants=True)
+    current = {country.alpha_2: country.alpha_3 for country in pycountry.countries}
+    for code, spec in curated["extra"].items():
+        rows.append(
+            {
+                "code": code,
+                "iso2": spec.get("iso2", ""),
+                "iso_numeric": "",
+                "name_es": spec["es"],
+                "name_en": spec["en"],
+                **region_columns(spec["subregion"]),
+                "is_country": "true",
+            }
+        )
+        aliases.add("countries", code, code, "code")
+        aliases.add_many("countries", [spec["es"], spec["en"]], code, "name", variants=True)
+    rows.extend(build_historic(aliases, curated["historic"], current, region_columns))
     for code, spec in curated["special"].items():
         rows.append(
             {
@@ -318,9 +349,11 @@ def build_countries(aliases: AliasTable, es: Locale, en: Locale) -> list[dict[st
         )
         aliases.add("countries", code, code, "code")
         aliases.add_many("countries", [spec["es"], spec["en"]], code, "name")
-    for mapping in (curated["aliases"], curated.get("demonyms", {})):
-        for code, labels in mapping.items():
-            aliases.add_many("countries", labels, code, "curated", variants=True)
+    for code, labels in curated["aliases"].items():
+        aliases.add_many("countries", labels, code, "curated", variants=True)
+    for code, demonyms in curated["demonyms"].items():
+        forms = [form for demonym in demonyms for form in demonym_forms(demonym)]
+        aliases.add_many("countries", forms, code, "demonym")
     for code, labels in curated["special_aliases"].items():
         aliases.add_many("countries", labels, code, "curated")
     for row in regional_others(m49, regions):
@@ -352,6 +385,92 @@ def regional_others(m49: dict, regions: dict[str, dict[str, str]]) -> list[dict[
                     "is_country": "false",
                 }
             )
+    return rows
+
+
+def demonym_forms(masculine: str) -> list[str]:
+    """A Spanish demonym in masculine and feminine, singular and plural; a form already plural
+    or English ("Norteamericanos", "Mexicans") as written.
+
+    >>> demonym_forms("hondureño")
+    ['hondureño', 'hondureña', 'hondureños', 'hondureñas']
+    >>> demonym_forms("francés")
+    ['francés', 'francesa', 'franceses', 'francesas']
+    """
+    endings = [
+        ("és", ["és", "esa", "eses", "esas"]),
+        ("án", ["án", "ana", "anes", "anas"]),
+        ("o", ["o", "a", "os", "as"]),
+        ("e", ["e", "es"]),
+        ("a", ["a", "as"]),
+        ("í", ["í", "íes", "ís"]),
+        ("ú", ["ú", "úes", "ús"]),
+        ("l", ["l", "la", "les", "las"]),
+    ]
+    if masculine.endswith("s") and not masculine.endswith("és"):
+        return [masculine]
+    for ending, forms in endings:
+        if masculine.endswith(ending):
+            stem = masculine[: -len(ending)]
+            return [stem + form for form in forms]
+    return [masculine, masculine + "a", masculine + "es", masculine + "as"]
+
+
+def regional_locales() -> list[Locale]:
+    """CLDR's regional Spanish and English (es_MX, es_419, en_GB...): their country names differ
+    from the main locale's in a few places ("Arabia Saudita", "Timor Oriental", "Eswatini")."""
+    return [
+        Locale.parse(identifier)
+        for identifier in sorted(localedata.locale_identifiers())
+        if identifier.split("_")[0] in ("es", "en") and "_" in identifier
+    ]
+
+
+def historic_names(country: object, spanish: gettext.NullTranslations) -> list[str]:
+    """Names of an ISO 3166-3 entry in English and Spanish, whole and before the comma
+    ("Czechoslovakia, Czechoslovak Socialist Republic" -> also "Czechoslovakia")."""
+    names = [country.name, spanish.gettext(country.name)]
+    return names + [name.split(",")[0] for name in names if "," in name]
+
+
+def build_historic(
+    aliases: AliasTable,
+    curated: dict[str, dict[str, str]],
+    current: dict[str, str],
+    region_columns: Callable[[str], dict[str, str]],
+) -> list[dict[str, str]]:
+    """ISO 3166-3 (pycountry.historic_countries): a state renamed or merged into one successor
+    (the last two letters of its alpha-4 code name it: Zaire ZRCD -> CD) becomes an alias of the
+    successor; a dissolved state (no single successor: ``HH``, or the curated ones such as the
+    German Democratic Republic) gets a code of its own with the names and sub-region given in
+    specs/codes/countries.yml ``historic``."""
+    spanish = gettext.translation("iso3166-3", pycountry.LOCALES_DIR, languages=["es"])
+    rows: list[dict[str, str]] = []
+    for country in sorted(pycountry.historic_countries, key=lambda c: c.alpha_3):
+        names = historic_names(country, spanish)
+        suffix = country.alpha_4[2:]
+        successor = current.get(country.alpha_2 if suffix == "AA" else suffix)
+        if country.alpha_3 in curated:
+            spec = curated[country.alpha_3]
+            rows.append(
+                {
+                    "code": country.alpha_3,
+                    "iso2": "",
+                    "iso_numeric": getattr(country, "numeric", ""),
+                    "name_es": spec["es"],
+                    "name_en": spec["en"],
+                    **region_columns(spec["subregion"]),
+                    "is_country": "true",
+                }
+            )
+            aliases.add("countries", country.alpha_3, country.alpha_3, "code")
+            aliases.add_many("countries", [spec["es"], spec["en"]], country.alpha_3, "name")
+            aliases.add_many(
+                "countries", spec.get("aliases", []), country.alpha_3, "curated", variants=True
+            )
+            aliases.add_many("countries", names, country.alpha_3, "historic", variants=True)
+        elif successor is not None and country.alpha_3 not in current.values():
+            aliases.add_many("countries", names, successor, "historic", variants=True)
     return rows
 
 
@@ -501,27 +620,32 @@ def age_row(member: dict) -> dict[str, str]:
 
 
 def build_ports(aliases: AliasTable) -> list[dict[str, str]]:
-    transport = {"AIR": "AIR", "LAND": "ROAD", "SEA": "SEA"}
+    """Ports of every reporting country; each alias holds only for its own country (scope), so
+    one country's "Otros" is its own ``<ISO3>-OTH`` "other ports of entry" code."""
+    transport = {"AIR": "AIR", "LAND": "ROAD", "SEA": "SEA", UNKNOWN: UNKNOWN}
     rows: list[dict[str, str]] = []
     for path in sorted(COUNTRIES_DIR.glob("*.yml")):
         country = CountrySpec.model_validate(read_yaml(path))
-        for port in country.ports:
+        ports = [(port.code, port.name, port.name, port.border_type) for port in country.ports]
+        other = f"{country.code}-{OTHER_PORTS}"
+        ports.append((other, OTHER_PORTS_NAMES["es"], OTHER_PORTS_NAMES["en"], UNKNOWN))
+        for code, name, name_en, border_type in ports:
             rows.append(
                 {
                     "reporting_country_code": country.code,
-                    "port_code": port.code,
-                    "name": port.name,
-                    "border_type": port.border_type,
-                    "transport_mode": transport[port.border_type],
+                    "port_code": code,
+                    "name": name,
+                    "border_type": border_type,
+                    "transport_mode": transport[border_type],
+                    "name_en": name_en,
                 }
             )
-            aliases.add("ports", port.code, port.code, "code")
-            aliases.add("ports", port.name, port.code, "port_name")
-            name = normalize(port.name)
-            for prefix in PORT_PREFIXES:
-                if name.startswith(prefix + " "):
-                    aliases.add("ports", name[len(prefix) + 1 :], port.code, "short_name")
-                    break
+            aliases.add("ports", code, code, "code", scope=country.code)
+        for port in country.ports:
+            for alias in port_name_keys(port.name):
+                aliases.add("ports", alias, port.code, "port_name", scope=country.code)
+            aliases.add_many("ports", port.aliases, port.code, "curated", scope=country.code)
+        aliases.add_many("ports", OTHER_PORTS_ALIASES, other, "curated", scope=country.code)
     aliases.add("ports", TOTAL, TOTAL, "special_code")
     aliases.add_many("ports", TOTAL_ALIASES, TOTAL, "curated")
     aliases.add("ports", UNKNOWN, UNKNOWN, "special_code")
@@ -553,9 +677,16 @@ def build() -> dict[str, str]:
         "age_groups.csv": to_csv(ages, list(ages[0])),
         "ports.csv": to_csv(
             ports,
-            ["reporting_country_code", "port_code", "name", "border_type", "transport_mode"],
+            [
+                "reporting_country_code",
+                "port_code",
+                "name",
+                "border_type",
+                "transport_mode",
+                "name_en",
+            ],
         ),
-        "code_aliases.csv": to_csv(aliases.rows(), ["codelist", "alias", "code", "kind"]),
+        "code_aliases.csv": to_csv(aliases.rows(), ["codelist", "alias", "code", "kind", "scope"]),
     }
 
 

@@ -1,7 +1,8 @@
 {#-
     Staging of one source's raw cells: every `<dimension>_label` column of raw.<source> is
-    resolved to `<dimension>_code` through the seeds (macro resolve_label, seed code_aliases),
-    with the code list the spec gives the dimension (raw.spec_dimensions).
+    resolved to `<dimension>_code` through raw.label_resolutions, which `migstat build` writes
+    before dbt runs (migstat/resolutions.py: every distinct label resolved once by
+    migstat/codes.py, per reporting country, in the code list the spec gives the dimension).
 
     * A label that is NULL means the sheet does not break down by that dimension: code `_T`.
     * A label that does not resolve keeps its label and gets a NULL code (rule COD-001 reports it);
@@ -12,8 +13,7 @@
       hierarchy) pass through; `parent_region_code` is the parent row's label as a UN M49 region
       (an "Otros" row under "Asia" is the residual of Asia).
 
-    Labels are resolved once per distinct (dimension, label), then joined back: the resolution
-    runs on a few hundred labels, not on every cell.
+    Labels are looked up once per distinct (submission, label), then joined back.
 
     Adding a source: its spec, a line in models/staging/_sources.yml and a one-line model
     `stg_<source>__cells.sql` with `{{ stage_source_cells('<source>') }}`.
@@ -30,9 +30,15 @@ cells as (
 
 ),
 
-code_aliases as (
+submissions as (
 
-    select * from {{ ref('code_aliases') }}
+    select * from {{ source('raw', 'submissions') }}
+
+),
+
+label_resolutions as (
+
+    select * from {{ source('raw', 'label_resolutions') }}
 
 ),
 
@@ -40,15 +46,30 @@ code_aliases as (
 {{ dimension.name }}_labels as (
 
     select
+        labels.submission_id,
         labels.label,
-        {{ resolve_label('labels.label', dimension.codelist, 'code_aliases') }} as member_code,
-        {{ resolve_label('labels.label', 'regions', 'code_aliases') }} as region_code
+        members.code as member_code,
+        regions.code as region_code
 
     from (
-        select distinct {{ dimension.name }}_label as label
+        select distinct
+            cells.submission_id,
+            cells.{{ dimension.name }}_label as label,
+            coalesce(submissions.country_code, '') as reporting_country_code
         from cells
-        where {{ dimension.name }}_label is not null
+        left join submissions on cells.submission_id = submissions.submission_id
+        where cells.{{ dimension.name }}_label is not null
     ) as labels
+    left join label_resolutions as members
+        on
+            labels.reporting_country_code = members.reporting_country_code
+            and members.codelist = '{{ dimension.codelist }}'
+            and labels.label = members.label
+    left join label_resolutions as regions
+        on
+            labels.reporting_country_code = regions.reporting_country_code
+            and regions.codelist = 'regions'
+            and labels.label = regions.label
 
 ),
 
@@ -56,14 +77,24 @@ code_aliases as (
 parent_labels as (
 
     select
+        labels.submission_id,
         labels.label,
-        {{ resolve_label('labels.label', 'regions', 'code_aliases') }} as region_code
+        regions.code as region_code
 
     from (
-        select distinct parent_label as label
+        select distinct
+            cells.submission_id,
+            cells.parent_label as label,
+            coalesce(submissions.country_code, '') as reporting_country_code
         from cells
-        where parent_label is not null
+        left join submissions on cells.submission_id = submissions.submission_id
+        where cells.parent_label is not null
     ) as labels
+    left join label_resolutions as regions
+        on
+            labels.reporting_country_code = regions.reporting_country_code
+            and regions.codelist = 'regions'
+            and labels.label = regions.label
 
 ),
 
@@ -98,10 +129,14 @@ final as (
     from cells
     {%- for dimension in dimensions %}
     left join {{ dimension.name }}_labels
-        on cells.{{ dimension.name }}_label = {{ dimension.name }}_labels.label
+        on
+            cells.submission_id = {{ dimension.name }}_labels.submission_id
+            and cells.{{ dimension.name }}_label = {{ dimension.name }}_labels.label
     {%- endfor %}
     left join parent_labels
-        on cells.parent_label = parent_labels.label
+        on
+            cells.submission_id = parent_labels.submission_id
+            and cells.parent_label = parent_labels.label
 
 )
 

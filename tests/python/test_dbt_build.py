@@ -8,6 +8,7 @@ stays published). A second, small build from the raw fixture checks `--strict` o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -330,3 +331,74 @@ def test_a_failed_build_keeps_the_published_warehouse(tmp_path):
     done = migstat(home, "build")
     assert done.returncode != 0
     assert published.read_bytes() == b"previous warehouse"
+
+
+def relabel(dimension: str, old: str, new: str):
+    """A fixture flaw: write every ``old`` label of a dimension as ``new``."""
+
+    def apply(cells):
+        return [
+            dataclasses.replace(cell, labels={**cell.labels, dimension: new})
+            if cell.labels.get(dimension) == old
+            else cell
+            for cell in cells
+        ]
+
+    return apply
+
+
+def test_labels_resolve_through_the_python_resolution_table(tmp_path):
+    """`migstat build` resolves every label with migstat/codes.py (raw.label_resolutions):
+    variants and ports per reporting country by alias, a misspelling by fuzzy match with a
+    COD-002 warning naming code and score, an unknown label as COD-001 with suggestions."""
+    home = Home(tmp_path / "home").ensure()
+    flaws = [
+        relabel("nationality", "DOM", "Dominicana, Rep."),
+        relabel("nationality", "HND", "Hondura"),
+        relabel("nationality", "CUB", "Wakandaa"),
+        relabel("port", "MEX-CZM", "Otros"),
+        relabel("port", "MEX-CUN", "Cancún, A.I."),
+    ]
+    raw_fixture.write(
+        home.raw_db, [raw_fixture.Submission("MEX", "entries_exits", 2023, seed=5, flaws=flaws)]
+    )
+    done = migstat(home.root, "build", "--json")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        codes = dict(
+            con.execute(
+                "select distinct nationality_label, coalesce(nationality_code, '?') "
+                "from staging.stg_entries_exits__cells "
+                "where nationality_label in ('Dominicana, Rep.', 'Hondura', 'Wakandaa') "
+                "union all "
+                "select distinct port_label, coalesce(port_code, '?') "
+                "from staging.stg_entries_exits__cells "
+                "where port_label in ('Otros', 'Cancún, A.I.')"
+            ).fetchall()
+        )
+        failures = con.execute(
+            "select rule_id, severity, cell, expected, found, message_es, message_en "
+            "from marts.quality_rule_failures where rule_id like 'COD-%' order by rule_id, found"
+        ).fetchall()
+    assert codes == {
+        "Dominicana, Rep.": "DOM",
+        "Hondura": "HND",
+        "Wakandaa": "?",
+        "Otros": "MEX-OTH",
+        "Cancún, A.I.": "MEX-CUN",
+    }
+    by_rule = {(rule, found): rest for rule, *rest in failures for found in [rest[3]]}
+    assert {key[0] for key in by_rule} == {"COD-001", "COD-002"}
+    assert {found for rule, found in by_rule if rule == "COD-002"} == {"Hondura"}
+    assert {found for rule, found in by_rule if rule == "COD-001"} == {"Wakandaa"}
+    severity, _, expected, _, message_es, message_en = by_rule[("COD-002", "Hondura")]
+    assert (severity, expected) == ("warn", "HND")
+    assert re.search(
+        r"código HND por coincidencia aproximada \(similitud 9\d sobre 100\)", message_es
+    )
+    assert "approximate match (similarity 9" in message_en
+    severity, _, _, _, message_es, message_en = by_rule[("COD-001", "Wakandaa")]
+    assert severity == "error"
+    suggestions = message_es.split("Códigos más cercanos: ")[1].rstrip(".")
+    assert suggestions.count(";") == 2 and re.match(r"[A-Z_]{2,3} \S", suggestions), message_es
+    assert suggestions in message_en

@@ -1,8 +1,10 @@
 {#-
-    codes: COD-001 every label resolves to a code of its dimension's code list. One failure per
-    label and sheet, naming the cell where the label is written: the row label cell (`A31`) or
-    the column header cell (`E5`), from the layout (raw.spec_sheet_positions); the first data
-    cell of the label when the layout does not say.
+    codes: COD-001 every label resolves to a code of its dimension's code list (the three closest
+    codes in detail); COD-002 (warn) a label resolved by approximate (fuzzy) match, with the code
+    in expected and the score in detail. One failure per label and sheet, naming the cell where
+    the label is written: the row label cell (`A31`) or the column header cell (`E5`), from the
+    layout (raw.spec_sheet_positions); the first data cell of the label when the layout does not
+    say. How each label resolved comes from raw.label_resolutions (migstat/codes.py).
 -#}
 {{ config(materialized='table') }}
 
@@ -28,26 +30,41 @@ sheet_positions as (
 
 ),
 
-unresolved as (
+source_dimensions as (
+
+    select * from {{ ref('stg_raw__dimensions') }}
+
+),
+
+label_resolutions as (
+
+    select * from {{ ref('stg_raw__label_resolutions') }}
+
+),
+
+labelled as (
 
     {% for dimension in dimensions %}
         select
             submission_id,
+            source,
             sheet,
             cell,
             row_number,
             column_number,
             layout_sheet,
             '{{ dimension }}' as dimension,
-            {{ dimension }}_label as label
+            {{ dimension }}_label as label,
+            {{ dimension }}_code as code
 
         from observations
         where
             {{ dimension }}_label is not null
-            and {{ dimension }}_code is null
             {#- an aggregate row the layout declares is known by its place, not by a code #}
             and not (
-                cell_role = 'subtotal' and row_dimension is not distinct from '{{ dimension }}'
+                {{ dimension }}_code is null
+                and cell_role = 'subtotal'
+                and row_dimension is not distinct from '{{ dimension }}'
             )
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -63,31 +80,64 @@ first_cells as (
             order by row_number, column_number
         ) as occurrence
 
-    from unresolved
+    from labelled
+
+),
+
+resolved as (
+
+    select
+        first_cells.*,
+        submissions.layout,
+        members.method as member_method,
+        members.suggestions as member_suggestions,
+        fuzzy.score as fuzzy_score
+
+    from first_cells
+    left join submissions
+        on first_cells.submission_id = submissions.submission_id
+    left join source_dimensions
+        on
+            first_cells.source = source_dimensions.source
+            and first_cells.dimension = source_dimensions.dimension
+    left join label_resolutions as members
+        on
+            coalesce(submissions.country_code, '') = members.reporting_country_code
+            and coalesce(source_dimensions.codelist, first_cells.dimension) = members.codelist
+            and first_cells.label = members.label
+    left join label_resolutions as fuzzy
+        on
+            coalesce(submissions.country_code, '') = fuzzy.reporting_country_code
+            and fuzzy.codelist in (
+                coalesce(source_dimensions.codelist, first_cells.dimension), 'regions'
+            )
+            and first_cells.label = fuzzy.label
+            and first_cells.code = fuzzy.code
+            and fuzzy.method = 'fuzzy'
+    where
+        first_cells.occurrence = 1
+        and (first_cells.code is null or fuzzy.code is not null)
 
 ),
 
 label_cells as (
 
     select
-        first_cells.*,
+        resolved.*,
         list_position(
-            string_split(sheet_positions.column_dimensions, ','), first_cells.dimension
+            string_split(sheet_positions.column_dimensions, ','), resolved.dimension
         ) as header_position,
         case
-            when first_cells.dimension = sheet_positions.row_dimension
-                then sheet_positions.label_column || cast(first_cells.row_number as varchar)
+            when resolved.dimension = sheet_positions.row_dimension
+                then sheet_positions.label_column || cast(resolved.row_number as varchar)
         end as row_label_cell,
         sheet_positions.header_rows
 
-    from first_cells
-    left join submissions
-        on first_cells.submission_id = submissions.submission_id
+    from resolved
     left join sheet_positions
         on
-            submissions.layout = sheet_positions.layout
-            and first_cells.layout_sheet = sheet_positions.sheet
-    where first_cells.occurrence = 1
+            resolved.layout = sheet_positions.layout
+            and resolved.layout_sheet = sheet_positions.sheet
 
 ),
 
@@ -95,7 +145,7 @@ final as (
 
     select
         submission_id,
-        'COD-001' as rule_id,
+        case when code is null then 'COD-001' else 'COD-002' end as rule_id,
         sheet,
         coalesce(
             row_label_cell,
@@ -108,11 +158,14 @@ final as (
         ) as cell,
         row_number,
         column_number,
-        cast(null as varchar) as expected,
+        code as expected,
         label as found,
         label,
         dimension,
-        'first data cell ' || cell as detail
+        case
+            when code is null then member_suggestions
+            else cast(cast(round(fuzzy_score) as integer) as varchar)
+        end as detail
 
     from label_cells
 
