@@ -35,6 +35,7 @@ from loaders.parse import (
 from loaders.workbook import Workbook
 from migstat import codes
 from migstat.errors import MigstatError
+from migstat.home import Home
 from migstat.specs import LayoutSpec, Specs, cell_ref, load_layout_file
 
 
@@ -113,7 +114,12 @@ def check_file(path: Path, specs: Specs, layout: str | None = None) -> LayoutChe
     labels = _label_readings(parsed, codelists)
     unresolved = {(reading.dimension, reading.label) for reading in labels if reading.code is None}
     findings = _value_findings(parsed, spec, specs)
-    findings += _code_findings(parsed, spec, unresolved)
+    approximate = {
+        (reading.dimension, reading.label): reading.code
+        for reading in labels
+        if reading.method == "fuzzy" and reading.code is not None
+    }
+    findings += _code_findings(parsed, spec, unresolved, approximate)
     findings += additivity_findings(parsed, spec, codelists)
     layout_file = specs.files.get(f"layouts/{spec.id}")
     return LayoutCheck(
@@ -136,7 +142,7 @@ def check_file(path: Path, specs: Specs, layout: str | None = None) -> LayoutChe
 
 def _label_readings(parsed: ParsedSubmission, codelists: dict[str, str]) -> list[LabelReading]:
     seen: dict[tuple[str, str], LabelReading] = {}
-    resolver = codes.default_resolver()
+    resolver = codes.build_resolver(Home.from_env().root / "specs")
     for cell in parsed.cells:
         for dimension, label in cell.labels.items():
             if label is None or (dimension, label) in seen or dimension not in codelists:
@@ -144,9 +150,14 @@ def _label_readings(parsed: ParsedSubmission, codelists: dict[str, str]) -> list
             if cell.cell_role == "subtotal" and dimension == _row_dimension(parsed, cell):
                 seen[(dimension, label)] = LabelReading(dimension, label, "(aggregate)", "layout")
                 continue
-            code = resolver.resolve(codelists[dimension], label)
+            match = resolver.match(codelists[dimension], label, scope=parsed.country_code)
             seen[(dimension, label)] = LabelReading(
-                dimension, label, code, "alias" if code else "none"
+                dimension,
+                label,
+                match.code,
+                match.method,
+                None if match.score is None else round(match.score, 1),
+                [f"{code} {name} {score:.0f}" for code, name, score in match.suggestions],
             )
     return list(seen.values())
 
@@ -179,17 +190,29 @@ def _value_findings(parsed: ParsedSubmission, layout: LayoutSpec, specs: Specs) 
 
 
 def _code_findings(
-    parsed: ParsedSubmission, layout: LayoutSpec, unresolved: set[tuple[str, str]]
+    parsed: ParsedSubmission,
+    layout: LayoutSpec,
+    unresolved: set[tuple[str, str]],
+    approximate: dict[tuple[str, str], str] | None = None,
 ) -> list[Finding]:
+    """COD-001 for labels that resolve to nothing; COD-002 (warn) for those resolved by
+    approximate match, with the code they get as expected."""
     findings = []
+    approximate = approximate or {}
     reported: set[tuple[str, str, str]] = set()
     for cell in parsed.cells:
         for dimension, label in cell.labels.items():
             key = (cell.sheet, dimension, label or "")
-            if label is None or (dimension, label) not in unresolved or key in reported:
+            if label is None or key in reported:
+                continue
+            if (dimension, label) in unresolved:
+                findings.append(Finding("COD-001", cell.sheet, cell.cell, None, label, dimension))
+            elif (dimension, label) in approximate:
+                code = approximate[(dimension, label)]
+                findings.append(Finding("COD-002", cell.sheet, cell.cell, code, label, dimension))
+            else:
                 continue
             reported.add(key)
-            findings.append(Finding("COD-001", cell.sheet, cell.cell, None, label, dimension))
     return findings
 
 
