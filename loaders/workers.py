@@ -48,7 +48,7 @@ class CodeListOracle:
         return any(candidate in self._totals for candidate in codes.candidates(label))
 
     def is_member(self, codelist: str, label: str) -> bool:
-        return codes.resolve(codelist, label) not in (None, "_T")
+        return codes.user_resolver().resolve(codelist, label) not in (None, "_T")
 
 
 SHEET_MARK = "migstat-reader: reading sheet "

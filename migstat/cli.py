@@ -348,10 +348,9 @@ def codes_resolve(
     from rich.console import Console
     from rich.table import Table
 
-    from migstat.codes import build_resolver
-    from migstat.home import Home
+    from migstat.codes import user_resolver
 
-    resolver = build_resolver(Home.from_env().root / "specs")
+    resolver = user_resolver()
     results = []
     for label in labels:
         match = resolver.match(codelist, label, scope=country)

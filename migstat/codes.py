@@ -873,6 +873,21 @@ def build_resolver(overlay: Path | None = None, seeds_dir: Path = SEEDS_DIR) -> 
     return resolver
 
 
+def user_resolver(overlay: Path | None = None) -> Resolver:
+    """The resolver over the shipped seeds and the user's code files (``$MIGSTAT_HOME/specs``
+    unless ``overlay`` is given), loaded once per process and folder."""
+    if overlay is None:
+        from migstat.home import Home
+
+        overlay = Home.from_env().root / "specs"
+    return _user_resolver(overlay.resolve())
+
+
+@cache
+def _user_resolver(overlay: Path) -> Resolver:
+    return build_resolver(overlay)
+
+
 @cache
 def default_resolver() -> Resolver:
     """The resolver over the repository's seeds, loaded once per process."""

@@ -35,7 +35,6 @@ from loaders.parse import (
 from loaders.workbook import Workbook
 from migstat import codes
 from migstat.errors import MigstatError
-from migstat.home import Home
 from migstat.specs import LayoutSpec, Specs, cell_ref, load_layout_file
 
 
@@ -142,7 +141,7 @@ def check_file(path: Path, specs: Specs, layout: str | None = None) -> LayoutChe
 
 def _label_readings(parsed: ParsedSubmission, codelists: dict[str, str]) -> list[LabelReading]:
     seen: dict[tuple[str, str], LabelReading] = {}
-    resolver = codes.build_resolver(Home.from_env().root / "specs")
+    resolver = codes.user_resolver()
     for cell in parsed.cells:
         for dimension, label in cell.labels.items():
             if label is None or (dimension, label) in seen or dimension not in codelists:
