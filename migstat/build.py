@@ -46,8 +46,8 @@ from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
 from migstat.lock import writer_lock
 from migstat.readonly import connect_read_only
-from migstat.resources import duckdb_env
 from migstat.resolutions import write_label_resolutions
+from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
 
