@@ -75,6 +75,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "r": ("republica", "reino"),
     "pop": ("popular",),
     "p": ("popular", "paises"),
+    "n": ("nueva", "norte", "nuevo"),
     "sts": ("estados",),
     "dem": ("democratica", "democratico"),
     "fed": ("federal", "federados", "federacion", "federativa"),
@@ -174,6 +175,8 @@ SYNONYMS: dict[str, str] = {
     "santo": "san",
     "saint": "san",
     "sint": "san",
+    "holandesa": "neerlandesa",
+    "holandes": "neerlandes",
     "st": "san",
     "sta": "san",
     "sto": "san",
@@ -204,6 +207,18 @@ STATE_WORDS = frozenset(
         "isla",
         "ciudad",
         "commonwealth",
+        "confederacion",
+        "ducado",
+        "sar",
+        "rae",
+        "region",
+        "administrativa",
+        "especial",
+        "ex",
+        "former",
+        "fyr",
+        "ary",
+        "ery",
     ]
 )
 
@@ -617,11 +632,22 @@ class Resolver:
         scope = self._scope(codelist, scope)
         index = self._index(codelist, scope)
         whole, alternatives = variants(label)
-        code = index.lookup(whole)
+        cleaned = clean(label)
+        full = _expand(_unique([cleaned, strip_footnote(cleaned)]))
+        # The label with its bracket first ("Sudán (Sur)" is "Sudán del Sur", not Sudan).
+        code = index.lookup(full)
         if code is not None:
             return code
-        code = index.lookup(alternatives)
-        if code is not None and not (codelist == "countries" and code in ADMINISTERING):
+        code = index.lookup(whole)
+        inner = index.lookup(alternatives) if alternatives else None
+        administering = codelist == "countries" and inner in ADMINISTERING
+        stripped = [k for k in whole if k not in full]
+        agrees = inner in (None, code) or administering
+        if code is not None and agrees and (inner == code or not index.contested(stripped)):
+            return code
+        if alternatives and inner is not None and not administering:
+            return inner  # "China (Macao)": the base is contested, the bracket names the code
+        if code is not None and not alternatives:
             return code
         parts = slash_parts(label)
         if parts:
@@ -763,6 +789,21 @@ class _Index:
                 if code is not None:
                     return code
         return None
+
+    def contested(self, keys: list[str]) -> bool:
+        """Whether a key without its bracket is ambiguous: longer aliases that start with it
+        stand for two codes or more ("san martin" + "parte francesa" / "paises bajos")."""
+        for label_key in keys[:4]:
+            prefix = label_key + " "
+            codes = {
+                code
+                for table in self.exact
+                for alias_key, code in table.items()
+                if alias_key.startswith(prefix)
+            }
+            if len(codes) > 1:
+                return True
+        return False
 
     def containing(self, label_key: str) -> set[str]:
         """Codes with an alias holding every word of the key ("islas virgenes" is in both

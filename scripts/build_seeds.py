@@ -445,6 +445,7 @@ def build_historic(
     German Democratic Republic) gets a code of its own with the names and sub-region given in
     specs/codes/countries.yml ``historic``."""
     spanish = gettext.translation("iso3166-3", pycountry.LOCALES_DIR, languages=["es"])
+    current_keys = {key for (codelist, key, _) in aliases.best if codelist == "countries"}
     rows: list[dict[str, str]] = []
     for country in sorted(pycountry.historic_countries, key=lambda c: c.alpha_3):
         names = historic_names(country, spanish)
@@ -468,7 +469,9 @@ def build_historic(
             aliases.add_many(
                 "countries", spec.get("aliases", []), country.alpha_3, "curated", variants=True
             )
-            aliases.add_many("countries", names, country.alpha_3, "historic", variants=True)
+            # Whole names only: "Yemen, Democratic..." must not make "Yemen" ambiguous.
+            whole = [name for name in names[:2] if normalize(name) not in current_keys]
+            aliases.add_many("countries", whole, country.alpha_3, "historic", variants=True)
         elif successor is not None and country.alpha_3 not in current.values():
             aliases.add_many("countries", names, successor, "historic", variants=True)
     return rows
