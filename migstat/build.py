@@ -242,7 +242,7 @@ def published_keys(path: Path) -> dict[Key, int]:
 
 def _raw_keys(path: Path) -> tuple[set[Key], set[int]]:
     """Keys a raw snapshot can publish at most (loaded, not withdrawn), and withdrawn ids."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(path) as con:
         withdrawn = {
             row[0] for row in con.execute("select submission_id from raw.withdrawals").fetchall()
         }
