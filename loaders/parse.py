@@ -68,7 +68,6 @@ ROW_KINDS = {
     "block": "the heading of a stacked block: sets the block's dimension value",
     "ignored": "a label without numbers that is neither an aggregate nor a note: skipped",
 }
-DATA_KINDS = {"detail", "total", "aggregate", "member"}
 
 MONTHS = {
     name: number

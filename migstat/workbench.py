@@ -24,6 +24,7 @@ from rich.table import Table
 
 from loaders.load import CodeListOracle
 from loaders.parse import (
+    ROW_KINDS,
     CellRecord,
     ParsedSubmission,
     cell_text,
@@ -305,6 +306,8 @@ def render_check(check: LayoutCheck, console: Console) -> None:
             code,
         )
     console.print(rows)
+    for kind in sorted({str(row["kind"]) for row in check.rows}):
+        console.print(f"  [bold]{kind}[/]: {ROW_KINDS.get(kind, '')}")
     columns = Table(title="columns")
     columns.add_column("sheet")
     columns.add_column("column")
