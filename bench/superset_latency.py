@@ -14,13 +14,18 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from migstat.home import Home
-from migstat.superset_api import SupersetClient
-from migstat.superset_ctl import Paths, running_pid, server_url
+from migstat.home import REPO_ROOT, Home
+from migstat.superset.control import running_pid, server_url
+from migstat.superset.paths import Paths
+
+# The REST client is a test helper (tests/python/superset_api.py); the benchmark shares it.
+sys.path.insert(0, str(REPO_ROOT / "tests" / "python"))
+from superset_api import SupersetClient
 
 
 def rss_kib(pid: int) -> int:

@@ -482,7 +482,7 @@ def superset_install(
     force: bool = typer.Option(False, help="Reinstall even when the pins did not change."),
 ) -> None:
     """Create .venv-superset from superset/requirements.txt and constraints.txt (idempotent)."""
-    from migstat.superset_ctl import install
+    from migstat.superset.install import install
 
     try:
         install(typer.echo, force=force)
@@ -512,7 +512,7 @@ def superset_up(
     set (12 characters or more), otherwise generated once and kept in
     MIGSTAT_HOME/superset/admin_password (mode 0600), next to the generated secret key.
     """
-    from migstat.superset_ctl import login_help, up
+    from migstat.superset.control import login_help, up
 
     home = Home.from_env()
     try:
@@ -525,7 +525,7 @@ def superset_up(
 @superset_app.command("down")
 def superset_down() -> None:
     """Stop this home's Superset server."""
-    from migstat.superset_ctl import stop
+    from migstat.superset.control import stop
 
     stopped = stop(Home.from_env())
     typer.echo("Superset stopped" if stopped else "Superset was not running")
@@ -536,7 +536,7 @@ def superset_status(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Whether this home's Superset is installed, provisioned and serving."""
-    from migstat.superset_ctl import status
+    from migstat.superset.control import status
 
     report = status(Home.from_env())
     if as_json:

@@ -45,10 +45,6 @@ PROJECT_FILES = (
     "profiles.yml",
     ".dbtignore",
     "docs/rules.md",
-    "superset/superset_config.py",
-    "superset/provision.py",
-    "superset/requirements.txt",
-    "superset/constraints.txt",
 )
 COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv*", "home", "build", "dist", "*.egg-info", "test-artifacts", "__pycache__"
@@ -173,7 +169,7 @@ def test_installed_cli_runs_the_main_job_from_package_data(installed: Installed)
     where = json.loads(
         ok(
             installed.python_code(
-                "import json, loaders, migstat, migstat.home as h, migstat.superset_ctl as s; "
+                "import json, loaders, migstat, migstat.home as h, migstat.superset.paths as s; "
                 "print(json.dumps([migstat.__file__, loaders.__file__, str(h.PROJECT_ROOT), "
                 "str(s.VENV)]))"
             )
@@ -226,8 +222,9 @@ def test_installed_cli_runs_the_main_job_from_package_data(installed: Installed)
     ok(
         installed.python_code(
             "from pathlib import Path\n"
-            "from migstat.superset_bundle import bundle_files, duckdb_uri, load_project, "
-            "warehouse_types, write_bundle\n"
+            "from migstat.superset.bundle import bundle_files, write_bundle\n"
+            "from migstat.superset.spec import load_project\n"
+            "from migstat.superset.warehouse import duckdb_uri, warehouse_types\n"
             f"db = Path({str(build['published'])!r})\n"
             "project = load_project().with_types(warehouse_types(db))\n"
             f"write_bundle(bundle_files(project, duckdb_uri(db)), Path({str(bundle)!r}))\n"

@@ -299,7 +299,8 @@ def test_every_reader_uses_the_locked_connection(tmp_path: Path) -> None:
 
 
 def test_superset_bundle_declares_the_locked_connection() -> None:
-    from migstat.superset_bundle import database_file, load_project
+    from migstat.superset.bundle import database_file
+    from migstat.superset.spec import load_project
 
     database = database_file(load_project(), "duckdb:////tmp/w.duckdb")
     assert database["extra"]["engine_params"]["connect_args"] == duckdb_engine_connect_args()
@@ -311,7 +312,7 @@ def test_superset_bundle_declares_the_locked_connection() -> None:
 def test_superset_config_locks_every_duckdb_connection() -> None:
     """superset_config.py (loaded by Superset, whose environment cannot import migstat) enforces
     the same settings as migstat.readonly."""
-    tree = ast.parse((REPO_ROOT / "superset" / "superset_config.py").read_text())
+    tree = ast.parse((REPO_ROOT / "migstat" / "superset" / "superset_config.py").read_text())
     values = {
         target.id: node.value
         for node in tree.body
@@ -332,7 +333,7 @@ def test_superset_config_locks_every_duckdb_connection() -> None:
 
 
 def test_gunicorn_has_request_limits_and_binds_loopback(tmp_path: Path) -> None:
-    from migstat.superset_ctl import gunicorn_command
+    from migstat.superset.control import gunicorn_command
 
     command = gunicorn_command("127.0.0.1", 8191)
     options = dict(zip(command[1::2], command[2::2], strict=False))
@@ -349,7 +350,8 @@ def test_gunicorn_has_request_limits_and_binds_loopback(tmp_path: Path) -> None:
 def test_weak_admin_passwords_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str
 ) -> None:
-    from migstat.superset_ctl import Paths, SupersetError, admin_password
+    from migstat.superset.credentials import admin_password
+    from migstat.superset.paths import Paths, SupersetError
 
     monkeypatch.setenv("SUPERSET_ADMIN_PASSWORD", password)
     with pytest.raises(SupersetError, match="SUPERSET_ADMIN_PASSWORD"):
@@ -359,7 +361,8 @@ def test_weak_admin_passwords_are_refused(
 def test_generated_secrets_are_strong_and_private(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from migstat.superset_ctl import Paths, admin_password, secret_key
+    from migstat.superset.credentials import admin_password, secret_key
+    from migstat.superset.paths import Paths
 
     monkeypatch.delenv("SUPERSET_ADMIN_PASSWORD", raising=False)
     said: list[str] = []

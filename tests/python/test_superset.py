@@ -37,20 +37,13 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from superset_api import SupersetApiError, SupersetClient
 
 from migstat.home import REPO_ROOT, Home
-from migstat.superset_api import SupersetApiError, SupersetClient
-from migstat.superset_bundle import (
-    DASHBOARDS_DIR,
-    ChartSpec,
-    Project,
-    bundle_files,
-    filter_operator,
-    iter_charts,
-    load_project,
-    warehouse_types,
-    write_bundle,
-)
+from migstat.superset.bundle import bundle_files, write_bundle
+from migstat.superset.charts import filter_operator
+from migstat.superset.spec import DASHBOARDS_DIR, ChartSpec, Project, iter_charts, load_project
+from migstat.superset.warehouse import warehouse_types
 
 pytestmark = pytest.mark.slow
 

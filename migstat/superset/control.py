@@ -1,19 +1,9 @@
-"""``migstat superset install|up|down|status``: Superset as code over the published warehouse.
+"""``migstat superset up|down|status``: provision a home's Superset and serve it.
 
-Superset lives in its own virtual environment (``.venv-superset`` in the checkout, or under
-``$XDG_DATA_HOME/migstat/`` for an installed package; from ``superset/requirements.txt`` with
-``superset/constraints.txt``) and always runs through that
-environment's binaries with ``SUPERSET_CONFIG_PATH=superset/superset_config.py``. Everything
-it writes is under ``$MIGSTAT_HOME/superset/``:
-
-```
-secret_key            Flask SECRET_KEY, generated on the first `up` (0600), never in git
-admin_password        generated on the first `up` when SUPERSET_ADMIN_PASSWORD is not set (0600)
-metadata/superset.db  SQLite metadata
-bundle.zip            the v1 import bundle assembled from superset/dashboards/
-state.json            what was provisioned (Superset version, bundle hash, managed UUIDs)
-gunicorn.pid, gunicorn.log, server.json
-```
+Provisioning runs ``provision.py`` inside Superset's environment: ``superset db upgrade``, the
+admin user, ``superset init``, then the bundle through Superset's own ``ImportAssetsCommand``
+(everything under source control, overwritten) and the removal of objects the YAML dropped.
+gunicorn serves it in the background on 127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
@@ -22,157 +12,36 @@ import hashlib
 import ipaddress
 import json
 import os
-import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from migstat.errors import MigstatError
-from migstat.home import PROJECT_ROOT, Home, state_root
-from migstat.superset_bundle import (
-    bundle_files,
-    duckdb_uri,
-    load_project,
-    managed_uuids,
-    warehouse_types,
-    write_bundle,
+from migstat.home import Home
+from migstat.superset.bundle import bundle_files, managed_uuids, write_bundle
+from migstat.superset.credentials import admin_password, secret_key
+from migstat.superset.install import install, is_installed, superset_version
+from migstat.superset.paths import (
+    CONFIG,
+    PROVISION,
+    VENV,
+    Paths,
+    Say,
+    SupersetError,
+    private_dir,
+    read_json,
 )
+from migstat.superset.spec import load_project
+from migstat.superset.warehouse import duckdb_uri, warehouse_types
 
-SUPERSET_DIR = PROJECT_ROOT / "superset"
-VENV = Path(os.environ.get("MIGSTAT_SUPERSET_VENV", state_root() / ".venv-superset"))
-REQUIREMENTS = SUPERSET_DIR / "requirements.txt"
-CONSTRAINTS = SUPERSET_DIR / "constraints.txt"
-CONFIG = SUPERSET_DIR / "superset_config.py"
-PROVISION = SUPERSET_DIR / "provision.py"
 DEFAULT_PORT = 8088
 DEFAULT_HOST = "127.0.0.1"
 HEALTH_TIMEOUT_S = 180.0
 #: Turns SQL Lab on for the warehouse database (``up --sql-lab`` sets it for Superset).
 SQL_LAB_ENV = "MIGSTAT_SUPERSET_SQL_LAB"
-#: Passwords that must never protect the admin account, whatever SUPERSET_ADMIN_PASSWORD says.
-DEFAULT_PASSWORDS = {"admin", "password", "superset", "changeme", "change_me", "secret", "general"}
-MIN_PASSWORD_LENGTH = 12
-
-Say = Callable[[str], None]
-
-
-class SupersetError(MigstatError):
-    """Superset could not be installed, provisioned, started or stopped."""
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Superset's files in one migstat home."""
-
-    home: Home
-
-    @property
-    def root(self) -> Path:
-        return self.home.superset_dir
-
-    @property
-    def password(self) -> Path:
-        return self.root / "admin_password"
-
-    @property
-    def secret_key(self) -> Path:
-        return self.root / "secret_key"
-
-    @property
-    def metadata_db(self) -> Path:
-        return self.root / "metadata" / "superset.db"
-
-    @property
-    def bundle(self) -> Path:
-        return self.root / "bundle.zip"
-
-    @property
-    def state(self) -> Path:
-        return self.root / "state.json"
-
-    @property
-    def manifest(self) -> Path:
-        return self.root / "manifest.json"
-
-    @property
-    def previous_manifest(self) -> Path:
-        return self.root / "manifest.previous.json"
-
-    @property
-    def pid(self) -> Path:
-        return self.root / "gunicorn.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "gunicorn.log"
-
-    @property
-    def server(self) -> Path:
-        return self.root / "server.json"
-
-
-# ---------------------------------------------------------------------- install
-
-
-def _requirements_hash() -> str:
-    digest = hashlib.sha256()
-    for path in (REQUIREMENTS, CONSTRAINTS):
-        digest.update(path.read_bytes())
-    digest.update(sys.version.encode())
-    return digest.hexdigest()
-
-
-def _stamp() -> Path:
-    return VENV / "migstat-requirements.sha256"
-
-
-def is_installed() -> bool:
-    stamp = _stamp()
-    return (
-        (VENV / "bin" / "superset").exists()
-        and stamp.exists()
-        and stamp.read_text().strip() == _requirements_hash()
-    )
-
-
-def install(say: Say = print, *, force: bool = False) -> float:
-    """Create or update ``.venv-superset`` from the pinned requirements; return seconds spent.
-
-    Idempotent: does nothing when the venv was built from the same requirements and constraints.
-    """
-    if is_installed() and not force:
-        say(f"Superset environment up to date: {VENV}")
-        return 0.0
-    started = time.monotonic()
-    say(f"installing Apache Superset into {VENV} (a few minutes, once)")
-    if not (VENV / "bin" / "python").exists():
-        _run([sys.executable, "-m", "venv", str(VENV)], "create the Superset virtual environment")
-    pip = [str(VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-    _run([*pip, "install", "--quiet", "--upgrade", "pip"], "upgrade pip")
-    _run(
-        [*pip, "install", "--quiet", "-r", str(REQUIREMENTS), "-c", str(CONSTRAINTS)],
-        "install superset/requirements.txt",
-    )
-    _stamp().write_text(_requirements_hash() + "\n")
-    elapsed = time.monotonic() - started
-    say(f"Superset environment ready in {elapsed:.0f} s")
-    return elapsed
-
-
-def _run(command: list[str], what: str) -> None:
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-30:])
-        raise SupersetError(f"could not {what} (exit {completed.returncode}):\n{tail}")
-
-
-# ---------------------------------------------------------------------- running Superset
 
 
 def superset_env(home: Home, sql_lab: bool = False) -> dict[str, str]:
@@ -192,11 +61,6 @@ def superset_env(home: Home, sql_lab: bool = False) -> dict[str, str]:
         "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env
-
-
-def superset_version() -> str:
-    metadata = sorted((VENV / "lib").glob("python*/site-packages/apache_superset-*.dist-info"))
-    return metadata[-1].name.removesuffix(".dist-info").split("-")[1] if metadata else "unknown"
 
 
 def _superset(home: Home, args: list[str], what: str, stdin: str | None = None) -> str:
@@ -220,72 +84,17 @@ def _superset(home: Home, args: list[str], what: str, stdin: str | None = None) 
     return output
 
 
-def _private_dir(path: Path) -> None:
-    """Create ``path`` readable by its owner only (it holds the secret and the metadata)."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-
-
-def _private_file(path: Path, content: str) -> None:
-    """Write a new file with mode 0600 (never readable by others, not even for a moment)."""
-    _private_dir(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(content + "\n")
-
-
-def _read_private(path: Path) -> str:
-    """A secret file's content, after making sure only its owner can read it."""
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def admin_password(paths: Paths, say: Say) -> str:
-    """SUPERSET_ADMIN_PASSWORD when set (refused when short or a well-known default);
-    otherwise this home's password, generated on first use and kept with mode 0600."""
-    given = os.environ.get("SUPERSET_ADMIN_PASSWORD")
-    if given is not None:
-        if len(given) < MIN_PASSWORD_LENGTH or given.lower() in DEFAULT_PASSWORDS:
-            raise SupersetError(
-                f"SUPERSET_ADMIN_PASSWORD is too weak (a default, or under "
-                f"{MIN_PASSWORD_LENGTH} characters): unset it to get a generated one"
-            )
-        return given
-    if paths.password.exists():
-        return _read_private(paths.password)
-    password = secrets.token_urlsafe(24)
-    _private_file(paths.password, password)
-    say(f"generated the admin password (mode 0600): read it with `cat {paths.password}`")
-    return password
-
-
-def secret_key(paths: Paths, say: Say) -> str:
-    """Superset's Flask SECRET_KEY for this home, generated on first use (mode 0600).
-
-    Superset signs session cookies with it; ``superset_config.py`` refuses to start without it.
-    """
-    if paths.secret_key.exists():
-        return _read_private(paths.secret_key)
-    key = secrets.token_urlsafe(64)
-    _private_file(paths.secret_key, key)
-    say(f"generated Superset's secret key (mode 0600) in {paths.secret_key}")
-    return key
-
-
-def _read_json(path: Path) -> dict[str, object]:
-    try:
-        loaded = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+def _provision_command() -> list[str]:
+    """``provision.py`` run by Superset's Python; ``-P`` keeps this package's folder off
+    ``sys.path`` (its modules must not shadow what Superset imports)."""
+    return [str(VENV / "bin" / "python"), "-P", str(PROVISION)]
 
 
 def provision(home: Home, say: Say = print, sql_lab: bool = False) -> bool:
     """Upgrade the metadata, make the admin, init, import the dashboards; return whether work
     was done. Safe to repeat: steps whose inputs did not change are skipped."""
     paths = Paths(home)
-    _private_dir(paths.root)
+    private_dir(paths.root)
     if not home.published_db.exists():
         raise SupersetError(
             f"no published warehouse at {home.published_db}: run `migstat build` first"
@@ -296,7 +105,7 @@ def provision(home: Home, say: Say = print, sql_lab: bool = False) -> bool:
     secret_key(paths, say)
     password = admin_password(paths, say)
     password_hash = hashlib.sha256(password.encode()).hexdigest()
-    state = _read_json(paths.state)
+    state = read_json(paths.state)
     version = superset_version()
     fresh = not paths.metadata_db.exists() or state.get("superset_version") != version
     bin_dir = VENV / "bin"
@@ -310,7 +119,7 @@ def provision(home: Home, say: Say = print, sql_lab: bool = False) -> bool:
         say("Superset admin user")
         _superset(
             home,
-            [str(bin_dir / "python"), str(PROVISION), "admin", "--password-stdin"],
+            [*_provision_command(), "admin", "--password-stdin"],
             "creating the admin user",
             stdin=password,
         )
@@ -325,8 +134,7 @@ def provision(home: Home, say: Say = print, sql_lab: bool = False) -> bool:
         output = _superset(
             home,
             [
-                str(bin_dir / "python"),
-                str(PROVISION),
+                *_provision_command(),
                 "import",
                 str(paths.bundle),
                 str(paths.manifest),
@@ -366,7 +174,7 @@ def running_pid(home: Home) -> int | None:
 
 
 def server_url(home: Home) -> str | None:
-    info = _read_json(Paths(home).server)
+    info = read_json(Paths(home).server)
     return str(info["url"]) if "url" in info else None
 
 
@@ -512,7 +320,7 @@ def up(
     url = f"http://{host}:{port}"
     pid = running_pid(home)
     if pid is not None:
-        current = _read_json(Paths(home).server)
+        current = read_json(Paths(home).server)
         same = current.get("url") == url and bool(current.get("sql_lab")) == sql_lab
         if same and health(url):
             say(f"Superset already running at {url} (pid {pid})")
@@ -542,7 +350,7 @@ def status(home: Home) -> dict[str, object]:
     paths = Paths(home)
     pid = running_pid(home)
     url = server_url(home) if pid is not None else None
-    state = _read_json(paths.state)
+    state = read_json(paths.state)
     return {
         "installed": is_installed(),
         "venv": str(VENV),

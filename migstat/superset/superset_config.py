@@ -19,7 +19,8 @@ from typing import Any
 
 from superset.security import SupersetSecurityManager
 
-_home = Path(os.environ.get("MIGSTAT_HOME") or Path(__file__).resolve().parent.parent / "home")
+# Set by migstat (migstat.superset.control.superset_env) for every Superset process it starts.
+_home = Path(os.environ["MIGSTAT_HOME"])
 _superset_dir = _home.expanduser().resolve() / "superset"
 _metadata_dir = _superset_dir / "metadata"
 _metadata_dir.mkdir(parents=True, exist_ok=True)

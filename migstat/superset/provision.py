@@ -1,15 +1,18 @@
 """Provision Superset's metadata from inside its own virtual environment.
 
-Run by ``migstat superset up`` as ``.venv-superset/bin/python superset/provision.py ...`` after
-``superset db upgrade`` and ``superset init``. Two jobs, one process (each Superset start-up costs
+Run by ``migstat superset up`` as ``.venv-superset/bin/python -P .../migstat/superset/provision.py``
+after ``superset db upgrade`` and ``superset init`` (``-P``: this folder is not put on
+``sys.path``, so nothing here shadows a module Superset imports). It imports nothing from migstat
+(Superset's environment does not have it). Two jobs, one process (each Superset start-up costs
 seconds):
 
 * ``admin``: make sure user ``admin`` exists with the Admin role; set its password when one is
   given (the password arrives on stdin, never on the command line).
-* ``import BUNDLE MANIFEST``: import the v1 bundle level by level, each with overwrite, so that a
-  changed YAML updates the existing database, datasets, charts and dashboards in place (the
-  ``superset import-dashboards`` command overwrites only the dashboards); then delete the objects
-  that an earlier import created and the YAML no longer has.
+* ``import BUNDLE MANIFEST PREVIOUS``: import the bundle with Superset's own
+  ``ImportAssetsCommand``, made for assets kept under source control: it overwrites every
+  database, dataset, chart and dashboard of the bundle in place, in one transaction. Then delete
+  the objects that an earlier import created (``PREVIOUS``) and the YAML no longer has
+  (``MANIFEST``), the one thing the command leaves to its caller.
 
 Exit status 0 on success, 1 with a message on stderr otherwise.
 """
@@ -21,23 +24,16 @@ import json
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 
-def _contents(bundle: Path, kind: str) -> dict[str, str]:
-    """The bundle's files, with metadata.yaml saying which kind the importer expects."""
+def _contents(bundle: Path) -> dict[str, str]:
+    """The bundle's files by their path under the root folder (what the importer expects)."""
     with zipfile.ZipFile(bundle) as archive:
-        contents = {
+        return {
             name.split("/", 1)[1]: archive.read(name).decode("utf-8")
             for name in archive.namelist()
             if not name.endswith("/")
         }
-    metadata = yaml.safe_load(contents["metadata.yaml"])
-    metadata["type"] = kind
-    contents["metadata.yaml"] = yaml.safe_dump(metadata)
-    return contents
 
 
 def _ensure_admin(password: str | None) -> None:
@@ -65,10 +61,7 @@ def _ensure_admin(password: str | None) -> None:
 
 def _import(bundle: Path, manifest: Path, previous: Path) -> None:
     from flask import g
-    from superset.commands.chart.importers.v1 import ImportChartsCommand
-    from superset.commands.dashboard.importers.v1 import ImportDashboardsCommand
-    from superset.commands.database.importers.v1 import ImportDatabasesCommand
-    from superset.commands.dataset.importers.v1 import ImportDatasetsCommand
+    from superset.commands.importers.v1.assets import ImportAssetsCommand
     from superset.connectors.sqla.models import SqlaTable
     from superset.extensions import db
     from superset.models.core import Database
@@ -80,15 +73,10 @@ def _import(bundle: Path, manifest: Path, previous: Path) -> None:
     g.user = security_manager.find_user(username="admin")
     if g.user is None:
         raise SystemExit("user admin does not exist")
-    levels: list[tuple[str, Any]] = [
-        ("Database", ImportDatabasesCommand),
-        ("SqlaTable", ImportDatasetsCommand),
-        ("Slice", ImportChartsCommand),
-        ("Dashboard", ImportDashboardsCommand),
-    ]
-    for kind, command in levels:
-        command(_contents(bundle, kind), overwrite=True).run()
-        print(f"imported {kind} level")
+    # Always overwrites (the command takes no overwrite flag): databases, datasets, charts,
+    # dashboards and their chart links, in one transaction.
+    ImportAssetsCommand(_contents(bundle)).run()
+    print("imported the bundle (databases, datasets, charts, dashboards)")
 
     wanted: dict[str, list[str]] = json.loads(manifest.read_text())
     before: dict[str, list[str]] = json.loads(previous.read_text()) if previous.exists() else {}
