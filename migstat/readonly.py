@@ -9,8 +9,8 @@ bundle's database, any portal) opens DuckDB through :func:`connect_read_only`. B
 the warehouse itself, which is what readers are for.
 
 Superset opens its connections through duckdb-engine, whose ``connect_args`` take the same
-settings (:func:`duckdb_engine_connect_args`); ``migstat/superset/superset_config.py`` enforces them again
-on every connection Superset makes, whatever the database's settings say.
+settings (:func:`duckdb_engine_connect_args`); ``migstat/superset/superset_config.py`` enforces
+them again on every connection Superset makes, whatever the database's settings say.
 """
 
 from __future__ import annotations
