@@ -1,4 +1,5 @@
-"""Render the products site: product pages, downloads, the searchable catalogue."""
+"""Write the products site: product pages and downloads (in worker processes), the catalogue
+pages, the manifest and digests; swap the new site in atomically and keep unchanged products."""
 
 from __future__ import annotations
 
@@ -7,71 +8,32 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from migstat.errors import MigstatError
-from migstat.publish.catalogue import Catalogue, ProductSpec, Scope, Text, load_catalogue
-from migstat.publish.charts import Series, render_chart
-from migstat.publish.data import TOTAL, ProductTable, Warehouse
-from migstat.publish.downloads import Metadata, write_csv, write_xlsx
-from migstat.publish.i18n import (
-    FLAGS,
-    LANGS,
-    UI,
-    counting_unit_label,
-    flag_label,
-    fold,
-    format_value,
-    pick,
-    unit_label,
+from migstat.publish.catalogue import Catalogue, load_catalogue
+from migstat.publish.data import Warehouse
+from migstat.publish.downloads import write_csv, write_xlsx
+from migstat.publish.i18n import FLAGS, LANGS, UI, pick
+from migstat.publish.products import Lookups, Product, collect_products
+from migstat.publish.views import (
+    catalogue_entry,
+    chart_svg,
+    environment,
+    metadata,
+    options,
+    table_view,
 )
-from migstat.specs import load_specs
 
 SITE_MARKER = ".migstat-site"
 DIGESTS_FILE = ".migstat-products.json"
 """Content hash of every product as last rendered (kept in the site folder)."""
-REGIONAL = "_R"
 RENDERER_FILES = ("*.py", "products.yml", "templates/*", "static/*")
-
-
-@dataclass
-class Product:
-    """One rendered product: a spec applied to one parameter set of its scope."""
-
-    id: str
-    spec: ProductSpec
-    scope: Scope
-    params: dict[str, object]
-    table: ProductTable
-    title: Text
-    subtitle: Text
-    theme: str
-    decimals: int
-    footnotes: list[Text] = field(default_factory=list)
-    source_text: Text = field(default_factory=lambda: Text(es="", en=""))
-
-    @property
-    def country(self) -> str:
-        return str(self.params["country"]) if self.scope.kind == "country" else REGIONAL
-
-    @property
-    def source(self) -> str:
-        return str(self.params.get("source") or "")
-
-    @property
-    def year(self) -> str:
-        return str(self.params.get("year") or "")
-
-    @property
-    def indicator(self) -> str:
-        return str(self.params.get("indicator") or "")
 
 
 @dataclass(frozen=True)
@@ -96,301 +58,6 @@ class PublishResult:
         return self.size_bytes / 1_000_000
 
 
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("migstat.publish", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
-
-
-def _decimals(table: ProductTable) -> int:
-    values = [c.value for c in table.cells.values() if c.value is not None]
-    return 0 if all(float(v).is_integer() for v in values) else 1
-
-
-class Lookups:
-    """Names of sources, countries and indicators, from the marts and the specs."""
-
-    def __init__(self, warehouse: Warehouse, catalogue: Catalogue) -> None:
-        self.sources = {str(r["source"]): r for r in warehouse.records(catalogue.sources_query)}
-        self.countries = {
-            str(r["country"]): r for r in warehouse.records(catalogue.countries_query)
-        }
-        self.indicators = {
-            str(r["indicator"]): r for r in warehouse.records(catalogue.indicators_query)
-        }
-        specs = load_specs()
-        self.source_specs = specs.sources
-        self.country_specs = specs.countries
-
-    def source_title(self, source: str) -> Text:
-        rec = self.sources.get(source)
-        if rec:
-            return Text(es=str(rec["title_es"]), en=str(rec["title_en"]))
-        spec = self.source_specs.get(source)
-        return Text(es=spec.title.es, en=spec.title.en) if spec else Text(es=source, en=source)
-
-    def country_name(self, code: str) -> Text:
-        if code == REGIONAL:
-            return Text(es=UI["es"]["regional"], en=UI["en"]["regional"])
-        rec = self.countries.get(code)
-        return (
-            Text(es=str(rec["name_es"]), en=str(rec["name_en"])) if rec else Text(es=code, en=code)
-        )
-
-
-def _attribution(product: Product, lookups: Lookups) -> Text:
-    if product.scope.kind == "regional":
-        return Text(
-            es="Oficinas nacionales de migración de los países informantes; indicadores "
-            "comparables calculados por migstat a partir de sus envíos aceptados.",
-            en="National migration offices of the reporting countries; comparable indicators "
-            "computed by migstat from their accepted submissions.",
-        )
-    spec = lookups.country_specs.get(product.country)
-    country = lookups.country_name(product.country)
-    source = lookups.source_title(product.source)
-    institution = spec.institution if spec else None
-    return Text(
-        es=f"{institution.es + ', ' if institution else ''}{country.es}: registro «{source.es}»; "
-        "almacén publicado de migstat (última versión aceptada de cada envío).",
-        en=f"{institution.en + ', ' if institution else ''}{country.en}: register “{source.en}”; "
-        "migstat published warehouse (latest accepted version of each submission).",
-    )
-
-
-def _footnotes(product: Product, lookups: Lookups) -> list[Text]:
-    notes = list(product.spec.footnotes)
-    source_spec = lookups.source_specs.get(product.source)
-    if source_spec:
-        notes.append(Text(es=source_spec.description.es, en=source_spec.description.en))
-    if any(c.computed for c in product.table.cells.values()):
-        notes.append(Text(es=UI["es"]["computed_total"], en=UI["en"]["computed_total"]))
-    if product.table.is_percent:
-        notes.append(Text(es=UI["es"]["percent_note"], en=UI["en"]["percent_note"]))
-    chart = product.spec.chart
-    if chart and chart.max_rows and len(product.table.rows) > chart.max_rows:
-        notes.append(
-            Text(
-                es=UI["es"]["chart_top"].format(n=chart.max_rows),
-                en=UI["en"]["chart_top"].format(n=chart.max_rows),
-            )
-        )
-    return notes
-
-
-def collect_products(
-    warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups, workers: int = 1
-) -> list[Product]:
-    """Every product spec applied to every parameter set of its scope that has data. The
-    product queries run on ``workers`` threads (each with its own DuckDB cursor)."""
-    tasks: list[tuple[ProductSpec, Scope, dict[str, object]]] = []
-    for scope_id, scope in catalogue.scopes.items():
-        specs = [p for p in catalogue.products if p.scope == scope_id]
-        for params in warehouse.records(scope.query):
-            for spec in specs:
-                if spec.sources and params.get("source") not in spec.sources:
-                    continue
-                tasks.append((spec, scope, params))
-
-    def query(task: tuple[ProductSpec, Scope, dict[str, object]]) -> ProductTable:
-        return warehouse.table(task[0], task[2])
-
-    if workers > 1 and len(tasks) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            tables = list(pool.map(query, tasks))
-    else:
-        tables = [query(task) for task in tasks]
-    products: list[Product] = []
-    for (spec, scope, params), table in zip(tasks, tables, strict=True):
-        if not table.rows or table.is_empty():
-            continue
-        theme = spec.theme.format_map(params)
-        if theme not in catalogue.themes:
-            raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
-        product = Product(
-            id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
-            spec=spec,
-            scope=scope,
-            params=params,
-            table=table,
-            title=spec.title.format(params),
-            subtitle=scope.title.format(params),
-            theme=theme,
-            decimals=_decimals(table),
-        )
-        product.footnotes = _footnotes(product, lookups)
-        product.source_text = _attribution(product, lookups)
-        products.append(product)
-    ids = [p.id for p in products]
-    if len(set(ids)) != len(ids):
-        raise MigstatError("two products got the same id: check the scope slugs in products.yml")
-    return products
-
-
-def _chart_svg(product: Product, lang: str) -> str | None:
-    chart = product.spec.chart
-    if chart is None:
-        return None
-    table = product.table
-    rows = [r for r in table.rows if r.code != TOTAL and r.code not in chart.exclude_rows]
-    if chart.max_rows:
-        rows = rows[: chart.max_rows]
-    columns = [c for c in table.columns if c.code != TOTAL and c.code not in chart.exclude_columns]
-    series = [
-        Series(c.label(lang), [table.cell(r.code, c.code).value for r in rows]) for c in columns
-    ]
-
-    def fmt(value: float) -> str:
-        return format_value(value, lang, percent=table.is_percent, decimals=product.decimals)
-
-    return render_chart(
-        chart.type,
-        [r.label(lang) for r in rows],
-        series,
-        chart_id=f"chart-{product.id}",
-        title=f"{product.title.get(lang)}. {product.subtitle.get(lang)}",
-        fmt=fmt,
-        lang=lang,
-    )
-
-
-def _metadata(product: Product, lang: str, extracted: str) -> Metadata:
-    t = UI[lang]
-    table = product.table
-    flags = table.flags()
-    return Metadata(
-        lang=lang,
-        title=product.title.get(lang),
-        subtitle=product.subtitle.get(lang),
-        row_title=product.spec.rows.title.get(lang),
-        column_title=(product.spec.columns.title.get(lang) if product.spec.columns else t["value"]),
-        counting_unit="; ".join(counting_unit_label(u, lang) for u in table.counting_units) or "-",
-        unit=unit_label(table.unit or "count", lang),
-        flags_legend="; ".join(f"{k} = {pick(v, lang)}" for k, v in FLAGS.items()),
-        flags_present=(
-            "; ".join(f"{k} = {flag_label(k, lang)}" for k in flags) if flags else t["no_flags"]
-        ),
-        footnotes=[n.get(lang) for n in product.footnotes],
-        source=product.source_text.get(lang),
-        extracted=extracted,
-        product_id=product.id,
-    )
-
-
-def _search_text(product: Product, lookups: Lookups, catalogue: Catalogue) -> str:
-    theme = catalogue.themes[product.theme]
-    words = [
-        product.title.es,
-        product.title.en,
-        product.subtitle.es,
-        product.subtitle.en,
-        theme.title.es,
-        theme.title.en,
-        theme.keywords.es,
-        theme.keywords.en,
-        product.spec.keywords.es,
-        product.spec.keywords.en,
-        product.year,
-    ]
-    for text in (lookups.country_name(product.country), lookups.source_title(product.source)):
-        words += [text.es, text.en]
-    for member in product.table.rows:
-        words += [member.es, member.en]
-    return " ".join(sorted(set(fold(" ".join(words)).split())))
-
-
-def _catalogue_entry(
-    product: Product, lang: str, lookups: Lookups, catalogue: Catalogue
-) -> dict[str, object]:
-    breakdowns = " ".join(product.spec.breakdowns)
-    return {
-        "id": product.id,
-        "title": product.title.get(lang),
-        "subtitle": product.subtitle.get(lang),
-        "href": f"products/{product.id}.html",
-        "country": product.country,
-        "country_name": lookups.country_name(product.country).get(lang),
-        "source": product.source,
-        "source_name": lookups.source_title(product.source).get(lang) if product.source else "",
-        "theme": product.theme,
-        "theme_name": catalogue.themes[product.theme].title.get(lang),
-        "indicator": product.indicator,
-        "year": product.year,
-        "breakdown": breakdowns,
-        "flags": product.table.flags(),
-        "units": [counting_unit_label(u, lang) for u in product.table.counting_units],
-        "has_chart": product.spec.chart is not None,
-        "search": _search_text(product, lookups, catalogue),
-    }
-
-
-def _options(
-    products: list[Product], lang: str, lookups: Lookups, catalogue: Catalogue
-) -> dict[str, list[tuple[str, str]]]:
-    t = UI[lang]
-    countries = {p.country for p in products}
-    sources = {p.source for p in products if p.source}
-    themes = {p.theme for p in products}
-    indicators = {p.indicator for p in products if p.indicator}
-    years = {p.year for p in products if p.year}
-    country_options = sorted(
-        ((c, lookups.country_name(c).get(lang)) for c in countries if c != REGIONAL),
-        key=lambda o: fold(o[1]),
-    )
-    if REGIONAL in countries:
-        country_options.append((REGIONAL, t["regional"]))
-
-    def indicator_name(code: str) -> str:
-        rec = lookups.indicators.get(code)
-        return str(rec[f"name_{lang}"]) if rec else code
-
-    return {
-        "country": country_options,
-        "source": sorted(
-            ((s, lookups.source_title(s).get(lang)) for s in sources), key=lambda o: fold(o[1])
-        ),
-        "theme": [(k, v.title.get(lang)) for k, v in catalogue.themes.items() if k in themes],
-        "indicator": sorted(((i, indicator_name(i)) for i in indicators), key=lambda o: fold(o[1])),
-        "year": sorted(((y, y) for y in years), reverse=True),
-        "breakdown": [("sex", t["by_sex"]), ("age", t["by_age"])],
-    }
-
-
-def _table_view(product: Product, lang: str) -> dict[str, object]:
-    table = product.table
-    body = []
-    for row in table.rows:
-        cells = []
-        for column in table.columns:
-            cell = table.cell(row.code, column.code)
-            text = (
-                "…"
-                if cell.value is None
-                else format_value(
-                    cell.value, lang, percent=table.is_percent, decimals=product.decimals
-                )
-            )
-            cells.append(
-                {
-                    "text": text,
-                    "flag": cell.flag or "",
-                    "flag_title": ", ".join(flag_label(f, lang) for f in (cell.flag or "")),
-                    "is_total": column.code == TOTAL,
-                }
-            )
-        body.append({"label": row.label(lang), "is_total": row.code == TOTAL, "cells": cells})
-    return {"columns": [c.label(lang) for c in table.columns], "rows": body}
-
-
 @dataclass(frozen=True)
 class _Job:
     """A batch of product pages and downloads in one language, for one worker process."""
@@ -406,19 +73,19 @@ class _Job:
 def _render_products(job: _Job) -> None:
     """Write the product pages, CSV, XLSX and SVG files of a batch."""
     lang, lookups, catalogue = job.lang, job.lookups, job.catalogue
-    template = _environment().get_template("product.html")
+    template = environment().get_template("product.html")
     downloads = job.site / lang / "downloads"
     for product in job.products:
-        meta = _metadata(product, lang, job.extracted)
+        meta = metadata(product, lang, job.extracted)
         write_csv(downloads / f"{product.id}.csv", product.table, meta)
         if lang == LANGS[0]:
             write_xlsx(
                 job.site / "downloads" / f"{product.id}.xlsx",
                 product.table,
-                [_metadata(product, other, job.extracted) for other in LANGS],
+                [metadata(product, other, job.extracted) for other in LANGS],
                 product.decimals,
             )
-        svg = _chart_svg(product, lang)
+        svg = chart_svg(product, lang)
         if svg:
             (downloads / f"{product.id}.svg").write_text(svg, encoding="utf-8")
         page = template.render(
@@ -428,7 +95,7 @@ def _render_products(job: _Job) -> None:
             product=product,
             meta=meta,
             svg=svg,
-            table=_table_view(product, lang),
+            table=table_view(product, lang),
             flags=[(k, pick(v, lang)) for k, v in FLAGS.items()],
             present_flags=product.table.flags(),
             country_name=lookups.country_name(product.country).get(lang),
@@ -522,7 +189,7 @@ def _write_site(
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
-    env = _environment()
+    env = environment()
     extracted = now.strftime("%Y-%m-%d %H:%M")
     static = resources.files("migstat.publish") / "static"
     (site / "static").mkdir(parents=True)
@@ -555,8 +222,8 @@ def _write_site(
             lang=lang,
             other="en" if lang == "es" else "es",
             t=UI[lang],
-            entries=[_catalogue_entry(p, lang, lookups, catalogue) for p in products],
-            options=_options(products, lang, lookups, catalogue),
+            entries=[catalogue_entry(p, lang, lookups, catalogue) for p in products],
+            options=options(products, lang, lookups, catalogue),
             generated=extracted,
             root="../",
         )

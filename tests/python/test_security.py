@@ -221,7 +221,7 @@ def test_product_pages_and_charts_escape_labels(hostile_site: Path) -> None:
 
 
 def test_every_site_template_is_autoescaped() -> None:
-    from migstat.publish.site import _environment
+    from migstat.publish.views import environment as _environment
 
     env = _environment()
     names = env.list_templates()
