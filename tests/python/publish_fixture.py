@@ -2,7 +2,7 @@
 """A small published warehouse in the shape of the marts contract, for fast publishing tests.
 
 It stands in for ``migstat sample`` -> ``load`` -> ``build`` where a test only needs the shape of
-the marts (``models/marts/_marts__models.yml``): three countries, two years, every source and
+the marts (``models/marts/<domain>/_<domain>__models.yml``): three countries, two years, every source and
 every sheet of the standard layouts, built in about a second. Values are pseudo-random.
 """
 
