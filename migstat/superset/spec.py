@@ -5,8 +5,8 @@ a dashboard names its native filters, its rows of charts and, per chart, a viz k
 metrics and dimensions. :mod:`migstat.superset.bundle` expands these specs into the files
 Superset imports. Parsing is pure: YAML in, specs out.
 
-Column lists come from the marts contract (``models/marts/_marts__models.yml``: names and
-descriptions), so a dataset never lists a column the warehouse does not have.
+Column lists come from the marts contract (``models/marts/<domain>/_<domain>__models.yml``:
+names and descriptions), so a dataset never lists a column the warehouse does not have.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from migstat.superset.warehouse import column_type
 DASHBOARDS_DIR = Path(
     os.environ.get("MIGSTAT_SUPERSET_DASHBOARDS", PROJECT_ROOT / "superset" / "dashboards")
 )
-MARTS_CONTRACT = PROJECT_ROOT / "models" / "marts" / "_marts__models.yml"
+MARTS_CONTRACT = PROJECT_ROOT / "models" / "marts"
 UUID_NAMESPACE = uuid.UUID("6f1c52a4-6c1e-4d0b-9a39-3f6b0c1b7a11")
 
 Viz = Literal["big_number", "bar", "line", "pie", "table", "raw_table"]
@@ -238,17 +238,18 @@ def _read_yaml(path: Path) -> Any:
 
 
 def read_contract(path: Path = MARTS_CONTRACT) -> dict[str, dict[str, str]]:
-    """Mart -> column -> description, from the dbt marts YAML (empty when it is absent)."""
-    if not path.exists():
-        return {}
-    document = _read_yaml(path) or {}
-    return {
-        model["name"]: {
-            column["name"]: str(column.get("description") or "").strip()
-            for column in model.get("columns", [])
-        }
-        for model in document.get("models", [])
-    }
+    """Mart -> column -> description, from the dbt marts YAML (a file, or every domain folder's
+    ``_<domain>__models.yml`` under a folder; empty when absent)."""
+    paths = sorted(path.glob("*/_*__models.yml")) if path.is_dir() else [path]
+    contract: dict[str, dict[str, str]] = {}
+    for file in (file for file in paths if file.exists()):
+        document = _read_yaml(file) or {}
+        for model in document.get("models", []):
+            contract[model["name"]] = {
+                column["name"]: str(column.get("description") or "").strip()
+                for column in model.get("columns", [])
+            }
+    return contract
 
 
 def load_project(folder: Path = DASHBOARDS_DIR, contract_path: Path = MARTS_CONTRACT) -> Project:
