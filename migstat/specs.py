@@ -67,6 +67,15 @@ class CrossTableGroup(Strict):
     dimensions: list[str] = Field(default_factory=list)
 
 
+class SourceMagnitude(Strict):
+    """Sample data: yearly order of magnitude and mix of one source in one country."""
+
+    yearly_total: float
+    nationality_mix: dict[str, float] = Field(default_factory=dict)
+    men_share: float = 0.5
+    minors_share: float = 0.08
+
+
 class SourceSpec(Strict):
     id: str
     title: Text
@@ -77,6 +86,9 @@ class SourceSpec(Strict):
     layout: str
     cross_table: list[CrossTableGroup] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
+    sample: SourceMagnitude = SourceMagnitude(yearly_total=10_000)
+    """Sample data (``migstat sample``) for a country whose spec gives no ``sample:`` entry for
+    this source."""
 
     def dimension_names(self) -> list[str]:
         return list(self.dimensions)
@@ -292,15 +304,6 @@ class Port(Strict):
     weight: float = 1.0
     aliases: list[str] = Field(default_factory=list)
     """Other ways the country's publications write the port ("Tapachula, A.I.")."""
-
-
-class SourceMagnitude(Strict):
-    """Sample data: yearly order of magnitude and mix of one source in one country."""
-
-    yearly_total: float
-    nationality_mix: dict[str, float] = Field(default_factory=dict)
-    men_share: float = 0.5
-    minors_share: float = 0.08
 
 
 class CountrySpec(Strict):
