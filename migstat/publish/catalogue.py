@@ -124,11 +124,12 @@ class Catalogue(Strict):
 
 
 @cache
-def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    """Read and validate the product catalogue."""
+def load_catalogue(path: Path = CATALOGUE_FILE, *, with_defaults: bool = True) -> Catalogue:
+    """Read and validate the product catalogue; with the default products of every source spec
+    it does not name (:mod:`migstat.publish.defaults`)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Catalogue.model_validate(data)
+        catalogue = Catalogue.model_validate(data)
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", file=str(path)) from exc
     except ValidationError as exc:
@@ -136,3 +137,18 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise SpecError(f"invalid product catalogue: {problems}", file=str(path)) from exc
+    if not with_defaults:
+        return catalogue
+    from migstat.publish.defaults import default_products
+    from migstat.specs import load_specs
+
+    named = {source for product in catalogue.products for source in product.sources}
+    themes, products = default_products(load_specs(), named, catalogue.themes)
+    if not products:
+        return catalogue
+    return catalogue.model_copy(
+        update={
+            "themes": {**catalogue.themes, **themes},
+            "products": [*catalogue.products, *products],
+        }
+    )
