@@ -47,9 +47,7 @@ def sheet_query(source: SourceSpec, sheet: SheetLayout) -> str:
         f"coalesce(any_value(r.name_es), {_code(row)}) as row_es",
         f"coalesce(any_value(r.name_en), {_code(row)}) as row_en",
     ]
-    joins = [
-        f"left join {_labels(source.dimensions[row].codelist)} as r on r.code = {_code(row)}"
-    ]
+    joins = [f"left join {_labels(source.dimensions[row].codelist)} as r on r.code = {_code(row)}"]
     group = [_code(row)]
     order = ["any_value(r.sort_order) nulls last", _code(row)]
     if column is not None:
