@@ -250,7 +250,7 @@ class SampleMaker:
     def rng(self, *parts: object) -> random.Random:
         return random.Random(":".join(str(part) for part in (self.seed, *parts)))
 
-    def tables(
+    def draw(
         self,
         source_id: str,
         country_code: str,
@@ -258,18 +258,14 @@ class SampleMaker:
         *,
         drop_month: str | None = None,
         extra_rows: Mapping[str, float] | None = None,
-    ) -> dict[str, Table]:
-        """The micro-tables the sheets of the submission are summed from (each sheet from the
-        first table that :meth:`Table.draws` it).
-
-        ``drop_month`` leaves a month out; ``extra_rows`` adds row labels outside the member
-        list, each with that share of the row weights (``{"Wakanda": 0.01}``).
-        """
+    ) -> Draw:
+        """What the micro-tables of one submission are drawn from: its random streams and the
+        magnitudes of the country spec (``sample:``), else of the source spec."""
         country = self.specs.country(country_code)
         source = self.specs.source(source_id)
         magnitude = country.sample.get(source_id) or source.sample
         level = year_factor(self.seed, country_code, source_id, year)
-        draw = Draw(
+        return Draw(
             rng=self.rng(country_code, source_id, year),
             stable=self.rng(country_code, source_id, "mix"),
             source=source,
@@ -278,6 +274,25 @@ class SampleMaker:
             total=round(magnitude.yearly_total * level),
             drop_month=drop_month,
             extra_rows=extra_rows or {},
+        )
+
+    def tables(
+        self,
+        source_id: str,
+        country_code: str,
+        year: int,
+        *,
+        drop_month: str | None = None,
+        extra_rows: Mapping[str, float] | None = None,
+    ) -> list[Table]:
+        """The micro-tables the sheets of the submission are summed from (each sheet from the
+        first table that :meth:`Table.draws` it).
+
+        ``drop_month`` leaves a month out; ``extra_rows`` adds row labels outside the member
+        list, each with that share of the row weights (``{"Wakanda": 0.01}``).
+        """
+        draw = self.draw(
+            source_id, country_code, year, drop_month=drop_month, extra_rows=extra_rows
         )
         maker = MAKERS.get(source_id)
         if maker is not None:
