@@ -17,28 +17,20 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from migstat.errors import SpecError
 from migstat.home import SPECS_DIR
+from migstat.model import Strict, Text
+from migstat.units import known_unit
 
-CountingUnit = Literal["events", "persons", "permits", "applications", "decisions"]
+CountingUnit = Annotated[str, AfterValidator(known_unit)]
+"""One of :data:`migstat.units.COUNTING_UNITS`."""
 BorderType = Literal["AIR", "LAND", "SEA"]
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(Strict):
-    """A text users read: Spanish first, English second."""
-
-    es: str
-    en: str
 
 
 MAX_EXACT = 2**53

@@ -3,7 +3,9 @@
 A source spec is the one place its dimensions, measures and layout are declared. dbt cannot read
 YAML files outside its project, so ``migstat build`` hands it what follows from the specs as
 ``--vars`` (:func:`dbt_vars`): the sources whose staged cells join the long grain
-(``migstat_sources``) and the dimensions of that grain (``migstat_dimensions``). The defaults in
+(``migstat_sources``), the dimensions of that grain (``migstat_dimensions``), and the rule
+families by role (``rule_families_blocking``, ``rule_families_warning``, from
+``specs/rules.yml``). The defaults in
 ``dbt_project.yml`` serve plain ``dbt`` runs; ``tests/python/test_specs_wiring.py`` checks they
 agree with the specs.
 
@@ -22,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from migstat.home import PROJECT_ROOT
+from migstat.rules import load_rules
 from migstat.specs import Specs
 
 STAGING_MODEL = "{{{{ stage_source_cells('{source}') }}}}"
@@ -57,9 +60,12 @@ def observation_dimensions(specs: Specs, root: Path = PROJECT_ROOT) -> list[str]
 
 def dbt_vars(specs: Specs, root: Path = PROJECT_ROOT) -> dict[str, object]:
     """The dbt vars that follow from the specs (``dbt build --vars``)."""
+    rules = load_rules()
     return {
         "migstat_sources": sorted(specs.sources),
         "migstat_dimensions": observation_dimensions(specs, root),
+        "rule_families_blocking": rules.families_with_role("blocking"),
+        "rule_families_warning": rules.families_with_role("warning"),
     }
 
 

@@ -15,31 +15,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from migstat.errors import SpecError
+from migstat.model import Strict, Text
 
 CATALOGUE_FILE = Path(__file__).with_name("products.yml")
 
 ChartType = Literal["bar", "hbar", "stacked_bar", "stacked_hbar", "line"]
 Breakdown = Literal["sex", "age"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(Strict):
-    """A text users read: Spanish first, English second. May hold ``{param}`` placeholders."""
-
-    es: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.es if lang == "es" else self.en
-
-    def format(self, params: dict[str, object]) -> Text:
-        return Text(es=self.es.format_map(params), en=self.en.format_map(params))
 
 
 class Theme(Strict):

@@ -35,6 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import default_resolver, display_label
+from migstat.flags import flag_letters
 from migstat.specs import (
     CountrySpec,
     LayoutSpec,
@@ -50,7 +51,7 @@ TOTAL = "_T"
 TOTAL_LABEL = "Total"
 INSTRUCTIONS_SHEET = "Instrucciones"
 LISTS_SHEET = "Listas"
-OBSERVATION_FLAGS = ("p", "e", "b", "r")
+OBSERVATION_FLAGS = flag_letters()
 NUMBER_FORMAT = "#,##0"
 MONTHS_SHORT_ES = (
     "Ene",
@@ -397,7 +398,7 @@ def _write_data_sheet(
     ws["A2"] = sheet.title.en
     ws["A2"].font = _SUBTITLE_FONT
     ws["A3"] = (
-        f"Unidad de cuenta: {COUNTING_UNITS[measure.unit][0]} ({measure.title.es.lower()}) / "
+        f"Unidad de cuenta: {COUNTING_UNITS[measure.unit].es} ({measure.title.es.lower()}) / "
         f"Counting unit: {measure.unit} ({measure.title.en.lower()})"
     )
     ws["A3"].font = _SUBTITLE_FONT
