@@ -35,6 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import default_resolver, display_label
+from migstat.errors import SpecError
 from migstat.flags import flag_letters
 from migstat.specs import (
     CountrySpec,
@@ -243,6 +244,14 @@ def build_template(
     layout = specs.template_layout(source_id)
     if flag is not None and flag not in OBSERVATION_FLAGS:
         raise ValueError(f"observation flag {flag!r} is not one of {', '.join(OBSERVATION_FLAGS)}")
+    for name, dimension in source.dimensions.items():
+        if dimension.codelist != "ports" and not default_resolver().list(dimension.codelist):
+            raise SpecError(
+                f"dimension {name} names code list {dimension.codelist!r}, which has no codes: "
+                "add it to specs/codes/code_lists.yml and run scripts/build_seeds.py (without it "
+                "the template would show codes instead of labels)",
+                file=str(specs.files.get(f"sources/{source_id}", "")),
+            )
     values = values or {}
     unknown = set(values) - {sheet.name for sheet in layout.sheets}
     if unknown:

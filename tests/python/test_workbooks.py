@@ -11,7 +11,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import display_label
-from migstat.specs import column_letter_to_index, load_specs
+from migstat.errors import SpecError
+from migstat.specs import Specs, column_letter_to_index, load_specs
 from migstat.workbooks.samples import (
     FLAWS,
     PUBLISHED_FILE,
@@ -364,3 +365,17 @@ def test_the_generic_draw_fills_every_sheet_of_any_layout_consistently(source_id
         if not sheet.fixed:
             totals.setdefault(sheet.measure, set()).add(grand)
     assert all(len(values) == 1 for values in totals.values()), totals
+
+
+def test_a_dimension_without_its_code_list_stops_the_template(tmp_path: Path) -> None:
+    """The seventh-source fixture overlaid without its code list: the template names the spec
+    file and the missing code list instead of writing codes where labels belong."""
+    fixture = Path(__file__).parent / "fixtures" / "seventh_source"
+    for folder in ("sources", "layouts"):
+        (tmp_path / folder).mkdir()
+        for path in (fixture / folder).glob("*.yml"):
+            (tmp_path / folder / path.name).write_text(path.read_text())
+    specs = Specs(overlay=tmp_path)
+    with pytest.raises(SpecError, match="code list 'study_levels', which has no codes") as error:
+        write_template("student_permits", "GTM", 2023, tmp_path / "t.xlsx", specs=specs)
+    assert error.value.file and error.value.file.endswith("student_permits.yml")
