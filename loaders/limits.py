@@ -26,10 +26,11 @@ from pathlib import Path, PurePosixPath
 from typing import NoReturn
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from migstat.errors import MigstatError, WorkbookRejected
 from migstat.home import Home
+from migstat.model import Strict
 from migstat.specs import column_letter_to_index, index_to_column_letter
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
@@ -49,10 +50,8 @@ VERBS_ES = {
 """The compression ratio is judged only for parts that inflate to more than this."""
 
 
-class Limits(BaseModel):
+class Limits(Strict):
     """What one workbook may contain. Defaults are far above any real statistics template."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_file_bytes: int = Field(50 * MiB, gt=0, description="size of the file on disk")
     max_part_bytes: int = Field(

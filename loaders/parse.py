@@ -21,6 +21,7 @@ from typing import Protocol
 from loaders.workbook import Grid
 from migstat import codes
 from migstat.errors import WorkbookRejected
+from migstat.flags import flag_letters, read_flag
 from migstat.specs import (
     LabelSet,
     LayoutSpec,
@@ -31,26 +32,6 @@ from migstat.specs import (
     column_letter_to_index,
 )
 
-OBSERVATION_FLAGS = {
-    "p": "p",
-    "provisional": "p",
-    "preliminar": "p",
-    "e": "e",
-    "estimado": "e",
-    "estimated": "e",
-    "b": "b",
-    "ruptura de serie": "b",
-    "break in series": "b",
-    "r": "r",
-    "revisado": "r",
-    "revised": "r",
-    "c": "c",
-    "confidencial": "c",
-    "confidential": "c",
-    "definitivo": "",
-    "final": "",
-    "definitive": "",
-}
 FILE_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<source>[a-z_]+?)_(?P<year>\d{4})(?:_.*)?$")
 THOUSANDS = re.compile(r"^-?\d{1,3}(?:([,.\s\u00a0])\d{3})(?:\1\d{3})*$")
 PLAIN_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
@@ -527,12 +508,14 @@ def _read_metadata(
             )
     flag = values.get("flag")
     if flag:
-        code = OBSERVATION_FLAGS.get(flag.strip().lower())
+        code = read_flag(flag)
         if code is None:
+            letters = flag_letters()
             raise reject(
                 "flag",
-                f"observation flag {flag!r} is not one of p, e, b, r, c",
-                f"la marca de observación {flag!r} no es p, e, b, r ni c",
+                f"observation flag {flag!r} is not one of {', '.join(letters)}",
+                f"la marca de observación {flag!r} no es {', '.join(letters[:-1])} ni "
+                f"{letters[-1]}",
             )
         values["flag"] = code or None
     return values

@@ -1,9 +1,10 @@
 {#- The dimensions of the long observation grain (int_observations_unioned), in display order.
-    A source's dimension joins the long grain when its name is in this list; each becomes
-    `<name>_label` and `<name>_code` there (month also `month` as an integer). -#}
+    They follow from the source specs: `migstat build` passes them as the var
+    `migstat_dimensions` (migstat/wiring.py), whose default in dbt_project.yml serves plain dbt
+    runs. Each becomes `<name>_label` and `<name>_code` there (month also `month` as an
+    integer). -#}
 {% macro observation_dimensions() %}
-{{ return(['flow', 'permit_type', 'nationality', 'country_from', 'port', 'activity', 'decision',
-           'month', 'sex', 'age_group', 'residence']) }}
+{{ return(var('migstat_dimensions')) }}
 {% endmacro %}
 
 

@@ -1,6 +1,6 @@
 """``migstat build``: raw store -> a new warehouse file -> dbt build -> atomic swap if it passes.
 
-The build never touches the published file while dbt writes: it copies ``raw.duckdb`` to
+The build never touches the published file while dbt writes: it copies ``landing.duckdb`` to
 ``warehouse/build-<timestamp>.duckdb``, refreshes the ``raw.spec_*`` tables there from
 ``specs/``, resolves every distinct label into ``raw.label_resolutions`` (migstat.resolutions),
 runs ``dbt build`` against that copy (target and log paths inside the home, so
@@ -50,6 +50,7 @@ from migstat.resolutions import write_label_resolutions
 from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
+from migstat.wiring import dbt_vars, missing_declarations
 
 Key = tuple[str, str, str]
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -339,8 +340,10 @@ def _stop_group_on_signals(process: subprocess.Popen[bytes]) -> Iterator[None]:
 
 
 def run_dbt(home: Home, build_path: Path, log_path: Path) -> int:
-    """``dbt build`` on ``build_path`` in its own process group, tied to this process."""
-    argv, env = dbt_command(home, build_path, "build")
+    """``dbt build`` on ``build_path`` in its own process group, tied to this process, with the
+    vars that follow from the specs (:func:`migstat.wiring.dbt_vars`)."""
+    spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
+    argv, env = dbt_command(home, build_path, "build", "--vars", json.dumps(spec_vars))
     owner = build_path.with_suffix(".json")
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
@@ -378,6 +381,9 @@ def build(
     ``$MIGSTAT_HOME/dbt/build.log``. ``say`` gets the waiting and cleaning messages."""
     home.ensure()
     tell = say or (lambda text: print(text, file=sys.stderr))
+    missing = missing_declarations(load_specs(overlay=home.root / "specs"))
+    if missing:
+        raise MigstatError("the dbt project lacks what the specs need:\n  " + "\n  ".join(missing))
     with writer_lock(home, "build", "build", say=tell):
         started = time.monotonic()
         cleaned = clean_leftovers(home)

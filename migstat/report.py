@@ -1,4 +1,5 @@
-"""``migstat report``: what a country office receives about one submission, Spanish then English.
+"""``migstat report``: what a country office receives about one submission, Spanish, English,
+then any language with a catalogue (:mod:`migstat.translations`).
 
 Read from the published warehouse's quality marts: the verdict, then every problem with sheet,
 cell, rule, expected and found values and the catalogue's message.
@@ -9,39 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from migstat.errors import MigstatError
 from migstat.readonly import connect_read_only
 from migstat.safe_cells import xlsx_cell, xlsx_row
+from migstat.translations import languages, translations
+
+
+def N_(text: str) -> str:
+    """Marks a text for extraction into the catalogues (translated where it is shown)."""
+    return text
+
 
 STATUS_TEXT = {
-    "accepted": ("Aceptado y publicado", "Accepted and published"),
-    "quarantined": (
-        "En cuarentena: no se publica; la versión aceptada anterior sigue publicada",
-        "Quarantined: not published; the previously accepted version stays published",
+    "accepted": N_("Accepted and published"),
+    "quarantined": N_(
+        "Quarantined: not published; the previously accepted version stays published"
     ),
-    "quarantined_first": (
-        "En cuarentena: no se publica; no hay una versión aceptada anterior de este país, "
-        "fuente y período",
+    "quarantined_first": N_(
         "Quarantined: not published; there is no previously accepted version of this country, "
-        "source and period",
+        "source and period"
     ),
-    "rejected": ("Rechazado: el archivo no se pudo leer", "Rejected: the file could not be read"),
-    "superseded": (
-        "Reemplazado por una versión aceptada más reciente",
-        "Superseded by a newer accepted version",
-    ),
-    "withdrawn": (
-        "Retirado: no se publica; la versión aceptada anterior, si la hay, vuelve a publicarse",
-        "Withdrawn: not published; the previously accepted version, if any, is published again",
+    "rejected": N_("Rejected: the file could not be read"),
+    "superseded": N_("Superseded by a newer accepted version"),
+    "withdrawn": N_(
+        "Withdrawn: not published; the previously accepted version, if any, is published again"
     ),
 }
-SEVERITY_TEXT = {"error": ("error", "error"), "warn": ("advertencia", "warning")}
-HEADERS = {
-    "es": ["Gravedad", "Regla", "Hoja", "Celda", "Esperado", "Encontrado", "Mensaje"],
-    "en": ["Severity", "Rule", "Sheet", "Cell", "Expected", "Found", "Message"],
-}
+SEVERITY_TEXT = {"error": N_("error"), "warn": N_("warning")}
+HEADERS = [N_("Severity"), N_("Rule"), N_("Sheet"), N_("Cell"), N_("Expected"), N_("Found"),
+           N_("Message")]  # fmt: skip
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -70,28 +71,28 @@ class Report:
     problems: list[Problem]
 
     def rows(self, lang: str) -> list[list[str]]:
-        index = 0 if lang == "es" else 1
+        _ = translations(lang).gettext
         return [
             [
-                SEVERITY_TEXT.get(p.severity, (p.severity, p.severity))[index],
+                _(SEVERITY_TEXT.get(p.severity, p.severity)),
                 p.rule_id,
                 p.sheet or "",
                 p.cell or "",
                 p.expected or "",
                 p.found or "",
-                p.message_es if lang == "es" else p.message_en,
+                p.message_es if lang == "es" else p.message_en,  # data: es, else English
             ]
             for p in self.problems
         ]
 
     def status_text(self, lang: str) -> str:
-        index = 0 if lang == "es" else 1
+        _ = translations(lang).gettext
         status = self.status
         if status == "quarantined" and not self.has_published_version:
             status = "quarantined_first"
-        text = STATUS_TEXT.get(status, (status, status))[index]
+        text = _(STATUS_TEXT.get(status, status))
         if self.status == "accepted" and self.has_warnings:
-            text += " (con advertencias)" if lang == "es" else " (with warnings)"
+            text += " " + _("(with warnings)")
         return text
 
 
@@ -124,66 +125,31 @@ def read_report(warehouse: Path, submission_id: int) -> Report:
     return Report(*row, problems=problems)
 
 
-HTML = """<!doctype html>
-<html lang="es"><head><meta charset="utf-8">
-<title>migstat: {{ r.file_name }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2rem;max-width:75rem}
-table{border-collapse:collapse;width:100%;margin-bottom:2rem}
-th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}.error{color:#a40000}.warn{color:#8a5a00}
-</style></head><body>
-{% for lang, title, labels in sections %}
-<section lang="{{ lang }}">
-<h1>{{ title }}</h1>
-<p><strong>{{ labels.file }}:</strong> {{ r.file_name }} &middot;
-<strong>{{ labels.submission }}:</strong> {{ r.submission_id }} &middot;
-<strong>{{ labels.country }}:</strong> {{ r.country_code or "-" }} &middot;
-<strong>{{ labels.source }}:</strong> {{ r.source or "-" }} &middot;
-<strong>{{ labels.period }}:</strong> {{ r.period or "-" }}</p>
-<p><strong>{{ labels.verdict }}:</strong> {{ r.status_text(lang) }}</p>
-{% if r.problems %}
-<table><thead><tr>{% for h in headers[lang] %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
-{% for p, row in zip(r.problems, r.rows(lang)) %}
-<tr class="{{ p.severity }}">{% for value in row %}<td>{{ value }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
-{% else %}<p>{{ labels.none }}</p>{% endif %}
-</section>
-{% endfor %}
-</body></html>
-"""
-LABELS = {
-    "es": {
-        "file": "Archivo",
-        "submission": "Envío",
-        "country": "País",
-        "source": "Fuente",
-        "period": "Período",
-        "verdict": "Resultado",
-        "none": "No se encontraron problemas.",
-    },
-    "en": {
-        "file": "File",
-        "submission": "Submission",
-        "country": "Country",
-        "source": "Source",
-        "period": "Period",
-        "verdict": "Verdict",
-        "none": "No problems found.",
-    },
-}
-TITLES = {"es": "Informe de validación", "en": "Validation report"}
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
 
 
 def write_html(report: Report, path: Path) -> Path:
-    env = Environment(autoescape=select_autoescape(default=True))
-    html = env.from_string(HTML).render(
-        r=report,
-        headers=HEADERS,
-        sections=[(lang, TITLES[lang], LABELS[lang]) for lang in ("es", "en")],
-        zip=zip,
-    )
-    path.write_text(html, encoding="utf-8")
+    """One section per language (:func:`migstat.translations.languages`), Spanish first."""
+    env = _environment()
+    sections = []
+    for lang in languages():
+        catalogue = translations(lang)
+        env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
+        html = env.get_template("report_section.html").render(
+            lang=lang,
+            r=report,
+            verdict=report.status_text(lang),
+            headers=[catalogue.gettext(header) for header in HEADERS],
+            rows=list(zip(report.problems, report.rows(lang), strict=True)),
+        )
+        sections.append({"lang": lang, "html": Markup(html)})
+    page = env.get_template("report.html").render(r=report, sections=sections)
+    path.write_text(page, encoding="utf-8")
     return path
 
 
@@ -196,26 +162,26 @@ def write_xlsx(report: Report, path: Path) -> Path:
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
-    for lang, sheet_name in (("es", "Informe"), ("en", "Report")):
-        sheet = book.create_sheet(sheet_name)
-        labels = LABELS[lang]
-        sheet.append([xlsx_cell(sheet, TITLES[lang], font=Font(bold=True, size=14))])
-        for key, value in (
-            ("file", report.file_name),
-            ("submission", report.submission_id),
-            ("country", report.country_code),
-            ("source", report.source),
-            ("period", report.period),
-            ("verdict", report.status_text(lang)),
+    for lang in languages():
+        _ = translations(lang).gettext
+        sheet = book.create_sheet(_("Report"))
+        sheet.append([xlsx_cell(sheet, _("Validation report"), font=Font(bold=True, size=14))])
+        for label, value in (
+            (_("File"), report.file_name),
+            (_("Submission"), report.submission_id),
+            (_("Country"), report.country_code),
+            (_("Source"), report.source),
+            (_("Period"), report.period),
+            (_("Verdict"), report.status_text(lang)),
         ):
-            sheet.append(xlsx_row(sheet, [labels[key], value]))
+            sheet.append(xlsx_row(sheet, [label, value]))
         sheet.append([])
-        sheet.append([xlsx_cell(sheet, header, font=bold) for header in HEADERS[lang]])
+        sheet.append([xlsx_cell(sheet, _(header), font=bold) for header in HEADERS])
         rows = report.rows(lang)
         for row in rows:
             sheet.append(xlsx_row(sheet, row))
         if not rows:
-            sheet.append(xlsx_row(sheet, [labels["none"]]))
+            sheet.append(xlsx_row(sheet, [_("No problems found.")]))
         for column, width in zip("ABCDEFG", (12, 10, 20, 8, 14, 14, 100), strict=True):
             sheet.column_dimensions[column].width = width
     book.save(path)

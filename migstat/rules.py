@@ -13,53 +13,50 @@ from typing import Literal
 
 import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from migstat.errors import MigstatError, SpecError
 from migstat.home import PROJECT_ROOT, SPECS_DIR, is_checkout
+from migstat.model import Strict
 
 RULES_FILE = SPECS_DIR / "rules.yml"
 RULES_DOC = PROJECT_ROOT / "docs" / "rules.md"
-Family = Literal[
-    "structure",
-    "values",
-    "codes",
-    "additivity",
-    "completeness",
-    "cross_table",
-    "plausibility",
-    "cross_source",
-    "revision",
-]
-FAMILIES: tuple[str, ...] = Family.__args__
-WARN_ONLY_FAMILIES = ("plausibility", "cross_source", "revision")
-"""Families that compare a submission with others: never allowed to quarantine."""
+Role = Literal["blocking", "warning"]
+"""A family's role: ``blocking`` families compare a submission with itself, and their error
+rules quarantine it; ``warning`` families compare it with other submissions (history, other
+sources, the version published before), and their rules must be warn."""
 
 
-class Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z]{3}-([0-9]{3}|[A-Z]+)$")
-    family: Family
+    family: str
     severity: Literal["error", "warn"]
     implemented_by: Literal["dbt", "loader"] = "dbt"
     tolerance: dict[str, float] = Field(default_factory=dict)
     message_es: str
     message_en: str
 
+
+class Catalogue(Strict):
+    families: dict[str, Role]
+    """Every rule family and its role, in the order reports list them: the one declaration
+    read by the rule models (dbt vars ``rule_families_*``, :mod:`migstat.wiring`) and here."""
+    rules: list[Rule]
+
     @model_validator(mode="after")
-    def _warn_only(self) -> Rule:
-        if self.family in WARN_ONLY_FAMILIES and self.severity != "warn":
-            raise ValueError(
-                f"{self.id}: {self.family} rules compare submissions; they must be warn"
-            )
+    def _families(self) -> Catalogue:
+        for rule in self.rules:
+            role = self.families.get(rule.family)
+            if role is None:
+                raise ValueError(f"{rule.id}: unknown family {rule.family!r}")
+            if role == "warning" and rule.severity != "warn":
+                raise ValueError(
+                    f"{rule.id}: {rule.family} rules compare submissions; they must be warn"
+                )
         return self
 
-
-class Catalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    rules: list[Rule]
+    def families_with_role(self, role: Role) -> list[str]:
+        return [family for family, its_role in self.families.items() if its_role == role]
 
     @model_validator(mode="after")
     def _unique(self) -> Catalogue:
@@ -127,7 +124,7 @@ def render_doc(catalogue: Catalogue | None = None) -> str:
         "in dbt (`models/intermediate/rules/`, macros in `macros/rules/`).",
         "",
     ]
-    for family in FAMILIES:
+    for family in catalogue.families:
         rules = [rule for rule in catalogue.rules if rule.family == family]
         if not rules:
             continue

@@ -17,28 +17,20 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 
 from migstat.errors import SpecError
 from migstat.home import SPECS_DIR
+from migstat.model import Strict, Text
+from migstat.units import known_unit
 
-CountingUnit = Literal["events", "persons", "permits", "applications", "decisions"]
+CountingUnit = Annotated[str, AfterValidator(known_unit)]
+"""One of :data:`migstat.units.COUNTING_UNITS`."""
 BorderType = Literal["AIR", "LAND", "SEA"]
 Model = TypeVar("Model", bound=BaseModel)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(Strict):
-    """A text users read: Spanish first, English second."""
-
-    es: str
-    en: str
 
 
 MAX_EXACT = 2**53
@@ -67,6 +59,15 @@ class CrossTableGroup(Strict):
     dimensions: list[str] = Field(default_factory=list)
 
 
+class SourceMagnitude(Strict):
+    """Sample data: yearly order of magnitude and mix of one source in one country."""
+
+    yearly_total: float
+    nationality_mix: dict[str, float] = Field(default_factory=dict)
+    men_share: float = 0.5
+    minors_share: float = 0.08
+
+
 class SourceSpec(Strict):
     id: str
     title: Text
@@ -77,6 +78,9 @@ class SourceSpec(Strict):
     layout: str
     cross_table: list[CrossTableGroup] = Field(default_factory=list)
     rules: list[str] = Field(default_factory=list)
+    sample: SourceMagnitude = SourceMagnitude(yearly_total=10_000)
+    """Sample data (``migstat sample``) for a country whose spec gives no ``sample:`` entry for
+    this source."""
 
     def dimension_names(self) -> list[str]:
         return list(self.dimensions)
@@ -292,15 +296,6 @@ class Port(Strict):
     weight: float = 1.0
     aliases: list[str] = Field(default_factory=list)
     """Other ways the country's publications write the port ("Tapachula, A.I.")."""
-
-
-class SourceMagnitude(Strict):
-    """Sample data: yearly order of magnitude and mix of one source in one country."""
-
-    yearly_total: float
-    nationality_mix: dict[str, float] = Field(default_factory=dict)
-    men_share: float = 0.5
-    minors_share: float = 0.08
 
 
 class CountrySpec(Strict):

@@ -15,31 +15,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from migstat.errors import SpecError
+from migstat.model import Strict, Text
 
 CATALOGUE_FILE = Path(__file__).with_name("products.yml")
 
 ChartType = Literal["bar", "hbar", "stacked_bar", "stacked_hbar", "line"]
 Breakdown = Literal["sex", "age"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(Strict):
-    """A text users read: Spanish first, English second. May hold ``{param}`` placeholders."""
-
-    es: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.es if lang == "es" else self.en
-
-    def format(self, params: dict[str, object]) -> Text:
-        return Text(es=self.es.format_map(params), en=self.en.format_map(params))
 
 
 class Theme(Strict):
@@ -124,11 +108,12 @@ class Catalogue(Strict):
 
 
 @cache
-def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
-    """Read and validate the product catalogue."""
+def load_catalogue(path: Path = CATALOGUE_FILE, *, with_defaults: bool = True) -> Catalogue:
+    """Read and validate the product catalogue; with the default products of every source spec
+    it does not name (:mod:`migstat.publish.defaults`)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Catalogue.model_validate(data)
+        catalogue = Catalogue.model_validate(data)
     except yaml.YAMLError as exc:
         raise SpecError(f"not valid YAML: {exc}", file=str(path)) from exc
     except ValidationError as exc:
@@ -136,3 +121,18 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise SpecError(f"invalid product catalogue: {problems}", file=str(path)) from exc
+    if not with_defaults:
+        return catalogue
+    from migstat.publish.defaults import default_products
+    from migstat.specs import load_specs
+
+    named = {source for product in catalogue.products for source in product.sources}
+    themes, products = default_products(load_specs(), named, catalogue.themes)
+    if not products:
+        return catalogue
+    return catalogue.model_copy(
+        update={
+            "themes": {**catalogue.themes, **themes},
+            "products": [*catalogue.products, *products],
+        }
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from migstat import units
+from migstat.flags import flag_names
 
 LANGS = ("es", "en")
 
@@ -133,16 +134,15 @@ UI: dict[str, dict[str, str]] = {
 }
 
 FLAGS: dict[str, tuple[str, str]] = {
-    "p": ("provisional", "provisional"),
-    "e": ("estimado", "estimated"),
-    "b": ("ruptura de serie", "break in series"),
-    "r": ("revisado", "revised"),
-    "c": ("confidencial", "confidential"),
+    code: (name.es.lower(), name.en.lower()) for code, name in flag_names().items()
 }
+"""The observation flags' names (declared once: :mod:`migstat.flags`)."""
 
 COUNTING_UNITS: dict[str, tuple[str, str]] = {
-    code: (f"{es} (no personas)", f"{en} (not persons)") if code in units.NOT_PERSONS else (es, en)
-    for code, (es, en) in units.COUNTING_UNITS.items()
+    code: (f"{name.es} (no personas)", f"{name.en} (not persons)")
+    if code in units.NOT_PERSONS
+    else (name.es, name.en)
+    for code, name in units.COUNTING_UNITS.items()
 }
 
 UNITS: dict[str, tuple[str, str]] = {

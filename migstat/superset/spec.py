@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT
+from migstat.model import Strict
 from migstat.superset.warehouse import column_type
 
 DASHBOARDS_DIR = Path(
@@ -42,11 +43,7 @@ def stable_uuid(kind: str, key: str) -> str:
     return str(uuid.uuid5(UUID_NAMESPACE, f"{kind}:{key}"))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ColumnSpec(_Strict):
+class ColumnSpec(Strict):
     name: str
     label: str | None = None
     type: str | None = None
@@ -55,7 +52,7 @@ class ColumnSpec(_Strict):
     description: str | None = None
 
 
-class MetricSpec(_Strict):
+class MetricSpec(Strict):
     name: str
     expression: str
     label: str
@@ -63,14 +60,14 @@ class MetricSpec(_Strict):
     description: str | None = None
 
 
-class DatasetSpec(_Strict):
+class DatasetSpec(Strict):
     table: str
     description: str | None = None
     columns: list[ColumnSpec] = Field(default_factory=list)
     metrics: list[MetricSpec]
 
 
-class ChartSpec(_Strict):
+class ChartSpec(Strict):
     title: str
     viz: Viz
     dataset: str
@@ -111,7 +108,7 @@ class ChartSpec(_Strict):
         return list(self.columns)
 
 
-class FilterSpec(_Strict):
+class FilterSpec(Strict):
     key: str
     label: str
     column: str
@@ -123,7 +120,7 @@ class FilterSpec(_Strict):
     )
 
 
-class DashboardSpec(_Strict):
+class DashboardSpec(Strict):
     slug: str
     title: str
     description: str | None = None
@@ -146,12 +143,12 @@ class DashboardSpec(_Strict):
         return self
 
 
-class DatabaseSpec(_Strict):
+class DatabaseSpec(Strict):
     key: str
     name: str
 
 
-class Project(_Strict):
+class Project(Strict):
     """Everything in ``superset/dashboards/``, cross-checked."""
 
     database: DatabaseSpec

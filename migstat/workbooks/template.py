@@ -35,6 +35,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import default_resolver, display_label
+from migstat.errors import SpecError
+from migstat.flags import flag_letters
 from migstat.specs import (
     CountrySpec,
     LayoutSpec,
@@ -50,7 +52,7 @@ TOTAL = "_T"
 TOTAL_LABEL = "Total"
 INSTRUCTIONS_SHEET = "Instrucciones"
 LISTS_SHEET = "Listas"
-OBSERVATION_FLAGS = ("p", "e", "b", "r")
+OBSERVATION_FLAGS = flag_letters()
 NUMBER_FORMAT = "#,##0"
 MONTHS_SHORT_ES = (
     "Ene",
@@ -242,6 +244,14 @@ def build_template(
     layout = specs.template_layout(source_id)
     if flag is not None and flag not in OBSERVATION_FLAGS:
         raise ValueError(f"observation flag {flag!r} is not one of {', '.join(OBSERVATION_FLAGS)}")
+    for name, dimension in source.dimensions.items():
+        if dimension.codelist != "ports" and not default_resolver().list(dimension.codelist):
+            raise SpecError(
+                f"dimension {name} names code list {dimension.codelist!r}, which has no codes: "
+                "add it to specs/codes/code_lists.yml and run scripts/build_seeds.py (without it "
+                "the template would show codes instead of labels)",
+                file=str(specs.files.get(f"sources/{source_id}", "")),
+            )
     values = values or {}
     unknown = set(values) - {sheet.name for sheet in layout.sheets}
     if unknown:
@@ -397,7 +407,7 @@ def _write_data_sheet(
     ws["A2"] = sheet.title.en
     ws["A2"].font = _SUBTITLE_FONT
     ws["A3"] = (
-        f"Unidad de cuenta: {COUNTING_UNITS[measure.unit][0]} ({measure.title.es.lower()}) / "
+        f"Unidad de cuenta: {COUNTING_UNITS[measure.unit].es} ({measure.title.es.lower()}) / "
         f"Counting unit: {measure.unit} ({measure.title.en.lower()})"
     )
     ws["A3"].font = _SUBTITLE_FONT

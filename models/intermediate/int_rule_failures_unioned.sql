@@ -4,8 +4,8 @@
     (raw.submissions.error_rule), each joined to its submission and to specs/rules.yml.
 -#}
 
-{%- set families = ['structure', 'values', 'codes', 'additivity', 'completeness', 'cross_table',
-                    'plausibility', 'cross_source', 'revision'] %}
+{#- Every family of specs/rules.yml (vars set by `migstat build`). -#}
+{%- set families = var('rule_families_blocking') + var('rule_families_warning') %}
 
 with
 

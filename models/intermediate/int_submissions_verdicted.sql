@@ -1,8 +1,8 @@
 {#-
     The lifecycle verdict of every received file version (docs/ARCHITECTURE.md):
     * rejected: the loader could not read it (raw status);
-    * quarantined: an error-severity rule of a within-submission family failed (structure,
-      values, codes, additivity, completeness, cross_table);
+    * quarantined: an error-severity rule of a blocking family (`families:` in specs/rules.yml:
+      those that compare a submission with itself) failed;
     * accepted: no such failure, and the latest such version of its (country, source, period):
       this one is published;
     * superseded: no such failure, but a later version of the same key is accepted;
@@ -17,11 +17,12 @@
     publication_reason says why the accepted version won over the next one: 'version',
     'date', 'received', or 'only' when it is the only acceptable version. version_rank orders
     the acceptable versions of a key (1 = published).
-    plausibility and cross_source rules (warn by design) compare with accepted data and are
-    computed after this verdict; they never change it.
+    Rules of warning families (plausibility, cross_source, revision: warn by design) compare
+    with accepted data and are computed after this verdict; they never change it.
 -#}
 
-{%- set families = ['structure', 'values', 'codes', 'additivity', 'completeness', 'cross_table'] %}
+{#- The blocking families of specs/rules.yml (var set by `migstat build`). -#}
+{%- set families = var('rule_families_blocking') %}
 
 with
 

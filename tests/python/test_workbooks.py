@@ -11,17 +11,20 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import display_label
-from migstat.specs import column_letter_to_index, load_specs
+from migstat.errors import SpecError
+from migstat.specs import Specs, column_letter_to_index, load_specs
 from migstat.workbooks.samples import (
     FLAWS,
     PUBLISHED_FILE,
     PUBLISHED_REGIONS,
     RESUBMISSION,
     SampleMaker,
+    aggregate,
     make_file,
     parse_years,
     planned_files,
 )
+from migstat.workbooks.samples.sources import generic_tables
 from migstat.workbooks.template import (
     TOTAL,
     column_keys,
@@ -341,3 +344,38 @@ def test_published_mexico_subtotals_add_up(samples: Path) -> None:
     labels = [label for label, _ in rows]
     assert "  Estados Unidos1" in labels and "  Canadá 2" in labels
     assert any(str(v) == "-" for row in ws.iter_rows(values_only=True) for v in row)
+
+
+@pytest.mark.parametrize("source_id", SOURCES)
+def test_the_generic_draw_fills_every_sheet_of_any_layout_consistently(source_id: str) -> None:
+    """A source without a shaped draw is drawn from its layout alone: every sheet gets numbers,
+    and sheets of the same measure add up to the same grand total (drawing every shipped source
+    this way stands in for a new one)."""
+    maker = SampleMaker(3)
+    layout = SPECS.template_layout(source_id)
+    draw_tables = maker.tables(source_id, "CRI", 2023)
+    generic = generic_tables(maker.draw(source_id, "CRI", 2023), layout)
+    assert draw_tables and generic
+    totals: dict[str, set[int]] = {}
+    for sheet in layout.sheets:
+        table = next(table for table in generic if table.draws(sheet))
+        axes = [sheet.rows.dimension, *sheet.columns.dimensions]
+        grand = aggregate(table, axes, sheet.fixed)[tuple(TOTAL for _ in axes)]
+        assert grand > 0, sheet.name
+        if not sheet.fixed:
+            totals.setdefault(sheet.measure, set()).add(grand)
+    assert all(len(values) == 1 for values in totals.values()), totals
+
+
+def test_a_dimension_without_its_code_list_stops_the_template(tmp_path: Path) -> None:
+    """The seventh-source fixture overlaid without its code list: the template names the spec
+    file and the missing code list instead of writing codes where labels belong."""
+    fixture = Path(__file__).parent / "fixtures" / "seventh_source"
+    for folder in ("sources", "layouts"):
+        (tmp_path / folder).mkdir()
+        for path in (fixture / folder).glob("*.yml"):
+            (tmp_path / folder / path.name).write_text(path.read_text())
+    specs = Specs(overlay=tmp_path)
+    with pytest.raises(SpecError, match="code list 'study_levels', which has no codes") as error:
+        write_template("student_permits", "GTM", 2023, tmp_path / "t.xlsx", specs=specs)
+    assert error.value.file and error.value.file.endswith("student_permits.yml")

@@ -1,3 +1,8 @@
+{#- Dimensions with columns of their own below; any other dimension of the specs (a new
+    source's) is published as its `<dimension>_code`, after these. -#}
+{%- set shown_dimensions = ['flow', 'nationality', 'country_from', 'sex', 'age_group', 'port',
+                            'permit_type', 'activity', 'decision', 'residence', 'month'] %}
+
 with
 
 observations as (
@@ -58,6 +63,9 @@ final as (
         observations.activity_code,
         observations.decision_code,
         observations.residence_code,
+        {%- for dimension in observation_dimensions() if dimension not in shown_dimensions %}
+            observations.{{ dimension }}_code,
+        {%- endfor %}
         observations.value,
         observations.value_status,
         observations.obs_flag

@@ -1,0 +1,70 @@
+"""Texts users read, in gettext catalogues: English in the code and templates (the msgids), one
+catalogue per other language (``migstat/locale/<lang>/LC_MESSAGES/migstat.po``). A language is
+a catalogue, not code: every language with a catalogue is written, Spanish first, then English,
+then the others; a catalogue under ``$MIGSTAT_HOME/locale/`` adds or overrides one without
+touching the package. Babel extracts the msgids and reads the catalogues (``docs/i18n.md``);
+the ``.po`` files are compiled in memory when first used, so no compiled file is kept.
+
+Converted so far: the quality report (:mod:`migstat.report`). Texts that come from data (rule
+messages, code list names) keep their own bilingual columns and fall back to English.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from migstat.home import Home
+
+DOMAIN = "migstat"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+SOURCE_LANGUAGE = "en"
+FIRST_LANGUAGES = ("es", "en")
+
+
+def locale_dirs() -> list[Path]:
+    """Where catalogues are looked for, the user's first: ``$MIGSTAT_HOME/locale``, shipped."""
+    return [Home.from_env().root / "locale", LOCALE_DIR]
+
+
+def _catalogue(lang: str, dirs: tuple[Path, ...]) -> Path | None:
+    for base in dirs:
+        path = base / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        if path.is_file():
+            return path
+    return None
+
+
+def languages(dirs: list[Path] | None = None) -> list[str]:
+    """Spanish, English, then every other language with a catalogue (alphabetically)."""
+    found = {
+        path.parent.parent.name
+        for base in dirs or locale_dirs()
+        if base.is_dir()
+        for path in base.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+    }
+    return [*FIRST_LANGUAGES, *sorted(found - set(FIRST_LANGUAGES))]
+
+
+@cache
+def _translations(lang: str, dirs: tuple[Path, ...]) -> gettext.NullTranslations:
+    path = _catalogue(lang, dirs)
+    if lang == SOURCE_LANGUAGE or path is None:
+        return gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+def translations(lang: str, dirs: list[Path] | None = None) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` (English: the msgids themselves)."""
+    return _translations(lang, tuple(dirs or locale_dirs()))
