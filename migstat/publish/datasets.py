@@ -115,6 +115,8 @@ class Dimension:
     id: str
     name: Label
     codes: list[Code]
+    groups: dict[str, Label] = field(default_factory=dict)
+    """Labels of the groups the codes belong to (M49 sub-regions of countries)."""
 
 
 @dataclass
@@ -282,7 +284,8 @@ def _build(
             codes = [Code(v, Label(v, v)) for v in sorted(values)]
         else:
             codes = labels.order(spec.codes, values)
-        dimensions.append(Dimension(spec.id, spec.name, codes))
+        groups = {c.parent: labels.code("regions", c.parent).name for c in codes if c.parent}
+        dimensions.append(Dimension(spec.id, spec.name, codes, groups))
     return Dataset(
         id=dataset_id,
         name=name,

@@ -66,7 +66,12 @@ def dataset_document(dataset: Dataset, lang: str, updated: str) -> dict[str, obj
             if code.parent:
                 groups.setdefault(code.parent, []).append(code.id)
         if groups:
-            entry["extension"] = {"groups": groups}
+            entry["extension"] = {
+                "groups": [
+                    {"id": g, "label": dim.groups[g].get(lang), "children": children}
+                    for g, children in sorted(groups.items(), key=lambda i: dim.groups[i[0]].es)
+                ]
+            }
         dimension[dim.id] = entry
     document: dict[str, object] = {
         "version": "2.0",
