@@ -233,7 +233,15 @@ def _write_site(
         for first in range(0, len(to_render), size):
             batch = to_render[first : first + size]
             jobs.append(
-                _Job(site, lang, batch, lookups, catalogue, extracted, now.isoformat(timespec="seconds"))
+                _Job(
+                    site,
+                    lang,
+                    batch,
+                    lookups,
+                    catalogue,
+                    extracted,
+                    now.isoformat(timespec="seconds"),
+                )
             )
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
