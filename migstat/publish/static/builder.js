@@ -15,6 +15,8 @@
   var notesBox = document.getElementById("notes");
   var share = document.getElementById("share");
   var cache = {};
+  var PAGE = 1000;  // body rows drawn at a time; downloads always hold the whole table
+  var shownRows = PAGE;
   var state = null;  // {id, js, sel: {dim: [codes]}, place: {dim: "rows"|"columns"}}
 
   function fold(text) {
@@ -224,7 +226,8 @@
     }
     html.push("</thead><tbody>");
     var used = {};
-    m.body.forEach(function (row) {
+    var drawn = m.body.slice(0, shownRows);
+    drawn.forEach(function (row) {
       html.push('<tr data-row="' + esc(row.key.map(function (p) { return p[1]; }).join("|")) + '">');
       row.key.forEach(function (p) { html.push('<th scope="row">' + esc(label(p[0], p[1])) + "</th>"); });
       if (!row.key.length) html.push('<th scope="row"></th>');
@@ -243,7 +246,13 @@
       html.push("</tr>");
     });
     html.push("</tbody></table>");
+    if (drawn.length < m.body.length) {
+      html.push('<p class="more"><button type="button" id="more">' + esc(T.more) + "</button> " +
+        esc(T.shown.replace("{n}", drawn.length).replace("{total}", m.body.length)) + "</p>");
+    }
     wrap.innerHTML = html.join("");
+    var more = document.getElementById("more");
+    if (more) more.addEventListener("click", function () { shownRows += PAGE; render(); });
     var notes = (js.note || []).map(function (n) { return "<li>" + esc(n) + "</li>"; });
     Object.keys(used).sort().forEach(function (f) {
       notes.push("<li>" + esc(T.flags) + ": <abbr class=\"flag\">" + esc(f) + "</abbr> = " +
@@ -257,7 +266,7 @@
       T.rendered + " " + ms.toFixed(0) + " ms";
   }
 
-  function update() { writeHash(); render(); }
+  function update() { shownRows = PAGE; writeHash(); render(); }
 
   function open(id, hash) {
     statusBox.textContent = T.loading;
