@@ -339,6 +339,8 @@ def test_browser_builder_builds_downloads_and_shares_a_table(
     _choose(page, "NATIONALITY", ["GTM", "HND"])
     _choose(page, "TIME_PERIOD", ["2022", "2023", "2024"])
     _choose(page, "SEX", ["M", "F"])
+    _choose(page, "MONTH", ["_T"])
+    _choose(page, "AGE", ["_T"])
     page.select_option('select[data-place="TIME_PERIOD"]', "rows")  # type: ignore[attr-defined]
     page.select_option('select[data-place="SEX"]', "columns")  # type: ignore[attr-defined]
     table = _table(page)

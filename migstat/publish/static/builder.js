@@ -15,6 +15,7 @@
   var notesBox = document.getElementById("notes");
   var share = document.getElementById("share");
   var cache = {};
+  var LIMIT = 2000000;  // cells: past this the page asks for fewer values instead of freezing
   var PAGE = 1000;  // body rows drawn at a time; downloads always hold the whole table
   var shownRows = PAGE;
   var state = null;  // {id, js, sel: {dim: [codes]}, place: {dim: "rows"|"columns"}}
@@ -79,6 +80,21 @@
       else if (rows && rows.indexOf(dim) >= 0) place[dim] = "rows";
       else place[dim] = dim === "TIME_PERIOD" ? "columns" : "rows";
     });
+    // Without a chosen address, start from the cross-classification of the first observation
+    // (a table that has data): its broken-down dimensions get all their values.
+    if (hash.d !== undefined) return { sel: sel, place: place };
+    var first = Array.isArray(js.value) ? js.value.findIndex(function (v) { return v !== null; })
+      : Number(Object.keys(js.value)[0]);
+    if (first < 0 || isNaN(first)) return { sel: sel, place: place };
+    var rest = first;
+    for (var i = js.id.length - 1; i >= 0; i--) {
+      var dim = js.id[i], index = js.dimension[dim].category.index;
+      var code = index[rest % js.size[i]];
+      rest = Math.floor(rest / js.size[i]);
+      if (code !== "_T" && index.indexOf("_T") >= 0) {
+        sel[dim] = index.filter(function (c) { return c !== "_T"; });
+      }
+    }
     return { sel: sel, place: place };
   }
 
@@ -206,6 +222,12 @@
     var js = state.js;
     var empty = js.id.some(function (d) { return state.sel[d].length === 0; });
     if (empty) { wrap.innerHTML = ""; statusBox.textContent = T.empty; return; }
+    var count = js.id.reduce(function (n, d) { return n * state.sel[d].length; }, 1);
+    if (count > LIMIT) {
+      wrap.innerHTML = "";
+      statusBox.textContent = T.too_big.replace("{n}", count.toLocaleString(lang));
+      return;
+    }
     var m = model();
     var html = ['<table id="table" class="data"><thead>'];
     m.colDims.forEach(function (dim, level) {
