@@ -731,3 +731,45 @@ def publish(
     )
     if serve is not None:
         serve_site(result.site_dir, serve)
+
+
+@app.command()
+def export(
+    format: list[str] = typer.Option(
+        ...,
+        "--format",
+        "-f",
+        help="sdmx-csv (SDMX-CSV 2.0 data), sdmx-ml (SDMX-ML 3.0 structures) or json-stat "
+        "(JSON-stat 2.0, Spanish and English); repeat for several.",
+    ),
+    dataset: str | None = typer.Option(
+        None, "--dataset", "-d", help="One dataset id (default: every dataset)."
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder to write the files into."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Export the published datasets (one per source and counting unit, plus the indicators)
+    as open-data files, with the catalogue datasets.json; `migstat publish` puts the same files
+    on the products site under api/v1/."""
+    from migstat.publish.export import export as export_datasets
+
+    home = Home.from_env()
+    try:
+        result = export_datasets(home.published_db, output, tuple(format), dataset)
+    except MigstatError as error:
+        raise fail(error) from error
+    largest = result.largest_json
+    summary = {
+        "datasets": result.datasets,
+        "files": len(result.files),
+        "seconds": round(result.seconds, 2),
+        "largest_json": [str(largest[0]), largest[1]] if largest else None,
+        "output": str(output.resolve()),
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            f"exported {result.datasets} datasets ({len(result.files)} files) in "
+            f"{result.seconds:.1f} s into {output.resolve()}"
+        )

@@ -15,11 +15,16 @@ from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
 
+from jinja2 import Environment
+
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import Warehouse
+from migstat.publish.datasets import Dataset, load_datasets
 from migstat.publish.downloads import write_csv, write_xlsx
+from migstat.publish.export import write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
+from migstat.publish.jsonstat import product_document, write_json
 from migstat.publish.products import Lookups, Product, collect_products
 from migstat.publish.views import (
     catalogue_entry,
@@ -30,6 +35,7 @@ from migstat.publish.views import (
     table_view,
 )
 
+API_DIR = Path("api") / "v1"
 SITE_MARKER = ".migstat-site"
 DIGESTS_FILE = ".migstat-products.json"
 """Content hash of every product as last rendered (kept in the site folder)."""
@@ -68,6 +74,7 @@ class _Job:
     lookups: Lookups
     catalogue: Catalogue
     extracted: str
+    updated: str
 
 
 def _render_products(job: _Job) -> None:
@@ -85,6 +92,18 @@ def _render_products(job: _Job) -> None:
                 [metadata(product, other, job.extracted) for other in LANGS],
                 product.decimals,
             )
+        write_json(
+            product_document(
+                product.table,
+                lang,
+                f"{meta.title}. {meta.subtitle}",
+                meta.row_title,
+                meta.column_title,
+                [*meta.footnotes, meta.source],
+                job.updated,
+            ),
+            downloads / f"{product.id}.json",
+        )
         svg = chart_svg(product, lang)
         if svg:
             (downloads / f"{product.id}.svg").write_text(svg, encoding="utf-8")
@@ -151,7 +170,9 @@ def product_files(site: Path, product_id: str) -> list[Path]:
     files = [site / "downloads" / f"{product_id}.xlsx"]
     for lang in LANGS:
         files.append(site / lang / "products" / f"{product_id}.html")
-        files += [site / lang / "downloads" / f"{product_id}.{ext}" for ext in ("csv", "svg")]
+        files += [
+            site / lang / "downloads" / f"{product_id}.{ext}" for ext in ("csv", "svg", "json")
+        ]
     return files
 
 
@@ -186,6 +207,7 @@ def _write_site(
     workers: int,
     digests: dict[str, str],
     reuse: tuple[Path, set[str]] | None = None,
+    datasets: list[Dataset] | None = None,
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
@@ -210,7 +232,17 @@ def _write_site(
     for lang in LANGS:
         for first in range(0, len(to_render), size):
             batch = to_render[first : first + size]
-            jobs.append(_Job(site, lang, batch, lookups, catalogue, extracted))
+            jobs.append(
+                _Job(
+                    site,
+                    lang,
+                    batch,
+                    lookups,
+                    catalogue,
+                    extracted,
+                    now.isoformat(timespec="seconds"),
+                )
+            )
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             list(pool.map(_render_products, jobs))
@@ -228,6 +260,7 @@ def _write_site(
             root="../",
         )
         (site / lang / "index.html").write_text(page, encoding="utf-8")
+    write_open_data(site, datasets or [], now, env, extracted)
     (site / "index.html").write_text(
         env.get_template("redirect.html").render(t=UI["es"]), encoding="utf-8"
     )
@@ -240,6 +273,29 @@ def _write_site(
         json.dumps({"products": digests}, ensure_ascii=False, indent=0, sort_keys=True)
     )
     (site / SITE_MARKER).write_text(now.isoformat())
+
+
+def write_open_data(
+    site: Path, datasets: list[Dataset], now: datetime, env: Environment, extracted: str
+) -> None:
+    """The static data API (``api/v1/``: catalogue, SDMX, JSON-stat), its documentation page
+    and the table builder, in both languages."""
+    api = site / API_DIR
+    write_datasets(datasets, api, now=now)
+    for lang in LANGS:
+        for name, template in (("api", "api.html"), ("builder", "builder.html")):
+            folder = site / lang / name
+            folder.mkdir(parents=True, exist_ok=True)
+            page = env.get_template(template).render(
+                lang=lang,
+                other="en" if lang == "es" else "es",
+                t=UI[lang],
+                datasets=datasets,
+                generated=extracted,
+                root="../../",
+                page=name,
+            )
+            (folder / "index.html").write_text(page, encoding="utf-8")
 
 
 def _directory_size(path: Path) -> int:
@@ -278,6 +334,7 @@ def publish(
     with Warehouse(warehouse_path) as warehouse:
         lookups = Lookups(warehouse, catalogue)
         products = collect_products(warehouse, catalogue, lookups, workers)
+        datasets = load_datasets(warehouse)
     renderer = renderer_fingerprint()
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
@@ -308,6 +365,7 @@ def publish(
             workers,
             digests,
             (site_dir, kept) if kept else None,
+            datasets,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

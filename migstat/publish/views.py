@@ -83,26 +83,33 @@ def metadata(product: Product, lang: str, extracted: str) -> Metadata:
     )
 
 
-def search_text(product: Product, lookups: Lookups, catalogue: Catalogue) -> str:
+def _words(*texts: str) -> str:
+    return " ".join(sorted(set(fold(" ".join(texts)).split())))
+
+
+def search_fields(product: Product, lookups: Lookups, catalogue: Catalogue) -> dict[str, str]:
+    """Folded words of a product by where they come from, for a search that ranks matches in
+    the country and the title before the theme before the content (the table's rows)."""
     theme = catalogue.themes[product.theme]
-    words = [
-        product.title.es,
-        product.title.en,
-        product.subtitle.es,
-        product.subtitle.en,
-        theme.title.es,
-        theme.title.en,
-        theme.keywords.es,
-        theme.keywords.en,
-        product.spec.keywords.es,
-        product.spec.keywords.en,
-        product.year,
-    ]
-    for text in (lookups.country_name(product.country), lookups.source_title(product.source)):
-        words += [text.es, text.en]
-    for member in product.table.rows:
-        words += [member.es, member.en]
-    return " ".join(sorted(set(fold(" ".join(words)).split())))
+    country = lookups.country_name(product.country)
+    source = lookups.source_title(product.source)
+    fields = {
+        "country": _words(country.es, country.en, product.subtitle.es, product.subtitle.en),
+        "title": _words(product.title.es, product.title.en, product.year),
+        "theme": _words(
+            theme.title.es,
+            theme.title.en,
+            theme.keywords.es,
+            theme.keywords.en,
+            product.spec.keywords.es,
+            product.spec.keywords.en,
+            source.es,
+            source.en,
+        ),
+    }
+    rows = [text for member in product.table.rows for text in (member.es, member.en)]
+    fields["content"] = _words(*fields.values(), *rows)
+    return fields
 
 
 def catalogue_entry(
@@ -126,7 +133,7 @@ def catalogue_entry(
         "flags": product.table.flags(),
         "units": [counting_unit_label(u, lang) for u in product.table.counting_units],
         "has_chart": product.spec.chart is not None,
-        "search": search_text(product, lookups, catalogue),
+        "search": search_fields(product, lookups, catalogue),
     }
 
 

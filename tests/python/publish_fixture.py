@@ -256,7 +256,12 @@ DIMENSIONS = (
 
 
 def _sheet_sql(
-    source: str, sheet: str, measure: str, fixed: dict[str, str], dims: dict[str, list[str]]
+    source: str,
+    sheet: str,
+    measure: str,
+    fixed: dict[str, str],
+    dims: dict[str, list[str]],
+    years: tuple[int, ...] = YEARS,
 ) -> str:
     unit = SOURCES[source][2][measure]
     columns = {}
@@ -285,7 +290,7 @@ def _sheet_sql(
                {columns["decision"]} as decision_code, ({columns["month"]})::integer as month,
                {flag} as obs_flag
         from (select unnest({list(REPORTING)!r}) as code) as r,
-             (select unnest({list(YEARS)!r}) as year) as y,
+             (select unnest({list(years)!r}) as year) as y,
              (select '{source}' as source) as s, {joins}"""
 
 
@@ -454,8 +459,9 @@ MARTS = {
 }
 
 
-def build_fixture_warehouse(path: Path) -> Path:
-    """Write a published warehouse with every mart the products read; return its path."""
+def build_fixture_warehouse(path: Path, years: tuple[int, ...] = YEARS) -> Path:
+    """Write a published warehouse with every mart the products read; return its path.
+    ``years``: the reference years of the observations (2023 and 2024 unless told)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
@@ -506,7 +512,7 @@ def build_fixture_warehouse(path: Path) -> Path:
             for m, u in measures.items()
         ],
     )
-    cells = " union all by name ".join(_sheet_sql(*sheet) for sheet in SHEETS)
+    cells = " union all by name ".join(_sheet_sql(*sheet, years=years) for sheet in SHEETS)
     scale = " ".join(f"when '{m}' then {v}" for m, v in SCALE.items())
     con.execute(
         f"""create table marts.fct_observations as

@@ -1,5 +1,7 @@
 // Catalogue search and filters: narrow the list in the browser, keep the view in the URL.
 // Words match in Spanish or English, whatever the accents and case (same folding as Python's).
+// Every word must match somewhere; results are ranked by where the words match: in the country
+// or the title (3 points a word), the theme, source and keywords (2), the table's content (1).
 (function () {
   "use strict";
   var FILTERS = ["country", "source", "theme", "indicator", "year", "breakdown"];
@@ -10,7 +12,15 @@
 
   var form = document.getElementById("finder");
   var query = document.getElementById("q");
+  var list = document.getElementById("products");
   var items = Array.prototype.slice.call(document.querySelectorAll("#products > li"));
+  var FIELDS = [["data-s-country", 3], ["data-s-title", 3], ["data-s-theme", 2], ["data-search", 1]];
+  items.forEach(function (item, i) {
+    item._order = i;
+    item._fields = FIELDS.map(function (f) {
+      return [" " + (item.getAttribute(f[0]) || "") + " ", f[1]];
+    });
+  });
   var countN = document.getElementById("count-n");
   var empty = document.getElementById("empty");
   var langSwitch = document.getElementById("lang-switch");
@@ -38,11 +48,20 @@
         return false;
       }
     }
-    var text = item.getAttribute("data-search");
+    var score = 0;
     for (var j = 0; j < words.length; j++) {
-      if (text.indexOf(words[j]) < 0) return false;
+      var best = 0;
+      for (var k = 0; k < item._fields.length; k++) {
+        var text = item._fields[k][0];
+        var weight = item._fields[k][1];
+        if (weight <= best) continue;
+        if (text.indexOf(" " + words[j]) >= 0) best = weight + 0.5;  // a word starts there
+        else if (text.indexOf(words[j]) >= 0) best = weight;
+      }
+      if (!best) return 0;
+      score += best;
     }
-    return true;
+    return score || 0.1;
   }
 
   function apply(push) {
@@ -50,10 +69,13 @@
     var words = fold(s.q).split(/\s+/).filter(Boolean);
     var shown = 0;
     items.forEach(function (item) {
-      var ok = matches(item, s, words);
-      item.hidden = !ok;
-      if (ok) shown++;
+      item._score = matches(item, s, words);
+      item.hidden = !item._score;
+      if (item._score) shown++;
     });
+    items.slice().sort(function (a, b) {
+      return (b._score - a._score) || (a._order - b._order);
+    }).forEach(function (item) { list.appendChild(item); });
     countN.textContent = String(shown);
     empty.hidden = shown !== 0;
     var params = new URLSearchParams();

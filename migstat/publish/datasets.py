@@ -1,0 +1,396 @@
+"""Published datasets as data structures: one per source and counting unit, plus the indicators.
+
+A dataset is read from the marts (``fct_observations`` and ``indicators``) and described by its
+dimensions, each with a bilingual code list taken from the warehouse's code lists (countries,
+M49 regions, ``codes.code_lists``, age groups, ports), its measure, counting unit and attributes
+(observation flag, note, unit). Which dimensions a dataset has is read from the warehouse:
+a candidate column is a dimension when the mart has it and the dataset has a value in it.
+SDMX and JSON-stat files (``sdmx.py``, ``jsonstat.py``) are written from these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migstat.publish.data import TOTAL, Warehouse
+from migstat.publish.i18n import COUNTING_UNITS, FLAGS
+
+AGENCY = "MIGSTAT"
+VERSION = "1.0"
+MEASURE = "OBS_VALUE"
+
+
+@dataclass(frozen=True)
+class Label:
+    es: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.es if lang == "es" else self.en
+
+
+@dataclass(frozen=True)
+class Code:
+    id: str
+    name: Label
+    parent: str | None = None
+    """Code of the group it belongs to (the M49 sub-region of a country), if any."""
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    """A candidate dimension: its SDMX id, the mart column and where its labels come from."""
+
+    id: str
+    column: str
+    name: Label
+    codes: str
+    """``countries``, ``ages``, ``ports``, ``months``, ``year`` or a ``codes.code_lists`` list."""
+
+
+DIMENSIONS: tuple[DimensionSpec, ...] = (
+    DimensionSpec(
+        "REF_AREA",
+        "reporting_country_code",
+        Label("País informante", "Reporting country"),
+        "countries",
+    ),
+    DimensionSpec("TIME_PERIOD", "year", Label("Año", "Year"), "year"),
+    DimensionSpec("MONTH", "month", Label("Mes", "Month"), "months"),
+    DimensionSpec("FLOW", "flow_code", Label("Flujo", "Flow"), "flows"),
+    DimensionSpec(
+        "TRAVELLER_TYPE",
+        "traveller_type",
+        Label("Tipo de viajero", "Traveller type"),
+        "traveller_types",
+    ),
+    DimensionSpec("RESIDENCE", "residence_code", Label("Residencia", "Residence"), "residence"),
+    DimensionSpec(
+        "NATIONALITY", "nationality_code", Label("Nacionalidad", "Nationality"), "countries"
+    ),
+    DimensionSpec(
+        "REGION", "region_code", Label("Región de nacionalidad", "Region of nationality"), "regions"
+    ),
+    DimensionSpec(
+        "COUNTRY_FROM",
+        "country_from_code",
+        Label("País de procedencia", "Country returned from"),
+        "countries",
+    ),
+    DimensionSpec("SEX", "sex_code", Label("Sexo", "Sex"), "sex"),
+    DimensionSpec("AGE", "age_group_code", Label("Grupo de edad", "Age group"), "ages"),
+    DimensionSpec("PORT", "port_code", Label("Puesto fronterizo", "Port of entry"), "ports"),
+    DimensionSpec(
+        "BORDER_TYPE", "border_type", Label("Tipo de frontera", "Border type"), "border_types"
+    ),
+    DimensionSpec(
+        "PERMIT_TYPE", "permit_type_code", Label("Tipo de permiso", "Permit type"), "permit_types"
+    ),
+    DimensionSpec(
+        "ACTIVITY",
+        "activity_code",
+        Label("Actividad económica", "Economic activity"),
+        "economic_activities",
+    ),
+    DimensionSpec("DECISION", "decision_code", Label("Resolución", "Decision"), "asylum_decisions"),
+)
+INDICATOR = DimensionSpec(
+    "INDICATOR", "indicator_id", Label("Indicador", "Indicator"), "indicators"
+)
+SPECIAL = {
+    TOTAL: Label("Total", "Total"),
+    "_U": Label("No especificado", "Not specified"),
+    "_Z": Label("No aplicable", "Not applicable"),
+}
+UNITS = {"count": Label("número", "number"), "percent": Label("porcentaje", "percent")}
+ATTRIBUTES = {
+    "OBS_STATUS": Label("Estado de la observación", "Observation status"),
+    "UNIT_MEASURE": Label("Unidad de conteo", "Counting unit"),
+    "COMMENT_OBS": Label("Nota", "Note"),
+}
+
+
+@dataclass
+class Dimension:
+    id: str
+    name: Label
+    codes: list[Code]
+    groups: dict[str, Label] = field(default_factory=dict)
+    """Labels of the groups the codes belong to (M49 sub-regions of countries)."""
+
+
+@dataclass
+class Observation:
+    key: tuple[str, ...]
+    value: float | None
+    flag: str | None
+    unit: str
+    note: str | None = None
+
+
+@dataclass
+class Dataset:
+    """One published dataset: structure and observations."""
+
+    id: str
+    name: Label
+    description: Label
+    counting_unit: str | None
+    dimensions: list[Dimension]
+    observations: list[Observation]
+    submissions: list[dict[str, object]] = field(default_factory=list)
+    last_update: str | None = None
+
+    @property
+    def dsd_id(self) -> str:
+        return "DSD_" + self.id.upper()
+
+    @property
+    def dataflow_id(self) -> str:
+        return "DF_" + self.id.upper()
+
+    def unit_codes(self) -> list[Code]:
+        used = sorted({o.unit for o in self.observations})
+        return [Code(u, unit_label(u)) for u in used]
+
+
+def unit_label(code: str) -> Label:
+    if code in COUNTING_UNITS:
+        es, en = COUNTING_UNITS[code]
+        return Label(es, en)
+    if "." in code:
+        unit, counting = code.split(".", 1)
+        a, b = unit_label(unit), unit_label(counting)
+        return Label(f"{a.es}, {b.es}", f"{a.en}, {b.en}")
+    return UNITS.get(code, Label(code, code))
+
+
+def flag_codes() -> list[Code]:
+    return [Code(k, Label(es, en)) for k, (es, en) in FLAGS.items()]
+
+
+class _Labels:
+    """Bilingual labels of every code list, read once from the warehouse."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.lists: dict[str, dict[str, Code]] = {}
+        tables = {
+            f"{r['table_schema']}.{r['table_name']}"
+            for r in warehouse.records(
+                "select table_schema, table_name from information_schema.tables"
+            )
+        }
+        if "codes.code_lists" in tables:
+            for r in warehouse.records(
+                "select codelist, code, name_es, name_en from codes.code_lists order by sort_order"
+            ):
+                self._add(str(r["codelist"]), str(r["code"]), r["name_es"], r["name_en"])
+        for r in warehouse.records(
+            "select country_code, name_es, name_en, subregion_code from marts.dim_countries"
+        ):
+            self._add(
+                "countries", str(r["country_code"]), r["name_es"], r["name_en"], r["subregion_code"]
+            )
+        if "codes.m49_regions" in tables:
+            for r in warehouse.records(
+                "select region_code, name_es, name_en from codes.m49_regions"
+            ):
+                self._add("regions", str(r["region_code"]), r["name_es"], r["name_en"])
+        for r in warehouse.records(
+            "select age_group_code, name_es, name_en from marts.dim_age_groups order by sort_order"
+        ):
+            self._add("ages", str(r["age_group_code"]), r["name_es"], r["name_en"])
+        if "marts.dim_ports" in tables:
+            for r in warehouse.records("select port_code, name from marts.dim_ports"):
+                self._add("ports", str(r["port_code"]), r["name"], r["name"])
+        if "marts.indicators" in tables:
+            for r in warehouse.records(
+                "select distinct indicator_id, name_es, name_en from marts.indicators"
+            ):
+                self._add("indicators", str(r["indicator_id"]), r["name_es"], r["name_en"])
+
+    def _add(self, codelist: str, code: str, es: object, en: object, parent: object = None) -> None:
+        label = Label(str(es or en or code), str(en or es or code))
+        self.lists.setdefault(codelist, {})[code] = Code(code, label, str(parent or "") or None)
+
+    def code(self, codelist: str, code: str) -> Code:
+        found = self.lists.get(codelist, {}).get(code)
+        if found:
+            return found
+        return Code(code, SPECIAL.get(code, Label(code, code)))
+
+    def order(self, codelist: str, codes: set[str]) -> list[Code]:
+        known = [c for c in self.lists.get(codelist, {}) if c in codes]
+        rest = sorted(codes - set(known), key=lambda c: (c.startswith("_"), c))
+        if codelist == "countries":
+            known = sorted(known, key=lambda c: self.code(codelist, c).name.es)
+        ordered = known + rest
+        if TOTAL in ordered:
+            ordered.remove(TOTAL)
+            ordered.insert(0, TOTAL)
+        return [self.code(codelist, c) for c in ordered]
+
+
+def _columns(warehouse: Warehouse, table: str) -> dict[str, str]:
+    return {
+        str(r["column_name"]): str(r["data_type"])
+        for r in warehouse.records(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = $table",
+            {"table": table},
+        )
+    }
+
+
+def _code_text(spec: DimensionSpec, value: object) -> str:
+    if value is None:
+        return TOTAL
+    if spec.codes == "months":
+        return f"{int(value):02d}"  # type: ignore[call-overload]
+    return str(value)
+
+
+def _build(
+    dataset_id: str,
+    name: Label,
+    description: Label,
+    counting_unit: str | None,
+    specs: list[DimensionSpec],
+    rows: list[dict[str, object]],
+    labels: _Labels,
+) -> Dataset:
+    used = [
+        s
+        for s in specs
+        if any(r.get(s.column) not in (None, TOTAL) for r in rows) or s.id == "TIME_PERIOD"
+    ]
+    observations: dict[tuple[str, ...], Observation] = {}
+    for r in rows:
+        key = tuple(_code_text(s, r.get(s.column)) for s in used)
+        if key in observations:
+            continue  # the same cell in two cross-classifications: one is published
+        value = r["value"]
+        observations[key] = Observation(
+            key=key,
+            value=None if value is None else float(value),  # type: ignore[arg-type]
+            flag=str(r["obs_flag"]) if r.get("obs_flag") else None,
+            unit=str(r["unit"]),
+            note=str(r["note"]) if r.get("note") else None,
+        )
+    dimensions = []
+    for i, spec in enumerate(used):
+        values = {k[i] for k in observations}
+        if spec.codes == "year":
+            codes = [Code(v, Label(v, v)) for v in sorted(values)]
+        else:
+            codes = labels.order(spec.codes, values)
+        groups = {c.parent: labels.code("regions", c.parent).name for c in codes if c.parent}
+        dimensions.append(Dimension(spec.id, spec.name, codes, groups))
+    return Dataset(
+        id=dataset_id,
+        name=name,
+        description=description,
+        counting_unit=counting_unit,
+        dimensions=dimensions,
+        observations=sorted(observations.values(), key=lambda o: o.key),
+    )
+
+
+def _submissions(warehouse: Warehouse, source: str, ids: list[object]) -> list[dict[str, object]]:
+    columns = _columns(warehouse, "quality_submissions")
+    if not ids or "submission_id" not in columns:
+        return []
+    wanted = [
+        c
+        for c in ("submission_id", "country_code", "period", "file_name", "version", "loaded_at")
+        if c in columns
+    ]
+    records = warehouse.records(
+        f"select {', '.join(wanted)} from marts.quality_submissions "
+        "where source = $source order by submission_id",
+        {"source": source},
+    )
+    keep = {str(i) for i in ids}
+    return [
+        {k: (str(v) if v is not None and k == "loaded_at" else v) for k, v in r.items()}
+        for r in records
+        if str(r["submission_id"]) in keep
+    ]
+
+
+def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset]:
+    """Every published dataset of the warehouse (or only the one named ``only``)."""
+    labels = _Labels(warehouse)
+    datasets: list[Dataset] = []
+    fct = _columns(warehouse, "fct_observations")
+    specs = [s for s in DIMENSIONS if s.column in fct and s.id != "REGION"]
+    sources = warehouse.records(
+        "select s.source, s.counting_unit, s.measure, s.source_title_es, s.source_title_en, "
+        "count(*) over (partition by s.source) as units from marts.dim_sources as s "
+        "order by s.source, s.counting_unit"
+    )
+    for src in sources:
+        source, unit = str(src["source"]), str(src["counting_unit"])
+        dataset_id = source if src["units"] == 1 else f"{source}_{unit}"
+        if only and only != dataset_id:
+            continue
+        extra = ", submission_id" if "submission_id" in fct else ""
+        rows = warehouse.records(
+            f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
+            f"counting_unit as unit{extra} from marts.fct_observations "
+            "where source = $source and counting_unit = $unit order by sheet, breakdown",
+            {"source": source, "unit": unit},
+        )
+        if not rows:
+            continue
+        unit_name = unit_label(unit)
+        dataset = _build(
+            dataset_id,
+            Label(
+                f"{src['source_title_es']} ({unit_name.es})",
+                f"{src['source_title_en']} ({unit_name.en})",
+            ),
+            Label(
+                f"Celdas de detalle publicadas del registro «{src['source_title_es']}»; "
+                f"unidad de conteo: {unit_name.es}.",
+                f"Published detail cells of the register “{src['source_title_en']}”; "
+                f"counting unit: {unit_name.en}.",
+            ),
+            unit,
+            specs,
+            rows,
+            labels,
+        )
+        ids = sorted({r["submission_id"] for r in rows if r.get("submission_id") is not None})
+        dataset.submissions = _submissions(warehouse, source, ids)  # type: ignore[arg-type]
+        loaded = [str(s["loaded_at"]) for s in dataset.submissions if s.get("loaded_at")]
+        dataset.last_update = max(loaded) if loaded else None
+        datasets.append(dataset)
+    if (only is None or only == "indicators") and _columns(warehouse, "indicators"):
+        datasets.append(_indicators(warehouse, labels))
+    return datasets
+
+
+def _indicators(warehouse: Warehouse, labels: _Labels) -> Dataset:
+    columns = _columns(warehouse, "indicators")
+    specs = [INDICATOR] + [
+        s for s in DIMENSIONS if s.column in columns and columns[s.column] != '"NULL"'
+    ]
+    rows = warehouse.records(
+        f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
+        "unit || '.' || counting_unit as unit from marts.indicators order by indicator_id"
+    )
+    return _build(
+        "indicators",
+        Label("Indicadores comparables", "Comparable indicators"),
+        Label(
+            "Indicadores calculados de la misma manera para cada país a partir de los envíos "
+            "aceptados; cada uno lleva su unidad de conteo.",
+            "Indicators computed the same way for every country from the accepted "
+            "submissions; each carries its counting unit.",
+        ),
+        None,
+        specs,
+        rows,
+        labels,
+    )

@@ -1,0 +1,200 @@
+"""SDMX files of a dataset, written with pysdmx: SDMX-ML 3.0 structures (code lists, concepts,
+data structure definition, dataflow) and SDMX-CSV 2.0 data.
+
+pysdmx keeps one name per item; names are written in Spanish (the users' first language) and
+the English name travels in an annotation of type ``NAME_EN`` on every code, concept, code list,
+structure and dataflow. Observation flags are the ``OBS_STATUS`` attribute, never in the value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from pysdmx.io import write_sdmx
+from pysdmx.io.format import Format
+from pysdmx.io.pd import PandasDataset
+from pysdmx.model import (
+    Code,
+    Codelist,
+    Component,
+    Components,
+    Concept,
+    ConceptScheme,
+    Dataflow,
+    DataStructureDefinition,
+    DataType,
+    Role,
+)
+from pysdmx.model.__base import Annotation
+
+from migstat.publish.datasets import (
+    AGENCY,
+    ATTRIBUTES,
+    MEASURE,
+    VERSION,
+    Dataset,
+    Label,
+    flag_codes,
+)
+from migstat.publish.datasets import Code as DatasetCode
+
+NAME_EN = "NAME_EN"
+
+
+def _en(label: Label) -> tuple[Annotation, ...]:
+    return (Annotation(type=NAME_EN, text=label.en),)
+
+
+def _codelist(list_id: str, name: Label, codes: list[DatasetCode]) -> Codelist:
+    return Codelist(
+        id=list_id,
+        name=name.es,
+        agency=AGENCY,
+        version=VERSION,
+        items=[Code(id=c.id, name=c.name.es, annotations=_en(c.name)) for c in codes],
+        annotations=_en(name),
+    )
+
+
+def _concept(scheme: str, concept_id: str, name: Label) -> Concept:
+    urn = (
+        "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept="
+        f"{AGENCY}:{scheme}({VERSION}).{concept_id}"
+    )
+    return Concept(id=concept_id, name=name.es, urn=urn, annotations=_en(name))
+
+
+def structures(dataset: Dataset) -> tuple[Codelist | ConceptScheme | DataStructureDefinition, ...]:
+    """Code lists, concept scheme and data structure definition of a dataset (the objects
+    pysdmx writes in the structure message and validates data against)."""
+    prefix = dataset.id.upper()
+    concepts: list[Concept] = []
+    components: list[Component] = []
+    lists: list[Codelist] = []
+    for dim in dataset.dimensions:
+        codelist = _codelist(f"CL_{prefix}_{dim.id}", dim.name, dim.codes)
+        lists.append(codelist)
+        concept = _concept(f"CS_{prefix}", dim.id, dim.name)
+        concepts.append(concept)
+        components.append(
+            Component(
+                id=dim.id,
+                required=True,
+                role=Role.DIMENSION,
+                concept=concept,
+                local_dtype=DataType.STRING,
+                local_codes=codelist,
+            )
+        )
+    value = Label("Valor", "Value")
+    concept = _concept(f"CS_{prefix}", MEASURE, value)
+    concepts.append(concept)
+    components.append(
+        Component(
+            id=MEASURE,
+            required=False,
+            role=Role.MEASURE,
+            concept=concept,
+            local_dtype=DataType.DOUBLE,
+        )
+    )
+    coded = {
+        "OBS_STATUS": _codelist(f"CL_{prefix}_OBS_STATUS", ATTRIBUTES["OBS_STATUS"], flag_codes()),
+        "UNIT_MEASURE": _codelist(
+            f"CL_{prefix}_UNIT_MEASURE", ATTRIBUTES["UNIT_MEASURE"], dataset.unit_codes()
+        ),
+    }
+    lists += coded.values()
+    # Attached to the full key (each observation). The SDMX 3.0 measure relationship ("O")
+    # is not read by sdmx1, the independent reader the tests use; the full key means the same.
+    attached = ",".join(d.id for d in dataset.dimensions)
+    for attr_id, name in ATTRIBUTES.items():
+        concept = _concept(f"CS_{prefix}", attr_id, name)
+        concepts.append(concept)
+        components.append(
+            Component(
+                id=attr_id,
+                required=attr_id == "UNIT_MEASURE",
+                role=Role.ATTRIBUTE,
+                concept=concept,
+                local_dtype=DataType.STRING,
+                local_codes=coded.get(attr_id),
+                attachment_level=attached,
+            )
+        )
+    scheme = ConceptScheme(
+        id=f"CS_{prefix}",
+        name=f"Conceptos: {dataset.name.es}",
+        agency=AGENCY,
+        version=VERSION,
+        items=concepts,
+        annotations=_en(Label("", f"Concepts: {dataset.name.en}")),
+    )
+    dsd = DataStructureDefinition(
+        id=dataset.dsd_id,
+        name=dataset.name.es,
+        description=dataset.description.es,
+        agency=AGENCY,
+        version=VERSION,
+        components=Components(components),
+        annotations=_en(dataset.name),
+    )
+    return (*lists, scheme, dsd)
+
+
+def dataflow(dataset: Dataset, dsd: DataStructureDefinition) -> Dataflow:
+    return Dataflow(
+        id=dataset.dataflow_id,
+        name=dataset.name.es,
+        description=dataset.description.es,
+        agency=AGENCY,
+        version=VERSION,
+        structure=dsd,
+        annotations=_en(dataset.name),
+    )
+
+
+def frame(dataset: Dataset) -> pd.DataFrame:
+    """The observations as a table: one column per dimension, the measure, the attributes."""
+    columns = [d.id for d in dataset.dimensions]
+    records = []
+    for obs in dataset.observations:
+        row: dict[str, object] = dict(zip(columns, obs.key, strict=True))
+        row[MEASURE] = obs.value
+        row["OBS_STATUS"] = obs.flag or ""
+        row["UNIT_MEASURE"] = obs.unit
+        row["COMMENT_OBS"] = obs.note or ""
+        records.append(row)
+    result = pd.DataFrame.from_records(records, columns=[*columns, MEASURE, *ATTRIBUTES])
+    result[MEASURE] = result[MEASURE].astype("float64")
+    return result
+
+
+def _spanish(xml: str) -> str:
+    """pysdmx labels every name ``xml:lang="en"``: names and descriptions are Spanish here."""
+    for tag in ("Name", "Description"):
+        xml = xml.replace(f'<com:{tag} xml:lang="en">', f'<com:{tag} xml:lang="es">')
+    return xml
+
+
+def write_structure(dataset: Dataset, path: Path) -> Path:
+    objects = structures(dataset)
+    dsd = objects[-1]
+    assert isinstance(dsd, DataStructureDefinition)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    xml = write_sdmx(
+        [*objects, dataflow(dataset, dsd)], Format.STRUCTURE_SDMX_ML_3_0, prettyprint=True
+    )
+    assert xml is not None
+    path.write_text(_spanish(xml), encoding="utf-8")
+    return path
+
+
+def write_data_csv(dataset: Dataset, path: Path) -> Path:
+    dsd = structures(dataset)[-1]
+    assert isinstance(dsd, DataStructureDefinition)
+    data = PandasDataset(structure=dsd.to_schema(), data=frame(dataset))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_sdmx([data], Format.DATA_SDMX_CSV_2_0_0, output_path=str(path))
+    return path
