@@ -73,9 +73,13 @@ def test_xlsx_row_keeps_text_visible_and_numbers_numeric(tmp_path: Path) -> None
         book.save(path)
         cells = next(load_workbook(path)["s"].iter_rows())
         assert [c.data_type for c in cells] == ["s"] * len(HOSTILE) + ["n", "n", "s"]
-        # XML keeps a carriage return as a line feed; the text is otherwise exact.
-        shown = [text.replace("\r", "\n") for text in HOSTILE.values()]
-        assert [c.value for c in cells] == [*shown, -5, -2.5, "-12"]
+        # An XML parser may hand a carriage return back as a line feed (the stdlib one does, lxml
+        # does not); the text is otherwise exact.
+        def shown(value: object) -> object:
+            return value.replace("\r", "\n") if isinstance(value, str) else value
+
+        expected = [*HOSTILE.values(), -5, -2.5, "-12"]
+        assert [shown(c.value) for c in cells] == [shown(value) for value in expected]
         assert all(c.quotePrefix for c in cells[: len(HOSTILE)])
 
 
