@@ -73,6 +73,7 @@ def test_xlsx_row_keeps_text_visible_and_numbers_numeric(tmp_path: Path) -> None
         book.save(path)
         cells = next(load_workbook(path)["s"].iter_rows())
         assert [c.data_type for c in cells] == ["s"] * len(HOSTILE) + ["n", "n", "s"]
+
         # An XML parser may hand a carriage return back as a line feed (the stdlib one does, lxml
         # does not); the text is otherwise exact.
         def shown(value: object) -> object:
