@@ -176,13 +176,24 @@ def product_files(site: Path, product_id: str) -> list[Path]:
     return files
 
 
-def read_digests(site: Path) -> dict[str, str]:
-    """The product digests of an existing site (empty when there is none or it is unreadable)."""
+def _read_digest_file(site: Path) -> dict[str, object]:
     try:
         data = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {str(k): str(v) for k, v in data.get("products", {}).items()}
+    return data if isinstance(data, dict) else {}
+
+
+def read_digests(site: Path) -> dict[str, str]:
+    """The product digests of an existing site (empty when there is none or it is unreadable)."""
+    products = _read_digest_file(site).get("products", {})
+    return {str(k): str(v) for k, v in products.items()} if isinstance(products, dict) else {}
+
+
+def datasets_digest(datasets: list[Dataset]) -> str:
+    """One hash over every open-data dataset (structure, observations, submissions), so that a
+    change that touches no product still rewrites the data API."""
+    return hashlib.sha256(repr(datasets).encode("utf-8")).hexdigest()
 
 
 def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
@@ -208,6 +219,7 @@ def _write_site(
     digests: dict[str, str],
     reuse: tuple[Path, set[str]] | None = None,
     datasets: list[Dataset] | None = None,
+    api_digest: str = "",
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
@@ -270,7 +282,12 @@ def _write_site(
     ]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     (site / DIGESTS_FILE).write_text(
-        json.dumps({"products": digests}, ensure_ascii=False, indent=0, sort_keys=True)
+        json.dumps(
+            {"products": digests, "datasets": api_digest},
+            ensure_ascii=False,
+            indent=0,
+            sort_keys=True,
+        )
     )
     (site / SITE_MARKER).write_text(now.isoformat())
 
@@ -338,13 +355,17 @@ def publish(
     renderer = renderer_fingerprint()
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
+    api_digest = datasets_digest(datasets)
+    api_unchanged = (
+        not full and is_site and _read_digest_file(site_dir).get("datasets") == api_digest
+    )
     kept = {
         product_id
         for product_id, digest in digests.items()
         if previous.get(product_id) == digest
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
-    if previous == digests and kept == set(digests):
+    if previous == digests and kept == set(digests) and api_unchanged:
         return PublishResult(
             products=len(products),
             seconds=time.perf_counter() - started,
@@ -366,6 +387,7 @@ def publish(
             digests,
             (site_dir, kept) if kept else None,
             datasets,
+            api_digest,
         )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -591,6 +591,22 @@ def test_publish_rerenders_only_products_whose_data_changed(tmp_path: Path) -> N
     assert (second.products, second.rendered) == (first.products, 0)
     assert _snapshot(site) == before
 
+    # A change only the data API shows (the submissions a dataset comes from) rewrites the API
+    # and no product.
+    catalogue_file = site / "api" / "v1" / "datasets.json"
+    pages_before = {p["id"]: _product_snapshot(site, p["id"]) for p in manifest(site)}
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table marts.fct_observations add column submission_id varchar")
+        con.execute("update marts.fct_observations set submission_id = source || '-1'")
+        con.execute(
+            "create table marts.quality_submissions as select distinct submission_id, source, "
+            "'renombrado.xlsx' as file_name from marts.fct_observations"
+        )
+    api_only = publish(db, site, workers=1)
+    assert api_only.rendered == 0
+    assert "renombrado.xlsx" in catalogue_file.read_text(encoding="utf-8")
+    assert {p["id"]: _product_snapshot(site, p["id"]) for p in manifest(site)} == pages_before
+
     # One country's asylum rejections change: only the products showing them are rendered.
     with duckdb.connect(str(db)) as con:
         con.execute(
