@@ -694,6 +694,10 @@ def main() -> None:
     # Derived state (warehouses, site) starts empty; generated workbooks are reused.
     raw_db = home / "warehouse" / "landing.duckdb"
     reuse = args.reuse_raw and tier.from_tier is None and raw_db.exists()
+    if not reuse:
+        # The archive and history of an earlier run: a load into an empty store refuses them.
+        shutil.rmtree(home / "archive", ignore_errors=True)
+        (home / "history.jsonl").unlink(missing_ok=True)
     for sub in ("warehouse", "site", "dbt", "new-period", "correction"):
         if reuse and sub == "warehouse":
             for stale in (home / sub).glob("*"):

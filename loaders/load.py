@@ -14,7 +14,7 @@ from rich.table import Table
 from loaders.hashcache import HashCache, sha256_of
 from loaders.limits import Limits
 from loaders.parse import ParsedSubmission, file_name_parts
-from loaders.store import FileFacts, Keeper, RawStore
+from loaders.store import FileFacts, Keeper, RawStore, Rejected
 from loaders.workbook import SUPPORTED_SUFFIXES
 from loaders.workers import CodeListOracle, Job, ReaderPool, Rejection, default_workers, parse_file
 from migstat.errors import MigstatError, WorkbookRejected
@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 PROGRESS_THRESHOLD = 5
+BATCH_CELLS = 200_000
+"""Cells written per transaction (with ``BATCH_FILES``, what a batch holds in memory)."""
+BATCH_FILES = 256
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,46 @@ def file_facts(path: Path, cache: HashCache | None = None) -> FileFacts:
     )
 
 
+def verdict_of(
+    path: Path, parsed: ParsedSubmission | None, rejection: WorkbookRejected | None
+) -> ParsedSubmission | Rejected:
+    if parsed is not None:
+        return parsed
+    assert rejection is not None
+    country, year = file_name_parts(path.name)
+    return Rejected(
+        rejection.message,
+        rejection.sheet,
+        rejection.cell,
+        rejection.rule,
+        country,
+        year,
+        rejection.message_es,
+    )
+
+
+def outcome_of(path: Path, verdict: ParsedSubmission | Rejected, submission_id: int) -> LoadOutcome:
+    if isinstance(verdict, Rejected):
+        rejection = WorkbookRejected(
+            verdict.message,
+            file=path.name,
+            sheet=verdict.sheet,
+            cell=verdict.cell,
+            rule=verdict.rule,
+            message_es=verdict.message_es,
+        )
+        return LoadOutcome(path, "rejected", submission_id, str(rejection))
+    return LoadOutcome(
+        path,
+        "loaded",
+        submission_id,
+        country=verdict.country_code,
+        source=verdict.source,
+        period=str(verdict.reference_year),
+        cells=len(verdict.cell_columns),
+    )
+
+
 def record(
     store: RawStore,
     facts: FileFacts,
@@ -84,30 +127,35 @@ def record(
     rejection: WorkbookRejected | None,
 ) -> LoadOutcome:
     """Write one file's verdict (and its rows, when loaded) in one transaction."""
-    if parsed is None:
-        assert rejection is not None
-        country, year = file_name_parts(path.name)
-        submission_id = store.add_rejected(
-            facts,
-            rejection.message,
-            rejection.sheet,
-            rejection.cell,
-            rejection.rule,
-            country,
-            year,
-            rejection.message_es,
-        )
-        return LoadOutcome(path, "rejected", submission_id, str(rejection))
-    submission_id = store.add_loaded(facts, parsed)
-    return LoadOutcome(
-        path,
-        "loaded",
-        submission_id,
-        country=parsed.country_code,
-        source=parsed.source,
-        period=str(parsed.reference_year),
-        cells=len(parsed.cells),
-    )
+    verdict = verdict_of(path, parsed, rejection)
+    return outcome_of(path, verdict, store.record([(facts, verdict)])[0])
+
+
+class Batch:
+    """Verdicts waiting to be written together (``RawStore.record``: one transaction, each
+    file still all-or-nothing); their outcomes take their places in ``outcomes`` when written."""
+
+    def __init__(self, store: RawStore, outcomes: list[LoadOutcome | None]) -> None:
+        self.store = store
+        self.outcomes = outcomes
+        self.waiting: list[tuple[int, Path, FileFacts, ParsedSubmission | Rejected]] = []
+        self.cells = 0
+
+    def add(self, path: Path, facts: FileFacts, verdict: ParsedSubmission | Rejected) -> None:
+        self.outcomes.append(None)
+        self.waiting.append((len(self.outcomes) - 1, path, facts, verdict))
+        if isinstance(verdict, ParsedSubmission):
+            self.cells += len(verdict.cell_columns)
+        if self.cells >= BATCH_CELLS or len(self.waiting) >= BATCH_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        ids = self.store.record([(facts, verdict) for _, _, facts, verdict in self.waiting])
+        for (place, path, _, verdict), submission_id in zip(self.waiting, ids, strict=True):
+            self.outcomes[place] = outcome_of(path, verdict, submission_id)
+        self.waiting, self.cells = [], 0
 
 
 def skipped(
@@ -171,7 +219,8 @@ def read_and_record(
         if skipped(path, store, fact, retry=retry) is None and fact.sha256 not in first_of:
             first_of[fact.sha256] = index
             jobs.append(Job(index, fact.path, layout_id))  # absolute: readers run elsewhere
-    outcomes: list[LoadOutcome] = []
+    outcomes: list[LoadOutcome | None] = []
+    batch = Batch(store, outcomes)
     if jobs:
         # The readers keep the cores busy; DuckDB's own threads would only contend with them
         # (one thread measured ~15% less CPU for the same writes), so the writer uses one.
@@ -199,21 +248,23 @@ def read_and_record(
                 rejection = result.rejection or Rejection(
                     "no result from the reader", message_es="el lector no dio resultado"
                 )
-                outcome = record(
-                    store,
-                    fact,
+                batch.add(
                     path,
-                    parsed,
-                    None if parsed is not None else rejection.error(path.name),
+                    fact,
+                    verdict_of(
+                        path, parsed, None if parsed is not None else rejection.error(path.name)
+                    ),
                 )
             else:
+                batch.flush()  # the first file of this content may be waiting
                 unread = WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
-                outcome = skipped(path, store, fact, journal=True) or record(
-                    store, fact, path, None, unread
+                outcomes.append(
+                    skipped(path, store, fact, journal=True)
+                    or record(store, fact, path, None, unread)
                 )
-            outcomes.append(outcome)
             progress.advance(task)
-    return outcomes
+        batch.flush()
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def load_paths(

@@ -11,12 +11,16 @@ records the row it adds up into (``parent_row``) and its path of labels (``row_k
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from math import isfinite
+from typing import Any, Protocol
+
+import numpy as np
 
 from loaders.workbook import Grid
 from migstat import codes
@@ -30,6 +34,7 @@ from migstat.specs import (
     Specs,
     cell_ref,
     column_letter_to_index,
+    index_to_column_letter,
 )
 
 FILE_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<source>[a-z_]+?)_(?P<year>\d{4})(?:_.*)?$")
@@ -129,6 +134,167 @@ class CellRecord:
     row_key: str | None = None
 
 
+CELL_STRING_FIELDS = (
+    "sheet",
+    "cell",
+    "measure",
+    "raw_text",
+    "value_status",
+    "cell_role",
+    "parent_label",
+    "row_key",
+)
+CELL_NUMBER_FIELDS = ("row_number", "column_number", "parent_row", "value")
+NO_PARENT = -1
+"""``parent_row`` of a cell at the top of its table, in columns (``None`` in a ``CellRecord``)."""
+
+
+class CellColumns:
+    """The cells of a submission as columns: one list per ``CellRecord`` field and one per label
+    key (a dimension), all of the same length.
+
+    The parser appends whole rows at a time; the worker process that parsed a file sends these
+    columns (``pack`` turns the numeric ones into numpy arrays, which pickle as raw buffers) and
+    the store writes them as they are, with no per-cell object on either side. ``records()``
+    gives ``CellRecord`` objects for the code that reads cells one by one (layout check, tests).
+    ``value`` is NaN and ``parent_row`` is ``NO_PARENT`` where a record has ``None``.
+    """
+
+    def __init__(self) -> None:
+        self.strings: dict[str, list[str | None]] = {name: [] for name in CELL_STRING_FIELDS}
+        self.numbers: dict[str, Any] = {name: [] for name in CELL_NUMBER_FIELDS}
+        self.labels: dict[str, list[str | None]] = {}
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _label_column(self, key: str) -> list[str | None]:
+        column = self.labels.get(key)
+        if column is None:
+            column = self.labels[key] = [None] * self.count
+        return column
+
+    def add_row(
+        self,
+        *,
+        sheet: str,
+        row_number: int,
+        measure: str,
+        parent_row: int | None,
+        parent_label: str | None,
+        row_key: str | None,
+        labels: Mapping[str, str | None],
+        column_labels: Mapping[str, Sequence[str | None]],
+        cells: Sequence[str],
+        column_numbers: Sequence[int],
+        raw_texts: Sequence[str | None],
+        values: Sequence[float | None],
+        statuses: Sequence[str],
+        roles: Sequence[str],
+    ) -> None:
+        """One row of ``n`` cells: per-row values once, per-cell values as sequences of ``n``;
+        ``column_labels`` (label key -> one label per cell) override ``labels``."""
+        n = len(cells)
+        if not n:
+            return
+        strings, numbers = self.strings, self.numbers
+        strings["sheet"].extend([sheet] * n)
+        strings["cell"].extend(cells)
+        strings["measure"].extend([measure] * n)
+        strings["raw_text"].extend(raw_texts)
+        strings["value_status"].extend(statuses)
+        strings["cell_role"].extend(roles)
+        strings["parent_label"].extend([parent_label] * n)
+        strings["row_key"].extend([row_key] * n)
+        numbers["row_number"].extend([row_number] * n)
+        numbers["column_number"].extend(column_numbers)
+        numbers["parent_row"].extend([NO_PARENT if parent_row is None else parent_row] * n)
+        numbers["value"].extend([math.nan if value is None else value for value in values])
+        for key in (*labels, *column_labels):
+            self._label_column(key)
+        for key, column in self.labels.items():
+            if key in column_labels:
+                column.extend(column_labels[key])
+            else:
+                column.extend([labels.get(key)] * n)
+        self.count += n
+
+    def extend(self, other: CellColumns) -> None:
+        """Append another ``CellColumns`` (the cells of the next sheet)."""
+        if not other.count:
+            return
+        other_numbers = other.unpacked_numbers()
+        for name in CELL_STRING_FIELDS:
+            self.strings[name].extend(other.strings[name])
+        for name in CELL_NUMBER_FIELDS:
+            self.numbers[name] = list(self.numbers[name]) + list(other_numbers[name])
+        for key in other.labels:
+            self._label_column(key)
+        for key, column in self.labels.items():
+            column.extend(other.labels.get(key) or [None] * other.count)
+        self.count += other.count
+
+    def pack(self) -> CellColumns:
+        """Numeric columns as numpy arrays (int32, float64): cheap to pickle and to write."""
+        for name in CELL_NUMBER_FIELDS:
+            kind = np.float64 if name == "value" else np.int32
+            self.numbers[name] = np.asarray(self.numbers[name], dtype=kind)
+        return self
+
+    def unpacked_numbers(self) -> dict[str, list[Any]]:
+        return {
+            name: column.tolist() if isinstance(column, np.ndarray) else column
+            for name, column in self.numbers.items()
+        }
+
+    def records(self) -> list[CellRecord]:
+        numbers = self.unpacked_numbers()
+        keys = list(self.labels)
+        label_rows = zip(*(self.labels[key] for key in keys), strict=True) if keys else None
+        s = self.strings
+        records = []
+        for index in range(self.count):
+            value = numbers["value"][index]
+            parent_row = numbers["parent_row"][index]
+            records.append(
+                CellRecord(
+                    sheet=s["sheet"][index],  # type: ignore[arg-type]
+                    cell=s["cell"][index],  # type: ignore[arg-type]
+                    row_number=numbers["row_number"][index],
+                    column_number=numbers["column_number"][index],
+                    measure=s["measure"][index],  # type: ignore[arg-type]
+                    labels=dict(zip(keys, next(label_rows), strict=True)) if label_rows else {},
+                    raw_text=s["raw_text"][index],
+                    value=None if math.isnan(value) else value,
+                    value_status=s["value_status"][index],  # type: ignore[arg-type]
+                    cell_role=s["cell_role"][index],  # type: ignore[arg-type]
+                    parent_row=None if parent_row == NO_PARENT else parent_row,
+                    parent_label=s["parent_label"][index],
+                    row_key=s["row_key"][index],
+                )
+            )
+        return records
+
+    @classmethod
+    def from_records(cls, records: Sequence[CellRecord]) -> CellColumns:
+        columns = cls()
+        for name in CELL_STRING_FIELDS:
+            columns.strings[name] = [getattr(record, name) for record in records]
+        columns.numbers["row_number"] = [record.row_number for record in records]
+        columns.numbers["column_number"] = [record.column_number for record in records]
+        columns.numbers["parent_row"] = [
+            NO_PARENT if record.parent_row is None else record.parent_row for record in records
+        ]
+        columns.numbers["value"] = [
+            math.nan if record.value is None else record.value for record in records
+        ]
+        keys = dict.fromkeys(key for record in records for key in record.labels)
+        columns.labels = {key: [record.labels.get(key) for record in records] for key in keys}
+        columns.count = len(records)
+        return columns
+
+
 @dataclass(frozen=True)
 class RowRecord:
     """How one row of a data sheet was read (``migstat layout check`` prints these)."""
@@ -168,11 +334,22 @@ class ParsedSubmission:
     filename_year: int | None
     tolerance_absolute: float | None = None
     tolerance_relative: float | None = None
-    cells: list[CellRecord] = field(default_factory=list)
+    cell_columns: CellColumns = field(default_factory=CellColumns)
     sheets: list[SheetRecord] = field(default_factory=list)
     rows: list[RowRecord] = field(default_factory=list)
     columns: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     """Per sheet: (column letter, header labels) of every data column read."""
+
+    @property
+    def cells(self) -> list[CellRecord]:
+        """The cells one by one, built from ``cell_columns`` on first use."""
+        cached: list[CellRecord] | None = self.__dict__.get("_cells")
+        if cached is None or len(cached) != len(self.cell_columns):
+            cached = self.__dict__["_cells"] = self.cell_columns.records()
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "_cells"}
 
 
 def cell_text(value: object) -> str | None:
@@ -188,6 +365,18 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
+
+
+def _texts(values: list[object]) -> list[str | None]:
+    """``cell_text`` of each value, with the common cases (text, whole number) inline."""
+    return [
+        value
+        if type(value) is str and value
+        else str(int(value))  # type: ignore[call-overload]
+        if type(value) is float and value.is_integer()
+        else cell_text(value)
+        for value in values
+    ]
 
 
 def parse_number(
@@ -345,14 +534,13 @@ def parse_workbook(
             )
             continue
         reader = SheetReader(book, layout, sheet, name, source.dimension_names(), oracle, file_name)
-        cells = list(reader.cells())
-        parsed.cells.extend(cells)
+        count = reader.read(parsed.cell_columns)
         parsed.rows.extend(sorted(reader.rows, key=lambda row: row.row_number))
         parsed.columns[name] = [
             (cell_ref(0, index).rstrip("1"), labels) for index, labels in reader.columns
         ]
         parsed.sheets.append(
-            SheetRecord(name, sheet.required, True, len(cells), sheet.name, sheet.rows.dimension)
+            SheetRecord(name, sheet.required, True, count, sheet.name, sheet.rows.dimension)
         )
     if not any(record.is_present for record in parsed.sheets):
         expected = ", ".join(sheet.name for sheet in layout.sheets)
@@ -545,6 +733,7 @@ def _indentation(label: str | None) -> int:
     return len(expanded) - len(expanded.lstrip(" "))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def row_label_key(label: str | None) -> str:
     """A row's label as it identifies the row: normalised, footnote marker dropped."""
     if label is None:
@@ -567,9 +756,11 @@ class _Open:
     """Dimension labels it and its ancestors give to the rows under them (``Level.dimension``)."""
 
 
-_Pending = tuple[int, str | None, str, int, list[object], int | None, _Open | None, dict[str, str]]
-"""A data row waiting for the end of its block: (row index, label, role, level, raw values,
-parent row, innermost open aggregate, dimension labels its ancestors give it)."""
+_Values = tuple[list[object], list[str | None]]
+"""A row's data cells: (raw values, their texts)."""
+_Pending = tuple[int, str | None, str, int, _Values, int | None, _Open | None, dict[str, str]]
+"""A data row waiting for the end of its block: (row index, label, role, level, (raw values,
+texts), parent row, innermost open aggregate, dimension labels its ancestors give it)."""
 
 
 class SheetReader:
@@ -634,17 +825,16 @@ class SheetReader:
                         texts.add(key)
         return texts
 
-    def _classify(self, label: str | None, raw_values: list[object]) -> str:
+    def _classify(self, label: str | None, texts: list[str | None]) -> str:
         """``data``, ``header`` (repeated title or header), ``note``, ``empty`` (a label without
-        values) or ``blank``."""
-        texts = [cell_text(value) for value in raw_values]
+        values) or ``blank``, from the label and the texts of the row's data cells."""
         filled = [text for text in texts if text is not None and text.strip()]
         if label is not None and self.continuation.search(label):
             return "header"
         if any(self.continuation.search(text) for text in filled):
             return "header"
-        statuses = [parse_number(t, self.zero_markers, self.missing_markers)[1] for t in filled]
-        if any(status in ("number", "zero_marker") for status in statuses):
+        zero, missing = self.zero_markers, self.missing_markers
+        if any(parse_number(t, zero, missing)[1] in ("number", "zero_marker") for t in filled):
             return "data"
         if label is not None and row_label_key(label) in self.title_texts:
             return "header"
@@ -657,7 +847,15 @@ class SheetReader:
             return "note"
         return "empty"
 
-    def cells(self) -> Iterator[CellRecord]:
+    def read(self, into: CellColumns) -> int:
+        """Append the sheet's cells to ``into``; returns how many."""
+        before = len(into)
+        for pending, block_label in self._blocks():
+            self._emit(pending, block_label, into)
+        return len(into) - before
+
+    def _blocks(self) -> Iterator[tuple[list[_Pending], str | None]]:
+        """The sheet's data rows, one block (of stacked blocks) at a time, with its label."""
         rows = self.sheet.rows
         last = len(self.grid) if rows.last_row is None else min(rows.last_row, len(self.grid))
         blocks = rows.blocks
@@ -672,7 +870,8 @@ class SheetReader:
             if label is not None and self.stop is not None and self.stop.match(label.strip()):
                 break
             raw_values = [row[index] if index < len(row) else "" for index, _ in self.columns]
-            kind = self._classify(label, raw_values)
+            texts = _texts(raw_values)
+            kind = self._classify(label, texts)
             if kind == "blank":
                 continue
             if (
@@ -681,7 +880,7 @@ class SheetReader:
                 and kind in ("empty", "data")
                 and label_matches(blocks.heading, label, self.oracle)
             ):
-                yield from self._emit(block, block_label)
+                yield block, block_label
                 block, stack = [], []
                 block_label = self._block_label(label)
                 self._row(row_index, "block", label, block=block_label)
@@ -723,8 +922,9 @@ class SheetReader:
                 given = structural.dimensions
             if closes:
                 self._adopt(block, stack.pop(), level, parent_row)
-            block.append((row_index, label, role, level, raw_values, parent_row, structural, given))
-        yield from self._emit(block, block_label)
+            values = (raw_values, texts)
+            block.append((row_index, label, role, level, values, parent_row, structural, given))
+        yield block, block_label
 
     def _adopt(
         self, block: list[_Pending], closing: _Open, level: int, enclosing: int | None
@@ -737,7 +937,7 @@ class SheetReader:
             if entry[2] in ("aggregate", "member", "total") and entry[3] <= level:
                 start = position + 1
         for position in range(start, len(block)):
-            row_index, label, role, row_level, raw_values, parent_row, _, given = block[position]
+            row_index, label, role, row_level, values, parent_row, _, given = block[position]
             if parent_row == enclosing:
                 dimensions = {**closing.dimensions, **given}
                 block[position] = (
@@ -745,7 +945,7 @@ class SheetReader:
                     label,
                     role,
                     row_level,
-                    raw_values,
+                    values,
                     closing.row_number,
                     closing,
                     dimensions,
@@ -809,11 +1009,7 @@ class SheetReader:
             RowRecord(self.name, row_index + 1, kind, label, level, parent_row, block, cells)
         )
 
-    def _emit(
-        self,
-        block: list[_Pending],
-        block_label: str | None,
-    ) -> Iterator[CellRecord]:
+    def _emit(self, block: list[_Pending], block_label: str | None, into: CellColumns) -> None:
         """The cells of one block, once its rows are known: rows without a parent add up into
         the block's total row, wherever it stands (first or last)."""
         total_row = next((index + 1 for index, _, role, *_ in block if role == "total"), None)
@@ -824,7 +1020,18 @@ class SheetReader:
         column_is_total = [
             any(self.oracle.is_total(t) for t in labels) for _, labels in self.columns
         ]
-        for row_index, label, role, level, raw_values, parent_row, structural, given in block:
+        letters = [index_to_column_letter(index) for index, _ in self.columns]
+        column_numbers = [index + 1 for index, _ in self.columns]
+        column_dimensions = self.sheet.columns.dimensions
+        column_labels = {
+            dimension: [labels[position] for _, labels in self.columns]
+            for position, dimension in enumerate(column_dimensions)
+        }
+        detail_roles = ["total" if total else "detail" for total in column_is_total]
+        zero, missing = self.zero_markers, self.missing_markers
+        scale = self.layout.reading.scale
+        for row_index, label, role, level, values, parent_row, structural, given in block:
+            raw_values, texts = values
             if parent_row is None and role != "total" and total_row is not None:
                 parent_row = total_row
             if role == "aggregate" and row_index + 1 not in grouping:
@@ -847,35 +1054,38 @@ class SheetReader:
             if self.sheet.rows.blocks is not None:
                 labels[self.sheet.rows.blocks.dimension] = block_label
             labels.update(given)
-            for (column_index, column_labels), is_total_column, raw in zip(
-                self.columns, column_is_total, raw_values, strict=True
-            ):
-                cell_labels = dict(labels)
-                cell_labels.update(zip(self.sheet.columns.dimensions, column_labels, strict=True))
-                if role == "aggregate":
-                    cell_role = "subtotal"
-                elif role == "total" or is_total_column or is_total_block:
-                    cell_role = "total"
-                else:
-                    cell_role = "detail"
-                value, status = parse_number(raw, self.zero_markers, self.missing_markers)
-                if value is not None and self.layout.reading.scale != 1:
-                    value = round(value * self.layout.reading.scale, 6)
-                yield CellRecord(
-                    sheet=self.name,
-                    cell=cell_ref(row_index, column_index),
-                    row_number=row_index + 1,
-                    column_number=column_index + 1,
-                    measure=self.sheet.measure,
-                    labels=cell_labels,
-                    raw_text=cell_text(raw),
-                    value=value,
-                    value_status=status,
-                    cell_role=cell_role,
-                    parent_row=parent_row,
-                    parent_label=parent_label,
-                    row_key=path,
-                )
+            if role == "aggregate":
+                roles = ["subtotal"] * len(raw_values)
+            elif role == "total" or is_total_block:
+                roles = ["total"] * len(raw_values)
+            else:
+                roles = detail_roles
+            parsed = [
+                (float(raw), "number")
+                if type(raw) is int or (type(raw) is float and isfinite(raw))
+                else parse_number(raw, zero, missing)
+                for raw in raw_values
+            ]
+            numbers: list[float | None] = [value for value, _ in parsed]
+            if scale != 1:
+                numbers = [None if value is None else round(value * scale, 6) for value in numbers]
+            row_number = str(row_index + 1)
+            into.add_row(
+                sheet=self.name,
+                row_number=row_index + 1,
+                measure=self.sheet.measure,
+                parent_row=parent_row,
+                parent_label=parent_label,
+                row_key=path,
+                labels=labels,
+                column_labels=column_labels,
+                cells=[letter + row_number for letter in letters],
+                column_numbers=column_numbers,
+                raw_texts=texts,
+                values=numbers,
+                statuses=[status for _, status in parsed],
+                roles=roles,
+            )
 
     def _read_headers(self) -> list[tuple[int, tuple[str, ...]]]:
         """(column index, labels per column dimension) for every data column of the sheet."""

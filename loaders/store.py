@@ -7,7 +7,7 @@ fails half-way leaves no trace but its verdict.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import duckdb
 import numpy as np
 
-from loaders.parse import ParsedSubmission
+from loaders.parse import CELL_NUMBER_FIELDS, CELL_STRING_FIELDS, NO_PARENT, ParsedSubmission
 from migstat.errors import MigstatError
 from migstat.specs import Specs
 
@@ -112,6 +112,64 @@ class FileFacts:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """The verdict on a file that could not be read; its content is not stored."""
+
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+    rule: str | None = None
+    filename_country: str | None = None
+    filename_year: int | None = None
+    message_es: str | None = None
+
+
+Verdict = tuple[FileFacts, ParsedSubmission | Rejected]
+"""A file and what reading it gave: its cells, or why it was rejected."""
+
+SUBMISSION_COLUMNS = (
+    "submission_id",
+    "file_name",
+    "file_path",
+    "sha256",
+    "size_bytes",
+    "country_code",
+    "source",
+    "period",
+    "reference_year",
+    "first_month",
+    "last_month",
+    "layout",
+    "institution",
+    "contact",
+    "submitted_on",
+    "version",
+    "notes",
+    "obs_flag",
+    "filename_country",
+    "filename_year",
+    "received_at",
+    "status",
+    "tolerance_absolute",
+    "tolerance_relative",
+    "error_message",
+    "error_sheet",
+    "error_cell",
+    "error_rule",
+    "error_message_es",
+)
+SHEET_COLUMNS = (
+    "submission_id",
+    "sheet",
+    "is_required",
+    "is_present",
+    "cell_count",
+    "layout_sheet",
+    "row_dimension",
+)
+
+
+@dataclass(frozen=True)
 class KnownSubmission:
     submission_id: int
     status: str
@@ -149,11 +207,13 @@ def connect_writer(
 class Keeper(Protocol):
     """Archive and history hooks (``migstat.history.Keeper``)."""
 
-    def archive(self, facts: FileFacts) -> None: ...
+    def archive(self, files: Sequence[FileFacts]) -> None: ...
 
-    def received(self, submission_id: int, facts: FileFacts, record: dict[str, Any]) -> None: ...
+    def received(self, events: Sequence[tuple[int, FileFacts, dict[str, Any]]]) -> None: ...
 
     def duplicate(self, submission_id: int, facts: FileFacts) -> None: ...
+
+    def flush(self) -> None: ...
 
     def reconcile(self, con: duckdb.DuckDBPyConnection) -> int: ...
 
@@ -185,6 +245,8 @@ class RawStore:
             keeper.reconcile(self.con)
 
     def close(self) -> None:
+        if self.keeper is not None:
+            self.keeper.flush()
         self.con.close()
 
     def __enter__(self) -> RawStore:
@@ -248,26 +310,17 @@ class RawStore:
             self.keeper.duplicate(known.submission_id, facts)
         return known
 
-    def _next_id(self, sha256: str) -> int:
-        replayed = self.replay.get(sha256)
-        return replayed.submission_id if replayed else self._last_id + 1
-
-    def _receive(self, facts: FileFacts) -> FileFacts:
-        """The facts to record (first identity when replayed); archives the file first."""
-        replayed = self.replay.get(facts.sha256)
-        if replayed is not None:
-            return replace(facts, path=replayed.file_path, received_at=replayed.received_at)
+    def _receive(self, files: Sequence[FileFacts]) -> list[FileFacts]:
+        """The facts to record (first identity when replayed); archives the files first."""
         if self.keeper is not None:
-            self.keeper.archive(facts)
-        return facts
-
-    def _committed(
-        self, facts: FileFacts, submission_id: int, status: str, record: dict[str, Any]
-    ) -> None:
-        self._known[facts.sha256] = KnownSubmission(submission_id, status)
-        self._last_id = max(self._last_id, submission_id)
-        if self.keeper is not None and facts.sha256 not in self.replay:
-            self.keeper.received(submission_id, facts, {"status": status, **record})
+            self.keeper.archive([facts for facts in files if facts.sha256 not in self.replay])
+        received = []
+        for facts in files:
+            replayed = self.replay.get(facts.sha256)
+            if replayed is not None:
+                facts = replace(facts, path=replayed.file_path, received_at=replayed.received_at)
+            received.append(facts)
+        return received
 
     def withdraw(self, submission_id: int, at: datetime, by: str, reason: str) -> None:
         """Record that a submission is taken out of what is published (its rows stay)."""
@@ -288,123 +341,7 @@ class RawStore:
         ]
 
     def add_loaded(self, facts: FileFacts, parsed: ParsedSubmission) -> int:
-        con = self.con
-        facts = self._receive(facts)
-        con.execute("begin transaction")
-        try:
-            submission_id = self._next_id(facts.sha256)
-            meta = parsed.metadata
-            con.execute(
-                "insert into raw.submissions by name select * from (select "
-                "? as submission_id, ? as file_name, ? as file_path, ? as sha256, "
-                "? as size_bytes, ? as country_code, ? as source, ? as period, "
-                "? as reference_year, ? as first_month, ? as last_month, ? as layout, "
-                "? as institution, ? as contact, ? as submitted_on, ? as version, ? as notes, "
-                "? as obs_flag, ? as filename_country, ? as filename_year, "
-                "?::timestamp as received_at, now()::timestamp as loaded_at, "
-                "'loaded' as status, ? as tolerance_absolute, ? as tolerance_relative)",
-                [
-                    submission_id,
-                    facts.path.name,
-                    str(facts.path),
-                    facts.sha256,
-                    facts.size_bytes,
-                    parsed.country_code,
-                    parsed.source,
-                    str(parsed.reference_year),
-                    parsed.reference_year,
-                    parsed.first_month,
-                    parsed.last_month,
-                    parsed.layout,
-                    meta.get("institution"),
-                    meta.get("contact"),
-                    meta.get("submitted_on"),
-                    meta.get("version"),
-                    meta.get("notes"),
-                    parsed.obs_flag,
-                    parsed.filename_country,
-                    parsed.filename_year,
-                    facts.received_at,
-                    parsed.tolerance_absolute,
-                    parsed.tolerance_relative,
-                ],
-            )
-            if parsed.sheets:
-                placeholders = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in parsed.sheets)
-                parameters = [
-                    value
-                    for sheet in parsed.sheets
-                    for value in (
-                        submission_id,
-                        sheet.sheet,
-                        sheet.is_required,
-                        sheet.is_present,
-                        sheet.cell_count,
-                        sheet.layout_sheet or sheet.sheet,
-                        sheet.row_dimension or None,
-                    )
-                ]
-                con.execute(
-                    "insert into raw.submission_sheets (submission_id, sheet, is_required, "
-                    "is_present, cell_count, layout_sheet, row_dimension) "
-                    f"values {placeholders}",
-                    parameters,
-                )
-            self._insert_cells(submission_id, parsed)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-        self._committed(
-            facts,
-            submission_id,
-            "loaded",
-            {
-                "country": parsed.country_code,
-                "source": parsed.source,
-                "period": str(parsed.reference_year),
-                "layout": parsed.layout,
-            },
-        )
-        return submission_id
-
-    def _insert_cells(self, submission_id: int, parsed: ParsedSubmission) -> None:
-        cells = parsed.cells
-        if not cells:
-            return
-        dimensions = self.specs.source(parsed.source).dimension_names()
-        batch: dict[str, np.ndarray] = {
-            "submission_id": np.full(len(cells), submission_id, dtype=np.int32),
-            "sheet": np.array([c.sheet for c in cells], dtype=object),
-            "cell": np.array([c.cell for c in cells], dtype=object),
-            "row_number": np.array([c.row_number for c in cells], dtype=np.int32),
-            "column_number": np.array([c.column_number for c in cells], dtype=np.int32),
-            "measure": np.array([c.measure for c in cells], dtype=object),
-            "raw_text": np.array([c.raw_text for c in cells], dtype=object),
-            "value": np.array(
-                [np.nan if c.value is None else c.value for c in cells], dtype=np.float64
-            ),
-            "value_is_null": np.array([c.value is None for c in cells], dtype=bool),
-            "value_status": np.array([c.value_status for c in cells], dtype=object),
-            "cell_role": np.array([c.cell_role for c in cells], dtype=object),
-            "parent_row": np.array(
-                [-1 if c.parent_row is None else c.parent_row for c in cells], dtype=np.int32
-            ),
-            "parent_label": np.array([c.parent_label for c in cells], dtype=object),
-            "row_key": np.array([c.row_key for c in cells], dtype=object),
-        }
-        for name in dimensions:
-            batch[f"{name}_label"] = np.array([c.labels.get(name) for c in cells], dtype=object)
-        self.con.register("cells_batch", batch)
-        try:
-            self.con.execute(
-                f"insert into raw.{parsed.source} by name "
-                "select * exclude (value, value_is_null, parent_row), "
-                "case when value_is_null then null else value end as value, "
-                "nullif(parent_row, -1) as parent_row from cells_batch"
-            )
-        finally:
-            self.con.unregister("cells_batch")
+        return self.record([(facts, parsed)])[0]
 
     def add_rejected(
         self,
@@ -418,55 +355,210 @@ class RawStore:
         message_es: str | None = None,
     ) -> int:
         """Record the verdict on an unreadable file; its content is not stored."""
+        rejected = Rejected(message, sheet, cell, rule, filename_country, filename_year, message_es)
+        return self.record([(facts, rejected)])[0]
+
+    def record(self, verdicts: Sequence[Verdict]) -> list[int]:
+        """Write the verdicts on several files (and the rows of those loaded) in one
+        transaction; returns their submission ids, in order.
+
+        Each file stays all-or-nothing: when the batch fails, it is rolled back whole and its
+        files are written again one transaction each, so the files before the one at fault are
+        kept and the error names that one."""
+        if not verdicts:
+            return []
+        try:
+            files = self._receive([facts for facts, _ in verdicts])
+        except BaseException:
+            if len(verdicts) == 1:
+                raise
+            return [self.record([verdict])[0] for verdict in verdicts]
+        ids: list[int] = []
+        last = self._last_id
+        for facts in files:
+            replayed = self.replay.get(facts.sha256)
+            ids.append(replayed.submission_id if replayed else last + 1)
+            last = max(last, ids[-1])
         con = self.con
-        facts = self._receive(facts)
         con.execute("begin transaction")
         try:
-            submission_id = self._next_id(facts.sha256)
-            con.execute(
-                "insert into raw.submissions by name select * from (select "
-                "? as submission_id, ? as file_name, ? as file_path, ? as sha256, "
-                "? as size_bytes, ? as filename_country, ? as filename_year, "
-                "? as country_code, ? as period, ?::timestamp as received_at, "
-                "now()::timestamp as loaded_at, 'rejected' as status, ? as error_message, "
-                "? as error_sheet, ? as error_cell, ? as error_rule, ? as error_message_es)",
-                [
-                    submission_id,
-                    facts.path.name,
-                    str(facts.path),
-                    facts.sha256,
-                    facts.size_bytes,
-                    filename_country,
-                    filename_year,
-                    filename_country,
-                    None if filename_year is None else str(filename_year),
-                    facts.received_at,
-                    message,
-                    sheet,
-                    cell,
-                    rule,
-                    message_es,
-                ],
-            )
+            self._insert_submissions(files, verdicts, ids)
+            loaded = [
+                (submission_id, verdict)
+                for submission_id, (_, verdict) in zip(ids, verdicts, strict=True)
+                if isinstance(verdict, ParsedSubmission)
+            ]
+            self._insert_sheets(loaded)
+            for source in dict.fromkeys(parsed.source for _, parsed in loaded):
+                self._insert_cells(source, [(i, p) for i, p in loaded if p.source == source])
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
-            raise
-        self._committed(
-            facts,
-            submission_id,
-            "rejected",
-            {
-                "country": filename_country,
-                "period": None if filename_year is None else str(filename_year),
-                "message": message,
-                "sheet": sheet,
-                "cell": cell,
-                "rule": rule,
-                "message_es": message_es,
-            },
+            if len(verdicts) == 1:
+                raise
+            return [self.record([verdict])[0] for verdict in verdicts]
+        events = []
+        for submission_id, facts, (_, verdict) in zip(ids, files, verdicts, strict=True):
+            status = "loaded" if isinstance(verdict, ParsedSubmission) else "rejected"
+            self._known[facts.sha256] = KnownSubmission(submission_id, status)
+            self._last_id = max(self._last_id, submission_id)
+            if facts.sha256 not in self.replay:
+                events.append((submission_id, facts, {"status": status, **_journal(verdict)}))
+        if self.keeper is not None and events:
+            self.keeper.received(events)
+        return ids
+
+    def _insert_submissions(
+        self, files: Sequence[FileFacts], verdicts: Sequence[Verdict], ids: Sequence[int]
+    ) -> None:
+        rows = []
+        for submission_id, facts, (_, verdict) in zip(ids, files, verdicts, strict=True):
+            row: dict[str, object] = {
+                "submission_id": submission_id,
+                "file_name": facts.path.name,
+                "file_path": str(facts.path),
+                "sha256": facts.sha256,
+                "size_bytes": facts.size_bytes,
+                "received_at": facts.received_at,
+            }
+            if isinstance(verdict, ParsedSubmission):
+                meta = verdict.metadata
+                row.update(
+                    country_code=verdict.country_code,
+                    source=verdict.source,
+                    period=str(verdict.reference_year),
+                    reference_year=verdict.reference_year,
+                    first_month=verdict.first_month,
+                    last_month=verdict.last_month,
+                    layout=verdict.layout,
+                    institution=meta.get("institution"),
+                    contact=meta.get("contact"),
+                    submitted_on=meta.get("submitted_on"),
+                    version=meta.get("version"),
+                    notes=meta.get("notes"),
+                    obs_flag=verdict.obs_flag,
+                    filename_country=verdict.filename_country,
+                    filename_year=verdict.filename_year,
+                    status="loaded",
+                    tolerance_absolute=verdict.tolerance_absolute,
+                    tolerance_relative=verdict.tolerance_relative,
+                )
+            else:
+                year = verdict.filename_year
+                row.update(
+                    filename_country=verdict.filename_country,
+                    filename_year=year,
+                    country_code=verdict.filename_country,
+                    period=None if year is None else str(year),
+                    status="rejected",
+                    error_message=verdict.message,
+                    error_sheet=verdict.sheet,
+                    error_cell=verdict.cell,
+                    error_rule=verdict.rule,
+                    error_message_es=verdict.message_es,
+                )
+            rows.append([row.get(name) for name in SUBMISSION_COLUMNS])
+        self._insert_rows("submissions", SUBMISSION_COLUMNS, rows, "now()::timestamp as loaded_at")
+
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]], extra: str = ""
+    ) -> None:
+        """Insert rows of Python values with one statement (typed by the table's columns)."""
+        if not rows:
+            return
+        types = dict(
+            self.con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ?",
+                [table],
+            ).fetchall()
         )
-        return submission_id
+        row = "(" + ", ".join(f"?::{types[name]}" for name in columns) + ")"
+        select = ", ".join([*columns, extra] if extra else columns)
+        self.con.execute(
+            f"insert into raw.{table} by name select {select} from "
+            f"(values {', '.join(row for _ in rows)}) as given({', '.join(columns)})",
+            [value for values in rows for value in values],
+        )
+
+    def _insert_sheets(self, loaded: Sequence[tuple[int, ParsedSubmission]]) -> None:
+        rows = [
+            (
+                submission_id,
+                sheet.sheet,
+                sheet.is_required,
+                sheet.is_present,
+                sheet.cell_count,
+                sheet.layout_sheet or sheet.sheet,
+                sheet.row_dimension or None,
+            )
+            for submission_id, parsed in loaded
+            for sheet in parsed.sheets
+        ]
+        self._insert_rows("submission_sheets", SHEET_COLUMNS, rows)
+
+    def _insert_cells(self, source: str, loaded: Sequence[tuple[int, ParsedSubmission]]) -> None:
+        """The cells of every file of ``loaded`` (all of ``source``), column by column, with one
+        insert: each cell keeps its submission, sheet and cell reference."""
+        parts = [(i, p.cell_columns) for i, p in loaded if len(p.cell_columns)]
+        if not parts:
+            return
+        batch: dict[str, np.ndarray] = {
+            "submission_id": np.concatenate(
+                [np.full(len(columns), i, dtype=np.int32) for i, columns in parts]
+            )
+        }
+        for name in CELL_NUMBER_FIELDS:
+            kind = np.float64 if name == "value" else np.int32
+            batch[name] = np.concatenate(
+                [np.asarray(columns.numbers[name], dtype=kind) for _, columns in parts]
+            )
+        for name in CELL_STRING_FIELDS:
+            batch[name] = _strings([columns.strings[name] for _, columns in parts])
+        for dimension in self.specs.source(source).dimension_names():
+            batch[f"{dimension}_label"] = _strings(
+                [columns.labels.get(dimension) or [None] * len(columns) for _, columns in parts]
+            )
+        self.con.register("cells_batch", batch)
+        try:
+            self.con.execute(
+                f"insert into raw.{source} by name "
+                "select * exclude (value, parent_row), "
+                "case when isnan(value) then null else value end as value, "
+                f"nullif(parent_row, {NO_PARENT}) as parent_row from cells_batch"
+            )
+        finally:
+            self.con.unregister("cells_batch")
+
+
+def _strings(parts: Sequence[Sequence[str | None]]) -> np.ndarray:
+    joined: list[str | None] = []
+    for part in parts:
+        joined.extend(part)
+    array = np.empty(len(joined), dtype=object)
+    array[:] = joined
+    return array
+
+
+def _journal(verdict: ParsedSubmission | Rejected) -> dict[str, Any]:
+    """What the history journal records of a verdict."""
+    if isinstance(verdict, ParsedSubmission):
+        return {
+            "country": verdict.country_code,
+            "source": verdict.source,
+            "period": str(verdict.reference_year),
+            "layout": verdict.layout,
+        }
+    year = verdict.filename_year
+    return {
+        "country": verdict.filename_country,
+        "period": None if year is None else str(year),
+        "message": verdict.message,
+        "sheet": verdict.sheet,
+        "cell": verdict.cell,
+        "rule": verdict.rule,
+        "message_es": verdict.message_es,
+    }
 
 
 def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:

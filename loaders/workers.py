@@ -19,13 +19,12 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
-from operator import attrgetter
 from pathlib import Path
 
 from loaders.limits import Limits
-from loaders.parse import CellRecord, ParsedSubmission, detect_layout, parse_workbook
+from loaders.parse import ParsedSubmission, detect_layout, parse_workbook
 from loaders.workbook import Workbook
 from migstat import codes
 from migstat.errors import WorkbookRejected
@@ -43,12 +42,22 @@ class CodeListOracle:
 
     def __init__(self, layout: LayoutSpec) -> None:
         self._totals = {codes.normalize(label) for label in layout.reading.total_labels}
+        self._is_total: dict[str, bool] = {}
+        self._is_member: dict[tuple[str, str], bool] = {}
 
     def is_total(self, label: str) -> bool:
-        return any(candidate in self._totals for candidate in codes.candidates(label))
+        known = self._is_total.get(label)
+        if known is None:
+            known = any(candidate in self._totals for candidate in codes.candidates(label))
+            self._is_total[label] = known
+        return known
 
     def is_member(self, codelist: str, label: str) -> bool:
-        return codes.user_resolver().resolve(codelist, label) not in (None, "_T")
+        known = self._is_member.get((codelist, label))
+        if known is None:
+            known = codes.user_resolver().resolve(codelist, label) not in (None, "_T")
+            self._is_member[(codelist, label)] = known
+        return known
 
 
 SHEET_MARK = "migstat-reader: reading sheet "
@@ -61,11 +70,19 @@ def parse_file(
     limits: Limits,
     layout_id: str | None = None,
     on_sheet: Callable[[str], None] | None = None,
+    oracles: dict[str, CodeListOracle] | None = None,
 ) -> ParsedSubmission:
-    """Read and parse one workbook; raises ``WorkbookRejected`` naming file, sheet and cell."""
+    """Read and parse one workbook; raises ``WorkbookRejected`` naming file, sheet and cell.
+
+    ``oracles`` (layout id -> oracle) keeps the answers about labels from one file to the
+    next: a reader process passes the same dict for every file it reads with the same specs."""
     book = Workbook(path, limits, on_sheet)
     layout = specs.layouts[layout_id] if layout_id else detect_layout(book, specs, path.name)
-    return parse_workbook(book, layout, specs, CodeListOracle(layout), path.name)
+    if oracles is None:
+        oracle = CodeListOracle(layout)
+    else:
+        oracle = oracles.get(layout.id) or oracles.setdefault(layout.id, CodeListOracle(layout))
+    return parse_workbook(book, layout, specs, oracle, path.name)
 
 
 @dataclass(frozen=True)
@@ -100,58 +117,14 @@ class Job:
     layout_id: str | None = None
 
 
-CELL_FIELDS = tuple(field.name for field in fields(CellRecord))
-LABELS_AT = CELL_FIELDS.index("labels")
-_cell_values = attrgetter(*CELL_FIELDS)
-
-
-class PackedSubmission:
-    """A ``ParsedSubmission`` as columns, for the trip from a worker to the parent.
-
-    Pickling one ``CellRecord`` object per cell (each with its own labels dict) costs the
-    single-writer parent more than writing the cells; columns of plain values pickle several
-    times faster, and repeated strings (sheet, measure, labels) are pickled once. Every field of
-    ``CellRecord`` travels, whatever fields it has.
-    """
-
-    def __init__(self, parsed: ParsedSubmission) -> None:
-        cells = parsed.cells
-        self.shell = replace(parsed, cells=[])
-        self.keys: tuple[str, ...] = tuple(cells[0].labels) if cells else ()
-        self.columns: list[list[object]] | None = None
-        keys = list(self.keys)
-        if any(list(cell.labels) != keys for cell in cells):
-            self.shell = parsed
-            return
-        rows = [_cell_values(cell) for cell in cells]
-        columns = [list(column) for column in zip(*rows, strict=True)] if rows else []
-        if columns:
-            columns[LABELS_AT] = [tuple(labels.values()) for labels in columns[LABELS_AT]]
-        self.columns = columns
-
-    def unpack(self) -> ParsedSubmission:
-        if self.columns is None:
-            return self.shell
-        if not self.columns:
-            return replace(self.shell, cells=[])
-        keys = self.keys
-        columns = list(self.columns)
-        columns[LABELS_AT] = [dict(zip(keys, values, strict=True)) for values in columns[LABELS_AT]]
-        cells = [CellRecord(*values) for values in zip(*columns, strict=True)]
-        return replace(self.shell, cells=cells)
-
-
 @dataclass(frozen=True)
 class JobResult:
     key: int
-    packed: PackedSubmission | None
+    parsed: ParsedSubmission | None
+    """Its cells travel as columns (``CellColumns.pack``): no object per cell crosses over."""
     rejection: Rejection | None
     last: bool = False
     """The worker stops after this result (it ran out of memory and may be unsound)."""
-
-    @property
-    def parsed(self) -> ParsedSubmission | None:
-        return None if self.packed is None else self.packed.unpack()
 
 
 def out_of_memory(limits: Limits) -> Rejection:
@@ -176,6 +149,7 @@ def _serve(jobs: Connection, results: Connection) -> None:
     """One reader process: settings, then jobs in and results out, until told to stop."""
     specs, limits = jobs.recv()
     _cap_memory(limits.worker_memory_mb)
+    oracles: dict[str, CodeListOracle] = {}
     while True:
         try:
             job = jobs.recv()
@@ -186,8 +160,9 @@ def _serve(jobs: Connection, results: Connection) -> None:
         exhausted = False
         os.write(2, f"{FILE_MARK}{job.path.name}\n".encode())
         try:
-            parsed = parse_file(job.path, specs, limits, job.layout_id, _trace_sheet)
-            result = JobResult(job.key, PackedSubmission(parsed), None)
+            parsed = parse_file(job.path, specs, limits, job.layout_id, _trace_sheet, oracles)
+            parsed.cell_columns.pack()
+            result = JobResult(job.key, parsed, None)
             del parsed
         except WorkbookRejected as error:
             result = JobResult(job.key, None, Rejection.of(error))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from migstat.errors import MigstatError
@@ -50,11 +51,13 @@ def archived_hashes(root: Path) -> set[str]:
     }
 
 
-def keep(root: Path, source: Path, sha256: str) -> Path:
+def keep(root: Path, source: Path, sha256: str, *, sync: bool = True) -> Path:
     """Copy ``source`` into the archive under ``sha256`` (no-op when already there).
 
     The copy is hashed while written; a file that changed since it was hashed is refused
-    rather than archived under a hash it does not have.
+    rather than archived under a hash it does not have. The copy is synced to disk before it
+    takes its name; its folder too, unless ``sync`` is false (the caller then syncs the folders
+    of several copies at once: ``sync_folders``).
     """
     existing = find_archived(root, sha256)
     if existing is not None:
@@ -79,9 +82,16 @@ def keep(root: Path, source: Path, sha256: str) -> Path:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    if sync:
+        sync_folders([target.parent])
     return target
+
+
+def sync_folders(folders: Iterable[Path]) -> None:
+    """Sync folders to disk, so the names of the files just renamed into them last."""
+    for folder in folders:
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +29,12 @@ from typing import Any
 import duckdb
 
 from loaders.store import FileFacts
-from migstat.archive import find_archived, keep
+from migstat.archive import find_archived, keep, sync_folders
 from migstat.errors import MigstatError
 from migstat.home import Home
+
+ARCHIVE_THREADS = 4
+"""Files copied into the archive at once: copying and syncing wait on the disk, not a core."""
 
 
 def history_path(home: Home) -> Path:
@@ -42,12 +47,21 @@ def now_iso() -> str:
 
 def append(home: Home, event: dict[str, Any]) -> None:
     """Append one event and sync it to disk (one ``write`` on an ``O_APPEND`` file)."""
+    append_many(home, [event])
+
+
+def append_many(home: Home, events: Sequence[dict[str, Any]]) -> None:
+    """Append events, in order, with one ``write`` on an ``O_APPEND`` file and one sync."""
+    if not events:
+        return
     path = history_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    lines = "".join(json.dumps(event, ensure_ascii=False, default=str) + "\n" for event in events)
+    data = lines.encode("utf-8")
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(descriptor, line)
+        while data:
+            data = data[os.write(descriptor, data) :]
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
@@ -114,26 +128,41 @@ def received_event(
 
 
 class Keeper:
-    """What the raw store calls when it receives a file: archive it, then journal it."""
+    """What the raw store calls when it receives files: archive them, then journal them."""
 
     def __init__(self, home: Home) -> None:
         self.home = home
         self._archived: dict[str, Path] = {}
+        self._duplicates: list[dict[str, Any]] = []
 
-    def archive(self, facts: FileFacts) -> None:
-        """Before the store commits: the file's immutable copy."""
-        self._archived[facts.sha256] = keep(self.home.root, facts.path, facts.sha256)
+    def archive(self, files: Sequence[FileFacts]) -> None:
+        """Before the store commits: each file's immutable copy (copied side by side, each
+        folder synced once)."""
+        unique = list({facts.sha256: facts for facts in files}.values())
+        if not unique:
+            return
+        with ThreadPoolExecutor(min(ARCHIVE_THREADS, len(unique))) as pool:
+            kept = list(
+                pool.map(lambda f: keep(self.home.root, f.path, f.sha256, sync=False), unique)
+            )
+        sync_folders({path.parent for path in kept})
+        for facts, path in zip(unique, kept, strict=True):
+            self._archived[facts.sha256] = path
 
-    def received(self, submission_id: int, facts: FileFacts, record: dict[str, Any]) -> None:
-        """After the store committed: the journal line."""
-        archived = self._archived.pop(facts.sha256, None) or find_archived(
-            self.home.root, facts.sha256
-        )
-        append(self.home, received_event(submission_id, facts, record, archived))
+    def received(self, events: Sequence[tuple[int, FileFacts, dict[str, Any]]]) -> None:
+        """After the store committed: the journal lines (duplicates noted before them)."""
+        lines = self._duplicates
+        self._duplicates = []
+        for submission_id, facts, record in events:
+            archived = self._archived.pop(facts.sha256, None) or find_archived(
+                self.home.root, facts.sha256
+            )
+            lines.append(received_event(submission_id, facts, record, archived))
+        append_many(self.home, lines)
 
     def duplicate(self, submission_id: int, facts: FileFacts) -> None:
-        append(
-            self.home,
+        """A content received before: journaled with the next lines (or at ``flush``)."""
+        self._duplicates.append(
             {
                 "event": "duplicate",
                 "id": submission_id,
@@ -141,8 +170,13 @@ class Keeper:
                 "file_name": facts.path.name,
                 "file_path": str(facts.path),
                 "at": now_iso(),
-            },
+            }
         )
+
+    def flush(self) -> None:
+        """Journal the duplicates noted since the last write."""
+        lines, self._duplicates = self._duplicates, []
+        append_many(self.home, lines)
 
     def reconcile(self, con: duckdb.DuckDBPyConnection) -> int:
         """Journal (and archive, when the original is still there) store rows the history

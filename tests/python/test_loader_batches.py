@@ -1,0 +1,143 @@
+"""The loader's columnar path: cells as columns from the parser to the store, several files
+written in one transaction, each file still all-or-nothing with every cell's origin kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders import load as load_module
+from loaders.limits import Limits
+from loaders.load import load_paths
+from loaders.parse import CellColumns, ParsedSubmission
+from loaders.store import FileFacts, RawStore
+from loaders.workers import parse_file
+from migstat.specs import load_specs
+from migstat.workbooks.template import sheet_grid, write_template
+
+SPECS = load_specs()
+
+
+def filled(folder: Path, source_id: str, country_code: str, year: int, base: int) -> Path:
+    """A template of ``source_id`` whose every cell holds a number unique to the file."""
+    source = SPECS.source(source_id)
+    country = SPECS.country(country_code)
+    values = {}
+    for sheet in SPECS.template_layout(source_id).sheets:
+        grid = sheet_grid(sheet, source, country)
+        values[sheet.name] = {
+            (row, *column): base + index
+            for index, (row, column) in enumerate(
+                (row, column) for row in grid.rows for column in grid.columns
+            )
+        }
+    name = f"{country_code}_{source_id}_{year}.xlsx"
+    return write_template(source_id, country_code, year, folder / name, values)
+
+
+def stored_cells(db: Path, source: str, submission_id: int) -> set[tuple[object, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        labels = [
+            f"{name}_label" for name in SPECS.source(source).dimension_names()
+        ]  # every label column, in the spec's order
+        rows = con.execute(
+            f"select sheet, cell, row_number, column_number, measure, {', '.join(labels)}, "
+            "raw_text, value, value_status, cell_role, parent_row, parent_label, row_key "
+            f"from raw.{source} where submission_id = ?",
+            [submission_id],
+        ).fetchall()
+    return set(rows)
+
+
+def expected_cells(parsed: ParsedSubmission) -> set[tuple[object, ...]]:
+    dimensions = SPECS.source(parsed.source).dimension_names()
+    return {
+        (
+            c.sheet,
+            c.cell,
+            c.row_number,
+            c.column_number,
+            c.measure,
+            *(c.labels.get(name) for name in dimensions),
+            c.raw_text,
+            c.value,
+            c.value_status,
+            c.cell_role,
+            c.parent_row,
+            c.parent_label,
+            c.row_key,
+        )
+        for c in parsed.cells
+    }
+
+
+def test_columns_give_back_the_records_they_were_built_from(tmp_path: Path) -> None:
+    path = filled(tmp_path, "returns", "GTM", 2023, 1)
+    parsed = parse_file(path, SPECS, Limits())
+    records = parsed.cells
+    assert records and len(records) == len(parsed.cell_columns)
+    assert CellColumns.from_records(records).records() == records
+    packed = parsed.cell_columns.pack()
+    assert packed.records() == records
+
+
+def test_files_written_in_one_batch_keep_each_cell_with_its_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three files of two sources in one transaction: every stored cell is the parsed cell of
+    its own file (sheet, cell reference, labels, value), in its own submission."""
+    monkeypatch.setattr(load_module, "BATCH_FILES", 10)
+    files = [
+        filled(tmp_path, "returns", "GTM", 2023, 1),
+        filled(tmp_path, "asylum", "CRI", 2023, 100_000),
+        filled(tmp_path, "returns", "HND", 2022, 200_000),
+    ]
+    db = tmp_path / "landing.duckdb"
+    outcomes = load_paths(files, db, SPECS, limits=Limits())
+    assert [o.status for o in outcomes] == ["loaded"] * 3, outcomes
+    assert [o.submission_id for o in outcomes] == [1, 2, 3]
+    for outcome, path in zip(outcomes, files, strict=True):
+        parsed = parse_file(path, SPECS, Limits())
+        assert outcome.submission_id is not None
+        assert stored_cells(db, parsed.source, outcome.submission_id) == expected_cells(parsed)
+    with duckdb.connect(str(db), read_only=True) as con:
+        sheets = con.execute(
+            "select submission_id, sum(cell_count) from raw.submission_sheets group by 1 order by 1"
+        ).fetchall()
+    assert sheets == [(o.submission_id, o.cells) for o in outcomes]
+
+
+def test_a_file_that_fails_in_a_batch_leaves_no_row_and_the_files_before_it_stay(
+    tmp_path: Path,
+) -> None:
+    """A batch whose second file cannot be written: the batch is rolled back and written again
+    file by file, so the first file is kept whole, the failing one leaves nothing, and the
+    error is raised (as when files were written one by one)."""
+    good = parse_file(filled(tmp_path, "returns", "GTM", 2023, 1), SPECS, Limits())
+    broken = replace(
+        parse_file(filled(tmp_path, "returns", "HND", 2023, 5), SPECS, Limits()),
+        source="no_such_source",
+    )
+    later = parse_file(filled(tmp_path, "returns", "SLV", 2023, 9), SPECS, Limits())
+
+    def facts(number: int) -> FileFacts:
+        return FileFacts(Path(f"/batch/{number}.xlsx"), f"{number:064x}", 10, datetime(2025, 1, 1))
+
+    db = tmp_path / "landing.duckdb"
+    with RawStore(db, SPECS) as store, pytest.raises(Exception, match="no_such_source"):
+        store.record([(facts(1), good), (facts(2), broken), (facts(3), later)])
+    with duckdb.connect(str(db), read_only=True) as con:
+        submissions = con.execute(
+            "select submission_id, sha256 from raw.submissions order by 1"
+        ).fetchall()
+        returns = con.execute(
+            "select submission_id, count(*) from raw.returns group by 1 order by 1"
+        ).fetchall()
+        sheets = con.execute("select distinct submission_id from raw.submission_sheets").fetchall()
+    assert submissions == [(1, f"{1:064x}")]
+    assert returns == [(1, len(good.cell_columns))]
+    assert sheets == [(1,)]
