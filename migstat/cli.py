@@ -269,6 +269,12 @@ def run(
         raise fail(error) from error
 
 
+# --- portal, users: the submission portal (migstat/portal/cli.py) ---
+from migstat.portal.cli import portal_app, users_app  # noqa: E402
+
+app.add_typer(portal_app, name="portal")
+app.add_typer(users_app, name="users")
+
 # --- codes: label -> code resolution over the code-list seeds (migstat/codes.py) ---
 codes_app = typer.Typer(
     help="Code lists: resolve labels as offices write them to codes, list a code list.",
