@@ -30,7 +30,7 @@ def _fail(error: MigstatError) -> typer.Exit:
 
 @portal_app.command("up")
 def portal_up(
-    port: int = typer.Option(8090, help="Port to serve on."),
+    port: int = typer.Option(8090, envvar="MIGSTAT_PORTAL_PORT", help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (this machine only by default)."),
 ) -> None:
     """Start the portal (web server + one queue worker) in the background; returns once it

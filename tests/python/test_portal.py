@@ -344,3 +344,31 @@ def test_nine_offices_upload_at_once(portal: Portal) -> None:
     assert {body["sha256"] for body in verdicts.values()} <= received
     verified = migstat(portal.env, "verify")
     assert verified.returncode == 0, verified.stderr
+
+
+def test_uploads_wait_for_a_hand_run_command_and_survive_a_restart(portal: Portal) -> None:
+    """A command run by hand holds the store lock: the worker waits for it (the upload stays
+    `reading`); the portal is stopped meanwhile and started again; both uploads, the one being
+    read and the one still queued, reach their verdict."""
+    from migstat.home import Home
+    from migstat.lock import writer_lock
+
+    home = Home(Path(portal.env["MIGSTAT_HOME"]))
+    files = [portal.samples / "NIC_asylum_2023.xlsx", portal.samples / "NIC_returns_2023.xlsx"]
+    with writer_lock(home, "store", "load (by hand)"):
+        ids = []
+        for path in files:
+            status, body = portal.api("NIC", "/api/v1/submissions", file=path)
+            assert status == 202, body
+            ids.append(body["id"])
+        deadline = time.monotonic() + 120
+        while portal.api("NIC", f"/api/v1/submissions/{ids[0]}")[1]["status"] != "reading":
+            assert time.monotonic() < deadline, "the worker never started reading"
+            time.sleep(0.2)
+        stopped = migstat(portal.env, "portal", "down")
+        assert "worker" in stopped.stdout
+    port = portal.url.rsplit(":", 1)[1]
+    started = migstat(portal.env, "portal", "up", "--port", port)
+    assert started.returncode == 0, started.stderr
+    for upload_id in ids:
+        assert portal.wait_final("NIC", upload_id)["status"] == "published"
