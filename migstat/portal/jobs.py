@@ -102,7 +102,18 @@ def load_upload(home: Home, upload_id: int) -> None:
                         )
                         return
                     store.find_received(facts)
-                    db.set_state(upload_id, "checking", submission_id=known.submission_id)
+                    verdict = _published_statuses(home.published_db).get(known.submission_id)
+                    state = VERDICT_STATES.get(verdict["status"]) if verdict else None
+                    db.set_state(
+                        upload_id,
+                        state or "checking",
+                        submission_id=known.submission_id,
+                        message=(
+                            f"El mismo contenido ya se recibió como envío {known.submission_id}",
+                            f"The same content was already received as submission "
+                            f"{known.submission_id}",
+                        ),
+                    )
                     return
                 with ReaderPool(specs, limits, 1) as pool:
                     _, result = next(pool.run([Job(0, facts.path, None)]))

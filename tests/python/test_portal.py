@@ -34,6 +34,36 @@ CHROMIUM_ARGS = [
 COUNTRIES = ["MEX", "GTM", "BLZ", "SLV", "HND", "NIC", "CRI", "PAN", "DOM"]
 PASSWORD = "office-password-1234"
 MAX_BYTES = 1_000_000
+ENGLISH_WORDS = {
+    "the",
+    "and",
+    "of",
+    "file",
+    "files",
+    "upload",
+    "uploads",
+    "status",
+    "report",
+    "download",
+    "workbook",
+    "history",
+    "template",
+    "templates",
+    "verdict",
+    "published",
+    "received",
+    "send",
+    "sent",
+    "rule",
+    "sheet",
+    "cell",
+    "expected",
+    "found",
+    "country",
+    "log",
+    "login",
+    "token",
+}
 FINAL = {"published", "quarantined", "rejected", "superseded", "withdrawn", "failed"}
 
 pytestmark = pytest.mark.slow
@@ -218,6 +248,13 @@ def test_office_uploads_in_browser_and_sees_verdicts(
     assert hit.inner_text().replace(" ", "") == "262623"
     assert "255, 153, 153" in hit.evaluate("cell => getComputedStyle(cell).backgroundColor")
 
+    verdict_url = page.url
+    for url in (verdict_url, portal.url + "/", portal.url + "/history", portal.url + "/templates"):
+        page.goto(url)
+        spanish = " ".join(page.locator("body [lang=es]").all_inner_texts()).lower()
+        assert spanish.strip()
+        assert not set(re.findall(r"[a-záéíóúñü]+", spanish)) & ENGLISH_WORDS, url
+    page.goto(verdict_url)
     with page.expect_download() as download:
         page.click("#download-annotated")
     annotated = tmp_path / "annotated.xlsx"
