@@ -66,8 +66,6 @@ ENGLISH_WORDS = {
 }
 FINAL = {"published", "quarantined", "rejected", "superseded", "withdrawn", "failed"}
 
-pytestmark = pytest.mark.slow
-
 
 def free_port() -> int:
     for port in range(8590, 8600):
@@ -211,6 +209,7 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@pytest.mark.slow
 def test_office_uploads_in_browser_and_sees_verdicts(
     portal: Portal, browser: object, tmp_path: Path
 ) -> None:
@@ -275,6 +274,7 @@ def test_office_uploads_in_browser_and_sees_verdicts(
     assert errors == [], f"script errors: {errors}"
 
 
+@pytest.mark.slow
 def test_other_countries_get_404(portal: Portal) -> None:
     status, mine = portal.api("GTM", "/api/v1/submissions")
     assert status == 200 and mine, mine
@@ -319,6 +319,7 @@ def test_other_countries_get_404(portal: Portal) -> None:
     assert all(item["file"] != other.name for item in report)
 
 
+@pytest.mark.slow
 def test_forms_without_csrf_token_are_refused(portal: Portal) -> None:
     anonymous = Browserless(portal.url)
     status, _ = anonymous.post("/login", {"name": "gtm", "password": PASSWORD})
@@ -333,6 +334,7 @@ def test_forms_without_csrf_token_are_refused(portal: Portal) -> None:
     assert status == 200  # still logged in: the forged logout did nothing
 
 
+@pytest.mark.slow
 def test_oversized_and_non_workbook_files_are_refused(portal: Portal) -> None:
     status, body = portal.api("HND", "/api/v1/submissions", data=b"PK\x03\x04" + b"0" * MAX_BYTES)
     assert status == 413, body
@@ -342,6 +344,7 @@ def test_oversized_and_non_workbook_files_are_refused(portal: Portal) -> None:
     assert "no es un libro" in body["error_es"] and "not an Excel" in body["error"]
 
 
+@pytest.mark.slow
 def test_login_is_throttled(portal: Portal) -> None:
     session = Browserless(portal.url)
     for _ in range(5):
@@ -349,6 +352,7 @@ def test_login_is_throttled(portal: Portal) -> None:
     assert session.login("pan") == 429
 
 
+@pytest.mark.slow
 def test_nine_offices_upload_at_once(portal: Portal) -> None:
     files = {country: portal.samples / f"{country}_work_permits_2023.xlsx" for country in COUNTRIES}
     started = time.monotonic()
@@ -383,6 +387,7 @@ def test_nine_offices_upload_at_once(portal: Portal) -> None:
     assert verified.returncode == 0, verified.stderr
 
 
+@pytest.mark.slow
 def test_uploads_wait_for_a_hand_run_command_and_survive_a_restart(portal: Portal) -> None:
     """A command run by hand holds the store lock: the worker waits for it (the upload stays
     `reading`); the portal is stopped meanwhile and started again; both uploads, the one being
@@ -409,3 +414,59 @@ def test_uploads_wait_for_a_hand_run_command_and_survive_a_restart(portal: Porta
     assert started.returncode == 0, started.stderr
     for upload_id in ids:
         assert portal.wait_final("NIC", upload_id)["status"] == "published"
+
+
+def test_accounts_store_only_hashes_and_tokens_are_revocable(tmp_path: Path) -> None:
+    from migstat.errors import MigstatError
+    from migstat.home import Home
+    from migstat.portal.db import PortalDB
+
+    with PortalDB(Home(tmp_path)) as db:
+        with pytest.raises(MigstatError, match="12 characters"):
+            db.add_user("gtm", "office", "GTM", "short")
+        with pytest.raises(MigstatError, match="country"):
+            db.add_user("gtm", "office", None, PASSWORD)
+        db.add_user("gtm", "office", "GTM", PASSWORD)
+        token = db.new_token("gtm")
+        stored = db.con.execute("select password_hash from users").fetchone()[0]
+        token_hash = db.con.execute("select token_hash from tokens").fetchone()[0]
+        assert stored.startswith("$argon2") and PASSWORD not in stored
+        assert token_hash.startswith("$argon2") and token not in token_hash
+        assert db.check_login("gtm", PASSWORD).country == "GTM"
+        assert db.check_login("gtm", PASSWORD + "x") is None
+        assert db.token_user(token).name == "gtm"
+        assert db.token_user(token[:-1] + "x") is None
+        assert db.revoke_tokens("gtm") == 1
+        assert db.token_user(token) is None
+        session, _ = db.new_session("gtm")
+        db.disable("gtm")
+        assert db.session(session) is None and db.check_login("gtm", PASSWORD) is None
+
+
+def test_uploads_are_judged_by_content(tmp_path: Path) -> None:
+    import io
+
+    from migstat.home import Home
+    from migstat.portal.receive import Refused, receive, sniff
+    from migstat.workbooks.template import write_template
+
+    book = write_template("asylum", "GTM", 2024, tmp_path / "book.xlsx")
+    assert sniff(book) == ".xlsx"
+    renamed = tmp_path / "book.csv"
+    renamed.write_bytes(book.read_bytes())
+    assert sniff(renamed) == ".xlsx"
+    (tmp_path / "ole.bin").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)
+    assert sniff(tmp_path / "ole.bin") == ".xls"
+    (tmp_path / "fake.xlsx").write_bytes(b"PK\x03\x04 not a zip at all")
+    assert sniff(tmp_path / "fake.xlsx") is None
+    home = Home(tmp_path / "home")
+    got = receive(home, io.BytesIO(book.read_bytes()), "../../etc/GTM asylum 2024.csv", 10**6)
+    assert got.file_name == "GTM asylum 2024.xlsx"
+    assert got.stored.read_bytes() == book.read_bytes()
+    assert not os.access(got.stored, os.W_OK) or os.geteuid() == 0
+    with pytest.raises(Refused, match="larger than the limit"):
+        receive(home, io.BytesIO(book.read_bytes()), "big.xlsx", 100)
+    with pytest.raises(Refused, match="not an Excel"):
+        receive(home, io.BytesIO(b"a;b\n1;2\n"), "table.xlsx", 10**6)
+    leftovers = list((home.root / "portal" / "incoming").iterdir())
+    assert leftovers == []
