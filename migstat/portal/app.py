@@ -169,16 +169,18 @@ def create_app(home: Home | None = None) -> FastAPI:
     def not_found() -> HTTPException:
         return HTTPException(404, {"error_es": NOT_FOUND[0], "error": NOT_FOUND[1]})
 
-    def visible_upload(user: User, upload_id: int) -> dict[str, Any]:
+    def visible_upload(user: User, upload_id: int, request: Request) -> dict[str, Any]:
         with db() as portal:
             upload = portal.upload(upload_id)
         if upload is None or not user.may_see(upload["country"]):
+            audit(user, request, "not found", f"upload {upload_id}")
             raise not_found()
         return upload
 
-    def visible_submission(user: User, submission_id: int) -> dict[str, Any]:
+    def visible_submission(user: User, submission_id: int, request: Request) -> dict[str, Any]:
         item = verdicts.submission(home, submission_id)
         if item is None or not user.may_see(item["country"]):
+            audit(user, request, "not found", f"submission {submission_id} {request.url.path}")
             raise not_found()
         return item
 
@@ -341,7 +343,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/uploads/{upload_id}")
     def upload_page(request: Request, upload_id: int) -> Response:
         user, csrf = page_user(request)
-        row = visible_upload(user, upload_id)
+        row = visible_upload(user, upload_id, request)
         context = verdict_context(row["submission_id"]) if row["submission_id"] else {}
         audit(user, request, "view upload", str(upload_id))
         return render(request, "upload.html", user, csrf, upload=row, **context)
@@ -357,7 +359,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/reports/{submission_id}")
     def report_page(request: Request, submission_id: int) -> Response:
         user, csrf = page_user(request)
-        visible_submission(user, submission_id)
+        visible_submission(user, submission_id, request)
         audit(user, request, "view report", str(submission_id))
         return render(
             request, "upload.html", user, csrf, upload=None, **verdict_context(submission_id)
@@ -366,7 +368,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/reports/{submission_id}/report.xlsx")
     def report_download(request: Request, submission_id: int) -> Response:
         user, _ = page_user(request)
-        visible_submission(user, submission_id)
+        visible_submission(user, submission_id, request)
         found = verdicts.report(home, submission_id)
         if found is None:
             raise not_found()
@@ -376,7 +378,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/reports/{submission_id}/annotated.xlsx")
     def annotated_download(request: Request, submission_id: int) -> Response:
         user, _ = page_user(request)
-        item = visible_submission(user, submission_id)
+        item = visible_submission(user, submission_id, request)
         found = verdicts.report(home, submission_id)
         path = verdicts.workbook_path(home, item)
         if found is None or path is None:
@@ -398,7 +400,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/reports/{submission_id}/file")
     def original_download(request: Request, submission_id: int) -> Response:
         user, _ = page_user(request)
-        item = visible_submission(user, submission_id)
+        item = visible_submission(user, submission_id, request)
         path = verdicts.workbook_path(home, item)
         if path is None:
             raise not_found()
@@ -538,11 +540,14 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.get("/api/v1/submissions/{upload_id}")
     def api_one(request: Request, upload_id: int) -> Response:
         user = api_user(request)
-        return JSONResponse(api_view(visible_upload(user, upload_id)))
+        row = visible_upload(user, upload_id, request)
+        audit(user, request, "api view upload", str(upload_id))
+        return JSONResponse(api_view(row))
 
     @app.get("/api/v1/submissions")
     def api_list(request: Request) -> Response:
         user = api_user(request)
+        audit(user, request, "api list uploads")
         with db() as portal:
             rows = portal.uploads(None if user.is_coordinator else user.country)
         return JSONResponse([progress(row) | {"url": None} for row in rows])

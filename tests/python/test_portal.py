@@ -299,6 +299,13 @@ def test_other_countries_get_404(portal: Portal) -> None:
         status, page = mex.get(path)
         assert status == 404, path
         assert "No encontrado" in page.decode()
+    coordinator = Browserless(portal.url)
+    assert coordinator.login("coord") == 200
+    status, log = coordinator.get("/audit")
+    refused = [row for row in log.decode().split("<tr>") if "<td>mex</td>" in row]
+    assert any("not found" in row and "127.0.0.1" in row for row in refused)
+    status, calendar = coordinator.get("/matrix")
+    assert status == 200 and "en cuarentena / <span" in calendar.decode()
     gtm = Browserless(portal.url)
     assert gtm.login("gtm") == 200
     status, page = gtm.get(f"/reports/{submission}")
