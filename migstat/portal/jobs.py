@@ -4,9 +4,10 @@ A persistent huey queue (``SqliteHuey``, ``$MIGSTAT_HOME/portal/queue.sqlite``, 
 one worker (``python -m migstat.portal.worker``). ``load_upload`` reads one file and records it in
 the raw store under the store lock, exactly as ``migstat load`` does (so it waits for, and never
 collides with, a command run by hand); ``build_pending`` runs ``migstat build`` once for every
-upload loaded since the last build (nine uploads queued together cost one build) and writes each
-verdict back. Every step is idempotent on the upload's state, and the worker re-queues on start
-whatever a stopped worker left half done: uploads survive a restart.
+upload loaded since the last build and writes each verdict back; while more uploads wait in the
+queue it leaves the build to the last of them (nine uploads queued together cost one build).
+Every step is idempotent on the upload's state, and the worker re-queues on start whatever a
+stopped worker left half done: uploads survive a restart.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from huey import SqliteHuey
@@ -38,6 +40,8 @@ VERDICT_STATES = {
     "superseded": "superseded",
     "withdrawn": "withdrawn",
 }
+COALESCE_SECONDS = 120
+"""A build waits for uploads queued behind it at most this long after the first was loaded."""
 BUILD_FAILED = (
     "La verificación no pudo terminar; su archivo está guardado y el equipo central fue avisado",
     "The checks could not finish; your file is kept and the central team was told",
@@ -159,6 +163,11 @@ def build_pending(home: Home) -> None:
     with PortalDB(home) as db:
         pending = db.uploads_in("checking")
         if not pending:
+            return
+        waited = datetime.now(UTC) - datetime.fromisoformat(min(u["updated_at"] for u in pending))
+        if db.uploads_in("received", "reading") and waited.total_seconds() < COALESCE_SECONDS:
+            # More uploads are queued behind this task; each queues a build after itself, so
+            # the last one builds for all of them (unless the first has waited too long).
             return
         log = portal_dir(home) / "build.log"
         with log.open("ab") as output:
