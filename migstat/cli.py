@@ -259,15 +259,23 @@ def run(
     superset: bool = typer.Option(True, help="Start Superset at the end."),
     fresh_samples: bool = typer.Option(False, help="Regenerate the sample workbooks."),
     seed: int = typer.Option(2026, help="Seed of the sample workbooks."),
+    portal: bool = typer.Option(True, help="Start the submission portal at the end."),
 ) -> None:
-    """The main job: sample workbooks -> load -> build and check -> products -> dashboards."""
+    """The main job: sample workbooks -> load -> build and check -> products -> dashboards
+    -> submission portal."""
     from migstat.pipeline import run as run_pipeline
 
     try:
-        run_pipeline(superset=superset, fresh_samples=fresh_samples, seed=seed)
+        run_pipeline(superset=superset, fresh_samples=fresh_samples, seed=seed, portal=portal)
     except MigstatError as error:
         raise fail(error) from error
 
+
+# --- portal, users: the submission portal (migstat/portal/cli.py) ---
+from migstat.portal.cli import portal_app, users_app  # noqa: E402
+
+app.add_typer(portal_app, name="portal")
+app.add_typer(users_app, name="users")
 
 # --- codes: label -> code resolution over the code-list seeds (migstat/codes.py) ---
 codes_app = typer.Typer(

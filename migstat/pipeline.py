@@ -22,7 +22,9 @@ class Step:
     """Exit codes that let the run go on (``load`` exits 1 when it rejected a file)."""
 
 
-def steps(home: Home, *, superset: bool, fresh_samples: bool, seed: int) -> list[Step]:
+def steps(
+    home: Home, *, superset: bool, fresh_samples: bool, seed: int, portal: bool = True
+) -> list[Step]:
     plan: list[Step] = []
     if fresh_samples or not any(home.inbox.glob("*.*")):
         plan.append(
@@ -35,13 +37,17 @@ def steps(home: Home, *, superset: bool, fresh_samples: bool, seed: int) -> list
     ]
     if superset:
         plan.append(Step("dashboards", ["superset", "up"]))
+    if portal:
+        plan.append(Step("submission portal", ["portal", "up"]))
     return plan
 
 
-def run(*, superset: bool = True, fresh_samples: bool = False, seed: int = 2026) -> None:
+def run(
+    *, superset: bool = True, fresh_samples: bool = False, seed: int = 2026, portal: bool = True
+) -> None:
     home = Home.from_env().ensure()
     for number, step in enumerate(
-        steps(home, superset=superset, fresh_samples=fresh_samples, seed=seed), 1
+        steps(home, superset=superset, fresh_samples=fresh_samples, seed=seed, portal=portal), 1
     ):
         print(f"\n== {number}. {step.title}: migstat {' '.join(step.args)}", flush=True)
         completed = subprocess.run([sys.executable, "-m", "migstat", *step.args], check=False)
@@ -55,4 +61,9 @@ def run(*, superset: bool = True, fresh_samples: bool = False, seed: int = 2026)
     print(f"  products: file://{home.site_dir / 'index.html'}")
     if superset:
         print("  dashboards: http://127.0.0.1:8088 (see the login line above)")
+    if portal:
+        from migstat.portal.ctl import login_help, status
+
+        url = status(home)["url"] or "http://127.0.0.1:8090"  # set by `portal up` above
+        print("  submission portal for country offices: " + login_help(home, url))
     print("  every submission and its verdict: migstat status; a report: migstat report ID -o FILE")
