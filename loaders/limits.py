@@ -140,6 +140,8 @@ class Extent:
     last_row: int
     last_column: int
     cells: int
+    has_formulas_or_errors: bool = False
+    """Some cell holds a formula or an error value (see ``ZipWorkbook.uncomputed_cells``)."""
 
     @property
     def area(self) -> int:
@@ -174,6 +176,53 @@ _ATTR_R = re.compile(rb"\sr=[\"']([A-Z]{1,4}[0-9]{1,8})[\"']")
 _ATTR_T_SHARED = re.compile(rb"\st=[\"']s[\"']")
 
 
+FORMULA_OR_ERROR_MARKS = (b"<f>", b"<f ", b":f>", b":f ", b't="e"', b"t='e'")
+"""Byte patterns of a formula element or an error-typed cell in a worksheet part."""
+
+
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+"""The first bytes of an OLE compound file: a legacy .xls, or an encrypted .xlsx/.xlsm."""
+
+
+def _not_a_zip(path: Path, error: Exception) -> tuple[str, str]:
+    """Why a file that should be a zip (.xlsx, .xlsm, .ods) is not one, in English and Spanish."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        return (
+            "the file is empty (0 bytes)",
+            "no es un libro legible: el archivo está vacío (0 bytes)",
+        )
+    if head == OLE_MAGIC:
+        return (
+            "the file is password-protected (encrypted) or a legacy .xls saved under another "
+            "extension; save it without a password as .xlsx and send it again",
+            "no es un libro legible: el archivo está protegido con contraseña (cifrado) o es un "
+            ".xls antiguo con otra extensión; guárdelo sin contraseña como .xlsx y envíelo de "
+            "nuevo",
+        )
+    return (
+        f"the zip container is damaged ({error})",
+        f"no es un libro legible: el contenedor zip está dañado ({error})",
+    )
+
+
+def _uncomputed(cell: ET.Element) -> str | None:
+    """What an error cell or a formula cell without a computed value shows, else ``None``."""
+    formula = value = None
+    for child in cell:
+        name = child.tag.rsplit("}", 1)[-1]
+        if name == "f":
+            formula = (child.text or "").strip()
+        elif name == "v":
+            value = (child.text or "").strip()
+    if cell.get("t") == "e" and value:
+        return value
+    if formula is not None and not value and cell.get("t") not in ("str", "inlineStr"):
+        return f"={formula}" if formula else "=(formula)"
+    return None
+
+
 def _text_length(raw: bytes) -> int:
     text = _TAG.sub("", _PHONETIC.sub("", raw.decode("utf-8", "replace")))
     return len(html.unescape(text))
@@ -194,11 +243,9 @@ class ZipWorkbook:
             with zipfile.ZipFile(path) as archive:
                 self.infos = {info.filename: info for info in archive.infolist()}
         except (zipfile.BadZipFile, OSError, ValueError) as error:
+            en, es = _not_a_zip(path, error)
             raise WorkbookRejected(
-                f"not a readable workbook: the zip container is damaged ({error})",
-                file=self.name,
-                rule="STR-READ",
-                message_es=f"no es un libro legible: el contenedor zip está dañado ({error})",
+                f"not a readable workbook: {en}", file=self.name, rule="STR-READ", message_es=es
             ) from error
         total = 0
         for info in self.infos.values():
@@ -356,6 +403,7 @@ class ZipWorkbook:
         last_row = last_column = -1
         cells = referenced_cells = rows = referenced_rows = 0
         declared_checked = False
+        formulas = False
         carry = b""
         for chunk in self.stream(member):
             buffer = carry + chunk
@@ -379,6 +427,8 @@ class ZipWorkbook:
                     self._check_declared(sheet, found)
                 elif b"<sheetData" in buffer or b":sheetData" in buffer:
                     declared_checked = True
+            if not formulas:
+                formulas = any(mark in buffer for mark in FORMULA_OR_ERROR_MARKS)
             # Writers put ``r`` first: one pass finds every cell and, nearly always, its reference.
             # Tags with a namespace prefix (``<x:c>``) are rare: look for them only when present.
             prefixed = _ANY_PREFIX.search(buffer) is not None
@@ -430,8 +480,36 @@ class ZipWorkbook:
         if not cells:
             return Extent(0, 0, -1, -1, 0)
         return Extent(
-            min(first_row, last_row), min(first_column, last_column), last_row, last_column, cells
+            min(first_row, last_row),
+            min(first_column, last_column),
+            last_row,
+            last_column,
+            cells,
+            formulas,
         )
+
+    def uncomputed_cells(self, member: str) -> dict[str, str]:
+        """Cells a reader sees as empty although the file holds something there, by reference:
+        error values (``#REF!``, ``#DIV/0!``: ``t="e"``) as written, and formulas without a
+        computed value (what libraries such as openpyxl write until a spreadsheet program
+        recalculates) as ``=`` and the formula. Call it on a part ``scan_sheet`` has bounded."""
+        found: dict[str, str] = {}
+        parser = ET.XMLPullParser(events=("end",))
+        try:
+            for chunk in self.stream(member):
+                parser.feed(chunk)
+                for _, element in parser.read_events():
+                    name = element.tag.rsplit("}", 1)[-1]
+                    if name == "c":
+                        shown = _uncomputed(element)
+                        reference = element.get("r")
+                        if shown is not None and reference:
+                            found[reference] = shown
+                    if name in ("c", "row"):
+                        element.clear()
+        except ET.ParseError:
+            pass  # the reader has read the part already: what it could not parse, it rejected
+        return found
 
     def _check_declared(self, sheet: str, found: re.Match[bytes]) -> None:
         """The ``<dimension ref>`` a reader may reserve memory for, before it reads a cell."""

@@ -17,7 +17,7 @@ from python_calamine import CalamineWorkbook
 
 from loaders.limits import Limits, ZipWorkbook, check_file_size, reject
 from migstat.errors import WorkbookRejected
-from migstat.specs import cell_ref, index_to_column_letter
+from migstat.specs import cell_ref, column_letter_to_index, index_to_column_letter
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -123,6 +123,35 @@ class SheetGrid(Sequence[Sequence[object]]):
         return sum(len(row) - self.first_column for row in self._rows)
 
 
+def column_row(ref: str) -> tuple[int, int]:
+    """Zero-based (row, column) of a reference such as ``B18``."""
+    letters = ref.rstrip("0123456789")
+    return int(ref[len(letters) :]) - 1, column_letter_to_index(letters)
+
+
+def _overlay(
+    rows: list[list[object]], first_row: int, first_column: int, cells: dict[str, str]
+) -> tuple[list[list[object]], int, int]:
+    """The used range with ``cells`` (reference -> text) written in, grown to hold them.
+
+    python-calamine reads an error value or a formula without a computed value as an empty
+    cell; written back as text (``#REF!``, ``=SUM(C6:D6)``), the values rules name the cell
+    instead of taking it for a blank."""
+    positions = {column_row(ref): text for ref, text in cells.items()}
+    width = len(rows[0]) if rows else 0
+    top = min([first_row if rows else 1 << 62, *(row for row, _ in positions)])
+    left = min([first_column if rows else 1 << 62, *(column for _, column in positions)])
+    bottom = max([first_row + len(rows) - 1, *(row for row, _ in positions)])
+    right = max([first_column + width - 1, *(column for _, column in positions)])
+    grown: list[list[object]] = [[""] * (right - left + 1) for _ in range(bottom - top + 1)]
+    for index, row in enumerate(rows):
+        offset = first_column - left
+        grown[first_row - top + index][offset : offset + len(row)] = row
+    for (row, column), text in positions.items():
+        grown[row - top][column - left] = text
+    return grown, top, left
+
+
 class Workbook:
     """A workbook read lazily, sheet by sheet, with absolute cell positions, within ``limits``."""
 
@@ -205,6 +234,7 @@ class Workbook:
         limits = self.limits
         file = self.path.name
         part = self._parts.get(name)
+        extent = None
         if self._zip is not None and part is not None:
             extent = self._zip.scan_sheet(part, name)
             self._count(extent.area, name)
@@ -247,6 +277,10 @@ class Workbook:
                 message_es=f"la hoja no se puede leer: {exc}",
             ) from exc
         first_row, first_column = start if start is not None else (0, 0)
+        if self._zip is not None and part is not None and extent and extent.has_formulas_or_errors:
+            uncomputed = self._zip.uncomputed_cells(part)
+            if uncomputed:
+                rows, first_row, first_column = _overlay(rows, first_row, first_column, uncomputed)
         self._check_strings(name, rows, first_row, first_column)
         return SheetGrid(rows, first_row, first_column)
 

@@ -17,8 +17,10 @@ the published warehouse has, other than by a withdrawal, refuses to publish unle
 ``allow_unpublish`` is given (a lost raw store must be restored, not republished empty).
 
 Quarantine is data, not a build failure: rule models compute each submission's verdict before
-the marts, so one bad submission never blocks the others. A failed build means the project
-itself is broken (a model error, or a mart invariant test of error severity).
+the marts, so one bad submission never blocks the others. When dbt fails anyway, the build
+bisects the submissions (``migstat.containment``): the ones whose data makes it fail are set
+aside (rule ``STR-BUILD``) and the rest is published. A failed build means the project itself is
+broken (it fails without any submission: a model error, or a mart invariant test).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from types import FrameType
 import duckdb
 
 from migstat.codes import build_resolver
+from migstat.containment import find_culprits
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
 from migstat.lock import writer_lock
@@ -114,6 +117,8 @@ class BuildResult:
     """Published (country, source, period) keys this build would have dropped (not published)."""
     cleaned: list[str] = field(default_factory=list)
     """Leftovers of dead builds removed at the start (files, dbt processes)."""
+    set_aside: list[int] = field(default_factory=list)
+    """Submissions whose data made dbt fail, kept out of this build (rule STR-BUILD)."""
 
     @property
     def quarantined(self) -> list[Verdict]:
@@ -414,8 +419,18 @@ def build(
             raise UnpublishRefused(lost)
         log_path = home.root / "dbt" / "build.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        set_aside: list[int] = []
         try:
             exit_code = run_dbt(home, build_path, log_path)
+            if exit_code != 0:
+                found = find_culprits(
+                    build_path,
+                    lambda: run_dbt(home, build_path, log_path.with_name("build-search.log")) == 0,
+                    lambda: _failed_nodes(home),
+                    tell,
+                )
+                if found is not None:
+                    set_aside, exit_code = found, 0
         except BuildInterrupted:
             build_path.unlink(missing_ok=True)
             build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
@@ -447,4 +462,5 @@ def build(
             log_path=log_path,
             refused_keys=refused,
             cleaned=cleaned,
+            set_aside=set_aside,
         )

@@ -600,6 +600,7 @@ def build(
                     "published": str(result.published_path) if result.published_path else None,
                     "build": str(result.build_path),
                     "failed_nodes": result.failed_nodes,
+                    "set_aside": result.set_aside,
                     "refused_keys": ["/".join(key) for key in result.refused_keys],
                     "submissions": [
                         {

@@ -264,8 +264,14 @@ def strip_accents(text: str) -> str:
 
 
 def clean(label: str) -> str:
-    """Accents off, lower case, only ``a-z 0-9 _ ( ) . * , /`` kept, single spaces, trimmed."""
-    text = strip_accents(label.translate(_SUPERSCRIPT_TABLE)).lower()
+    """Accents off, lower case, only ``a-z 0-9 _ ( ) . * , /`` kept, single spaces, trimmed.
+
+    Text copied from web pages and PDFs is read as it shows: invisible format characters
+    (zero-width spaces, byte-order marks, direction marks) are dropped and compatibility forms
+    folded (full-width ``Ｃａｎａｄá`` is ``Canadá``)."""
+    visible = "".join(char for char in label if unicodedata.category(char) != "Cf")
+    text = strip_accents(unicodedata.normalize("NFKC", visible.translate(_SUPERSCRIPT_TABLE)))
+    text = text.lower()
     return _CLEAN_DROP.sub(" ", text).strip(" ")
 
 

@@ -31,7 +31,7 @@ class Rule(Strict):
     id: str = Field(pattern=r"^[A-Z]{3}-([0-9]{3}|[A-Z]+)$")
     family: str
     severity: Literal["error", "warn"]
-    implemented_by: Literal["dbt", "loader"] = "dbt"
+    implemented_by: Literal["dbt", "loader", "build"] = "dbt"
     tolerance: dict[str, float] = Field(default_factory=dict)
     message_es: str
     message_en: str
@@ -120,8 +120,9 @@ def render_doc(catalogue: Catalogue | None = None) -> str:
         "Every failure names the submission, file, sheet, cell, expected and found values",
         "(mart `marts.quality_rule_failures`, and `migstat report SUBMISSION_ID`).",
         "",
-        "`loader` rules reject a structurally unreadable file before dbt sees it; all others run",
-        "in dbt (`models/intermediate/rules/`, macros in `macros/rules/`).",
+        "`loader` rules reject a structurally unreadable file before dbt sees it; `build` rules",
+        "set aside a submission whose data makes dbt fail (`migstat build`); all others run in",
+        "dbt (`models/intermediate/rules/`, macros in `macros/rules/`).",
         "",
     ]
     for family in catalogue.families:

@@ -40,10 +40,12 @@ import yaml
 from superset_api import SupersetApiError, SupersetClient
 
 from migstat.home import REPO_ROOT, Home
+from migstat.specs import load_specs
 from migstat.superset.bundle import bundle_files, write_bundle
 from migstat.superset.charts import filter_operator
 from migstat.superset.spec import DASHBOARDS_DIR, ChartSpec, Project, iter_charts, load_project
 from migstat.superset.warehouse import warehouse_types
+from migstat.workbooks.samples import SampleMaker, clean_submission, write_submission
 
 pytestmark = pytest.mark.slow
 
@@ -715,3 +717,122 @@ def _check_dashboard(page: Any, url: str, slug: str, expected_charts: int) -> No
         f"chart {index + 1}: {state}" for index, state in enumerate(states) if state != "rendered"
     ]
     assert not errors, f"{slug}: error panels: {errors}"
+
+
+class TimedChartLoad(ChartLoad):
+    """``ChartLoad`` that also times each request and stops after ``bound`` requests."""
+
+    def __init__(self, url: str, chart_ids: list[int], readers: int, bound: int) -> None:
+        super().__init__(url, chart_ids, readers)
+        self.bound = bound
+        self.seconds: list[float] = []
+
+    def _read(self) -> None:
+        reader = SupersetClient.login(self.url, "admin", PASSWORD)
+        while not self._stop.is_set() and len(self.seconds) + len(self.errors) < self.bound:
+            for chart_id in self.chart_ids:
+                started = time.monotonic()
+                try:
+                    reader.chart_data(chart_id)
+                    self.seconds.append(time.monotonic() - started)
+                    self.answered.append(time.monotonic())
+                except Exception as error:
+                    self.errors.append(f"chart {chart_id}: {error}")
+                if self._stop.is_set():
+                    break
+
+
+CONCURRENT_FILES = [
+    ("GTM", "returns", 2019),
+    ("HND", "asylum", 2019),
+    ("CRI", "work_permits", 2019),
+    ("PAN", "returns", 2019),
+]
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("MIGSTAT_TEST_WAREHOUSE")), reason="no raw store to load into"
+)
+def test_chart_requests_while_loads_and_builds_queue_fail_none_and_lose_nothing(
+    server: dict[str, Any], client: SupersetClient, tmp_path: Path
+) -> None:
+    """Four `migstat load` and two `migstat build` started at once queue through the writer
+    locks while three readers request chart data from Superset in a bounded loop: no request
+    fails, every file is recorded once, and `migstat verify` passes afterwards."""
+    home: Home = server["home"]
+    env = {**server["env"], "COLUMNS": "200"}
+    specs = load_specs()
+    maker = SampleMaker(0, specs)
+    files = [
+        write_submission(
+            clean_submission(maker, source, country, year, 2024),
+            tmp_path / f"{country}_{source}_{year}.xlsx",
+            specs,
+        )
+        for country, source, year in CONCURRENT_FILES
+    ]
+    ids = [chart["id"] for chart in charts_by_key(client).values()]
+    readers = TimedChartLoad(server["url"], ids, readers=3, bound=3000)
+    commands = [
+        ["load", str(files[0])],
+        ["build"],
+        ["load", str(files[1])],
+        ["load", str(files[2])],
+        ["build"],
+        ["load", str(files[3])],
+    ]
+    readers.start()
+    started = time.monotonic()
+    try:
+        running = [
+            subprocess.Popen(
+                [sys.executable, "-m", "migstat", *args],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for args in commands
+        ]
+        results = [process.communicate(timeout=1800) for process in running]
+        wall = time.monotonic() - started
+        time.sleep(1.0)
+    finally:
+        readers.stop()
+    for args, process, (out, err) in zip(commands, running, results, strict=True):
+        assert process.returncode == 0, f"migstat {' '.join(args)}:\n{out[-2000:]}\n{err[-2000:]}"
+        assert "Traceback" not in err, err
+    assert not readers.errors, (
+        f"{len(readers.errors)} failed chart requests of "
+        f"{len(readers.seconds) + len(readers.errors)}: {readers.errors[:3]}"
+    )
+    assert len(readers.seconds) >= len(ids)
+    with duckdb.connect(str(home.raw_db), read_only=True) as con:
+        names = [row[0] for row in con.execute("select file_name from raw.submissions").fetchall()]
+    for path in files:
+        assert names.count(path.name) == 1, f"{path.name} recorded {names.count(path.name)} times"
+    verified = migstat(env, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    published = {row[0] for row in _published(home)}
+    assert published and published <= set(names), "the published files are received files"
+    loads = sum(args[0] == "load" for args in commands)
+    builds = len(commands) - loads
+    seconds = sorted(readers.seconds)
+    p50 = seconds[len(seconds) // 2]
+    p95 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))]
+    summary = (
+        f"concurrency: {len(seconds) + len(readers.errors)} chart-data requests by 3 readers, "
+        f"{len(readers.errors)} failed, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms; "
+        f"{loads} loads and {builds} builds completed in {wall:.0f} s; verify passed"
+    )
+    print("\n" + summary)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "concurrency.txt").write_text(summary + "\n", encoding="utf-8")
+
+
+def _published(home: Home) -> list[tuple[str, str, str]]:
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        return con.execute(
+            "select file_name, country_code, source from marts.quality_submissions "
+            "where is_published"
+        ).fetchall()
