@@ -54,8 +54,8 @@ measures as (
                     {{ dimension }}_label,
                     {{ dimension }}_code,
                 {%- else %}
-                    cast(null as varchar) as {{ dimension }}_label,
-                    cast(null as varchar) as {{ dimension }}_code,
+                    cast(null as {{ text_type() }}) as {{ dimension }}_label,
+                    cast(null as {{ text_type() }}) as {{ dimension }}_code,
                 {%- endif %}
             {%- endfor %}
             raw_text,
@@ -171,7 +171,7 @@ final as (
         end as traveller_type,
         case
             when unioned.month_code between '01' and '12' and length(unioned.month_code) = 2
-                then try_cast(unioned.month_code as integer)
+                then {{ try_cast('unioned.month_code', 'integer') }}
         end as month,
         ports.border_type,
         unioned.raw_text,
