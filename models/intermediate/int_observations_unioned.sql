@@ -86,8 +86,16 @@ unioned as (
         "Otros" row of a country dimension under a region row is that region's residual
         (OTH_<M49 code>) when the code lists have one. #}
     select
-        stacked.* replace (
-            {%- for dimension in country_dimensions() %}
+        stacked.submission_id,
+        stacked.source,
+        stacked.sheet,
+        stacked.cell,
+        stacked.row_number,
+        stacked.column_number,
+        stacked.measure,
+        {%- for dimension in dimensions %}
+            stacked.{{ dimension }}_label,
+            {%- if dimension in country_dimensions() %}
                 case
                     when stacked.{{ dimension }}_code = '_NAT' then submissions.country_code
                     when
@@ -96,9 +104,18 @@ unioned as (
                         and regional_others.code is not null
                         then regional_others.code
                     else stacked.{{ dimension }}_code
-                end as {{ dimension }}_code{{ "," if not loop.last }}
-            {%- endfor %}
-        ),
+                end as {{ dimension }}_code,
+            {%- else %}
+                stacked.{{ dimension }}_code,
+            {%- endif %}
+        {%- endfor %}
+        stacked.raw_text,
+        stacked.value,
+        stacked.value_status,
+        stacked.cell_role,
+        stacked.parent_row,
+        stacked.parent_region_code,
+        stacked.row_key,
         submission_sheets.layout_sheet,
         submission_sheets.row_dimension
 
