@@ -26,7 +26,7 @@ DUCKDB_ONLY = {
     r"\bstring_agg\s*\(": "sorted_string_agg()",
     r"::": "cast(... as ...)",
     r"\btry_cast\s*\(": "try_cast()",
-    r"\btry_strptime\s*\(|\bstrptime\s*\(|\bstrftime\s*\(": "year_month() / try_parse_day_month_year()",
+    r"\b(try_)?strptime\s*\(|\bstrftime\s*\(": "year_month(), try_parse_day_month_year()",
     r"\bepoch\w*\s*\(": "a portable macro",
     r"\bilike\b": "lower(...) like",
     r"\bqualify\b": "a window in a subquery",
