@@ -7,7 +7,7 @@
 {% macro rule_tolerance(rule_id, key, default) %}
 {%- if not execute -%}{{ return(default) }}{%- endif -%}
 {%- set catalogue = api.Relation.create(
-    database=target.database, schema='raw', identifier='spec_rules'
+    database=target.get('database'), schema='raw', identifier='spec_rules'
 ) -%}
 {%- set found = run_query(
     "select tolerance from " ~ catalogue ~ " where rule_id = '" ~ rule_id ~ "'"

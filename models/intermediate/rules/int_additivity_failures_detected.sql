@@ -51,47 +51,47 @@ cells as (
         parent_row,
         greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
         coalesce(tolerance_relative, 0) as tolerance_relative,
+        {%- for dimension in dimensions %}
+            {{ dimension_key(dimension) }} as key_{{ dimension }},
+            case
+                when row_dimension = '{{ dimension }}' then '=' || coalesce(row_key, '')
+                else {{ dimension_key(dimension) }}
+            end as identity_{{ dimension }},
+        {%- endfor %}
         case row_dimension
             {%- for dimension in dimensions %}
                 when '{{ dimension }}' then {{ dimension }}_label
             {%- endfor %}
-        end as row_label,
-        {%- for dimension in dimensions %}
-        {{ dimension_key(dimension) }} as key_{{ dimension }},
-        case
-            when row_dimension = '{{ dimension }}' then '=' || coalesce(row_key, '')
-            else {{ dimension_key(dimension) }}
-        end as identity_{{ dimension }}{{ "," if not loop.last }}
-        {%- endfor %}
+        end as row_label
 
     from observations
 
 ),
 
-{#- One row per (cell, dimension it has a key along): the key, and the cell's identity with that
-    dimension replaced by '*'. Plain unions, no list types, so the SQL runs on any engine. #}
 cells_along_dimensions as (
 
-    {%- for dimension in dimensions %}
-    select
-        cells.submission_id,
-        cells.sheet,
-        cells.cell,
-        cells.value,
-        cells.is_unusable,
-        '{{ dimension }}' as dimension,
-        cells.key_{{ dimension }} as own_key,
-        {% for other in dimensions -%}
-            {{ "'*'" if other == dimension else 'cells.identity_' ~ other }}
-            {{- " || '|' || " if not loop.last }}
-        {%- endfor %} as rest_key
-
-    from cells
-    where
-        cells.row_dimension is distinct from '{{ dimension }}'
-        and cells.key_{{ dimension }} <> '-'
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {#- One row per (cell, dimension it has a key along): the key, and the cell's identity with
+        that dimension replaced by '*'. Plain unions, no list types: the SQL runs on any engine. #}
+    {% for dimension in dimensions %}
+        {%- set rest = [] %}
+        {%- for other in dimensions %}
+            {%- do rest.append("'*'" if other == dimension else 'cells.identity_' ~ other) %}
+        {%- endfor %}
+        select
+            cells.submission_id,
+            cells.sheet,
+            cells.cell,
+            cells.value,
+            cells.is_unusable,
+            '{{ dimension }}' as dimension,
+            cells.key_{{ dimension }} as own_key,
+            {{ rest | join(" || '|' || ") }} as rest_key
+        from cells
+        where
+            cells.row_dimension is distinct from '{{ dimension }}'
+            and cells.key_{{ dimension }} <> '-'
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
