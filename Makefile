@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup system-deps
+.PHONY: run test setup system-deps spark-venv
 
 $(BIN)/migstat: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,14 @@ run: setup
 
 test: setup system-deps
 	$(BIN)/pytest
+
+# The Spark engine's own environment (dbt-spark session mode + PySpark; pins in
+# requirements/spark.txt). `migstat spark build` and the Spark test create it when missing.
+SPARK_VENV := .venv-spark
+
+$(SPARK_VENV)/bin/dbt: requirements/spark.txt
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/pip install --quiet -r requirements/spark.txt
+	touch $@
+
+spark-venv: $(SPARK_VENV)/bin/dbt

@@ -17,7 +17,7 @@
         {%- elif column == 'month' %}
         cast(null as integer) as month,
         {%- else %}
-        cast(null as varchar) as {{ column }},
+        cast(null as {{ text_type() }}) as {{ column }},
         {%- endif %}
         {%- endfor %}
         cast({{ value }} as double) as value,

@@ -39,9 +39,9 @@ coalesce({{ prefix }}{{ dimension }}_code, '?' || {{ prefix }}{{ dimension }}_la
 case
     when {{ expr }} is null then null
     when abs({{ expr }}) < 9007199254740992 and {{ expr }} = round({{ expr }})
-        then cast(cast({{ expr }} as bigint) as varchar)
-    when abs({{ expr }}) < 9007199254740992 then cast(round({{ expr }}, 4) as varchar)
-    else cast({{ expr }} as varchar)
+        then cast(cast({{ expr }} as bigint) as {{ text_type() }})
+    when abs({{ expr }}) < 9007199254740992 then cast(round({{ expr }}, 4) as {{ text_type() }})
+    else cast({{ expr }} as {{ text_type() }})
 end
 {%- endmacro %}
 
@@ -49,7 +49,7 @@ end
 {#- The observation flags behind an aggregate: distinct flags in alphabetical order ('p', 'ep'),
     NULL when every contributing number is definitive. -#}
 {% macro combine_flags(expr) %}
-nullif(string_agg(distinct {{ expr }}, '' order by {{ expr }}), '')
+nullif({{ sorted_string_agg(expr, '') }}, '')
 {%- endmacro %}
 
 
@@ -59,11 +59,11 @@ nullif(string_agg(distinct {{ expr }}, '' order by {{ expr }}), '')
 case
     when {{ expr }} between 1 and 26 then chr(64 + {{ expr }})
     when {{ expr }} between 27 and 702
-        then chr(64 + ({{ expr }} - 1) // 26) || chr(65 + ({{ expr }} - 1) % 26)
+        then chr(64 + {{ int_div(expr ~ ' - 1', 26) }}) || chr(65 + ({{ expr }} - 1) % 26)
     when {{ expr }} between 703 and 18278
-        then chr(64 + (({{ expr }} - 1) // 26 - 1) // 26)
-        || chr(65 + (({{ expr }} - 1) // 26 - 1) % 26)
+        then chr(64 + {{ int_div(int_div(expr ~ ' - 1', 26) ~ ' - 1', 26) }})
+        || chr(65 + ({{ int_div(expr ~ ' - 1', 26) }} - 1) % 26)
         || chr(65 + ({{ expr }} - 1) % 26)
-    else '#' || cast({{ expr }} as varchar)
+    else '#' || cast({{ expr }} as {{ text_type() }})
 end
 {%- endmacro %}

@@ -477,6 +477,56 @@ def sample(
     typer.echo(f"wrote {len(names)} workbooks to {out_dir} in {elapsed:.1f} s")
 
 
+# ---------------------------------------------------------------------- spark
+spark_app = typer.Typer(
+    help="The same dbt project on Spark (dbt-spark session mode, .venv-spark).",
+    no_args_is_help=True,
+)
+app.add_typer(spark_app, name="spark")
+
+
+@spark_app.command("export")
+def spark_export(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Folder for the Parquet files (default: HOME/spark/raw)."
+    ),
+) -> None:
+    """Write the published warehouse's raw store as Parquet, one folder per table."""
+    from migstat.spark import export_raw
+
+    home = Home.from_env()
+    out_dir = output or home.root / "spark" / "raw"
+    tables = export_raw(home.published_db, out_dir)
+    typer.echo(f"wrote {len(tables)} raw tables to {out_dir}")
+
+
+@spark_app.command("build")
+def spark_build(
+    compare: bool = typer.Option(
+        True, help="Compare every mart row by row with the published DuckDB warehouse."
+    ),
+) -> None:
+    """Export the raw store, build every seed and model on Spark (HOME/spark), compare marts."""
+    from migstat.spark import compare_marts, export_raw, run_spark_dbt
+
+    home = Home.from_env()
+    spark_dir = home.root / "spark"
+    export_raw(home.published_db, spark_dir / "raw")
+    run = run_spark_dbt(spark_dir / "raw", spark_dir)
+    typer.echo(
+        f"dbt on Spark: exit {run.exit_code} in {run.seconds:.1f} s, output in {run.log_path}"
+    )
+    if run.exit_code != 0:
+        raise typer.Exit(code=1)
+    if compare:
+        differences = compare_marts(home.published_db, spark_dir)
+        for table, difference in differences.items():
+            typer.echo(f"{table}: {difference}")
+        if differences:
+            raise typer.Exit(code=1)
+        typer.echo("every mart has the same rows on Spark and DuckDB")
+
+
 # ---------------------------------------------------------------------- superset
 superset_app = typer.Typer(
     help="Apache Superset over the published warehouse: dashboards as code (superset/).",

@@ -7,7 +7,7 @@
 {% macro rule_tolerance(rule_id, key, default) %}
 {%- if not execute -%}{{ return(default) }}{%- endif -%}
 {%- set catalogue = api.Relation.create(
-    database=target.database, schema='raw', identifier='spec_rules'
+    database=target.get('database'), schema='raw', identifier='spec_rules'
 ) -%}
 {%- set found = run_query(
     "select tolerance from " ~ catalogue ~ " where rule_id = '" ~ rule_id ~ "'"
@@ -21,7 +21,7 @@
 {#- True when a dimension key is a UN M49 region code (three digits), i.e. a reported subtotal
     row such as "Centroamérica" in a nationality column. -#}
 {% macro is_region_key(expr) -%}
-regexp_full_match({{ expr }}, '[0-9]{3}')
+{{ regexp_full_match(expr, '[0-9]{3}') }}
 {%- endmacro %}
 
 
@@ -55,7 +55,7 @@ regexp_full_match({{ expr }}, '[0-9]{3}')
     'detail': 'coalesce(' ~ failure_alias ~ '.detail_' ~ lang ~ ', ' ~ failure_alias ~ '.detail)'
         if lang == 'es' else failure_alias ~ '.detail',
     'country': submission_alias ~ '.country_code',
-    'year': 'cast(' ~ submission_alias ~ '.reference_year as varchar)',
+    'year': 'cast(' ~ submission_alias ~ '.reference_year as ' ~ text_type() ~ ')',
     'source': submission_alias ~ '.source',
     'file_name': submission_alias ~ '.file_name',
 } -%}

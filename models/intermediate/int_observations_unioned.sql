@@ -54,8 +54,8 @@ measures as (
                     {{ dimension }}_label,
                     {{ dimension }}_code,
                 {%- else %}
-                    cast(null as varchar) as {{ dimension }}_label,
-                    cast(null as varchar) as {{ dimension }}_code,
+                    cast(null as {{ text_type() }}) as {{ dimension }}_label,
+                    cast(null as {{ text_type() }}) as {{ dimension }}_code,
                 {%- endif %}
             {%- endfor %}
             raw_text,
@@ -86,8 +86,16 @@ unioned as (
         "Otros" row of a country dimension under a region row is that region's residual
         (OTH_<M49 code>) when the code lists have one. #}
     select
-        stacked.* replace (
-            {%- for dimension in country_dimensions() %}
+        stacked.submission_id,
+        stacked.source,
+        stacked.sheet,
+        stacked.cell,
+        stacked.row_number,
+        stacked.column_number,
+        stacked.measure,
+        {%- for dimension in dimensions %}
+            stacked.{{ dimension }}_label,
+            {%- if dimension in country_dimensions() %}
                 case
                     when stacked.{{ dimension }}_code = '_NAT' then submissions.country_code
                     when
@@ -96,9 +104,18 @@ unioned as (
                         and regional_others.code is not null
                         then regional_others.code
                     else stacked.{{ dimension }}_code
-                end as {{ dimension }}_code{{ "," if not loop.last }}
-            {%- endfor %}
-        ),
+                end as {{ dimension }}_code,
+            {%- else %}
+                stacked.{{ dimension }}_code,
+            {%- endif %}
+        {%- endfor %}
+        stacked.raw_text,
+        stacked.value,
+        stacked.value_status,
+        stacked.cell_role,
+        stacked.parent_row,
+        stacked.parent_region_code,
+        stacked.row_key,
         submission_sheets.layout_sheet,
         submission_sheets.row_dimension
 
@@ -171,7 +188,7 @@ final as (
         end as traveller_type,
         case
             when unioned.month_code between '01' and '12' and length(unioned.month_code) = 2
-                then try_cast(unioned.month_code as integer)
+                then {{ try_cast('unioned.month_code', 'integer') }}
         end as month,
         ports.border_type,
         unioned.raw_text,

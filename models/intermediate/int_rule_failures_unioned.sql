@@ -50,10 +50,10 @@ rejections as (
         error_cell as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
-        cast(null as varchar) as expected,
-        cast(null as varchar) as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
+        cast(null as {{ text_type() }}) as expected,
+        cast(null as {{ text_type() }}) as found,
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
         error_message as detail,
         error_message_es as detail_es
 
@@ -67,7 +67,7 @@ failures as (
     {% for family in families %}
         select
             {{ failure_columns() | join(', ') }},
-            cast(null as varchar) as detail_es
+            cast(null as {{ text_type() }}) as detail_es
         from {{ family }}_failures
         union all
     {% endfor %}
@@ -92,7 +92,7 @@ final as (
                 failures.cell,
                 failures.dimension,
                 failures.label
-        ) as varchar) as failure_id,
+        ) as {{ text_type() }}) as failure_id,
         failures.submission_id,
         submissions.country_code,
         submissions.source,

@@ -69,7 +69,7 @@ error_counts as (
     select
         failures.submission_id,
         count(*) as error_count,
-        string_agg(distinct failures.rule_id, ',' order by failures.rule_id) as failed_error_rules
+        {{ sorted_string_agg('failures.rule_id', ',') }} as failed_error_rules
 
     from failures
     inner join rules
@@ -88,18 +88,18 @@ checked as (
         submissions.period,
         submissions.is_rejected,
         submissions.received_at,
-        try_cast(regexp_extract(submissions.version, '([0-9]{1,9})', 1) as integer)
+        {{ try_cast(regexp_extract('submissions.version', '([0-9]{1,9})', 1), 'integer') }}
             as version_major,
         coalesce(
-            try_cast(
-                regexp_extract(submissions.version, '[0-9]{1,9}[.,]([0-9]{1,9})', 1) as integer
-            ),
+            {{ try_cast(
+                regexp_extract('submissions.version', '[0-9]{1,9}[.,]([0-9]{1,9})', 1), 'integer'
+            ) }},
             0
         ) as version_minor,
         coalesce(
-            try_cast(submissions.submitted_on as timestamp),
-            try_strptime(submissions.submitted_on, '%d/%m/%Y'),
-            try_strptime(submissions.submitted_on, '%d-%m-%Y')
+            {{ try_cast('submissions.submitted_on', 'timestamp') }},
+            {{ try_parse_day_month_year('submissions.submitted_on', '/') }},
+            {{ try_parse_day_month_year('submissions.submitted_on', '-') }}
         ) as submitted_at,
         coalesce(error_counts.error_count, 0) as error_count,
         error_counts.failed_error_rules,

@@ -51,65 +51,47 @@ cells as (
         parent_row,
         greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
         coalesce(tolerance_relative, 0) as tolerance_relative,
+        {%- for dimension in dimensions %}
+            {{ dimension_key(dimension) }} as key_{{ dimension }},
+            case
+                when row_dimension = '{{ dimension }}' then '=' || coalesce(row_key, '')
+                else {{ dimension_key(dimension) }}
+            end as identity_{{ dimension }},
+        {%- endfor %}
         case row_dimension
             {%- for dimension in dimensions %}
                 when '{{ dimension }}' then {{ dimension }}_label
             {%- endfor %}
-        end as row_label,
-        [
-            {%- for dimension in dimensions %}
-                {{ dimension_key(dimension) }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ] as keys,
-        [
-            {%- for dimension in dimensions %}
-                case
-                    when row_dimension = '{{ dimension }}' then '=' || coalesce(row_key, '')
-                    else {{ dimension_key(dimension) }}
-                end{{ "," if not loop.last }}
-            {%- endfor %}
-        ] as identity
+        end as row_label
 
     from observations
 
 ),
 
-dimension_positions as (
-
-    select
-        unnest(range(1, {{ dimensions | length + 1 }})) as position,
-        unnest([
-            {%- for dimension in dimensions %}
-                '{{ dimension }}'{{ "," if not loop.last }}
-            {%- endfor %}
-        ]) as dimension
-
-),
-
 cells_along_dimensions as (
 
-    select
-        cells.submission_id,
-        cells.sheet,
-        cells.cell,
-        cells.value,
-        cells.is_unusable,
-        dimension_positions.dimension,
-        cells.keys[dimension_positions.position] as own_key,
-        array_to_string(
-            list_concat(
-                cells.identity[1:dimension_positions.position - 1],
-                ['*'],
-                cells.identity[dimension_positions.position + 1:]
-            ),
-            '|'
-        ) as rest_key
-
-    from cells
-    cross join dimension_positions
-    where
-        dimension_positions.dimension is distinct from cells.row_dimension
-        and cells.keys[dimension_positions.position] <> '-'
+    {#- One row per (cell, dimension it has a key along): the key, and the cell's identity with
+        that dimension replaced by '*'. Plain unions, no list types: the SQL runs on any engine. #}
+    {% for dimension in dimensions %}
+        {%- set rest = [] %}
+        {%- for other in dimensions %}
+            {%- do rest.append("'*'" if other == dimension else 'cells.identity_' ~ other) %}
+        {%- endfor %}
+        select
+            cells.submission_id,
+            cells.sheet,
+            cells.cell,
+            cells.value,
+            cells.is_unusable,
+            '{{ dimension }}' as dimension,
+            cells.key_{{ dimension }} as own_key,
+            {{ rest | join(" || '|' || ") }} as rest_key
+        from cells
+        where
+            cells.row_dimension is distinct from '{{ dimension }}'
+            and cells.key_{{ dimension }} <> '-'
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -178,7 +160,7 @@ checks as (
         bool_or(part_is_unusable) as has_unusable_part
 
     from edges
-    group by all
+    group by submission_id, sheet, total_cell, dimension, rule_id
 
 ),
 
@@ -282,7 +264,7 @@ final as (
         {{ format_number('value') }} as found,
         case when rule_id = 'ADD-002' then row_label end as label,
         dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from failures
 
@@ -297,8 +279,8 @@ final as (
         column_number,
         {{ format_number('corrected_value') }} as expected,
         {{ format_number('value') }} as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
         'totals ' || total_cells as detail
 
     from suspect_cells

@@ -124,12 +124,11 @@ label_cells as (
 
     select
         resolved.*,
-        list_position(
-            string_split(sheet_positions.column_dimensions, ','), resolved.dimension
-        ) as header_position,
+        {{ csv_position('sheet_positions.column_dimensions', 'resolved.dimension') }}
+            as header_position,
         case
             when resolved.dimension = sheet_positions.row_dimension
-                then sheet_positions.label_column || cast(resolved.row_number as varchar)
+                then sheet_positions.label_column || cast(resolved.row_number as {{ text_type() }})
         end as row_label_cell,
         sheet_positions.header_rows
 
@@ -164,7 +163,7 @@ final as (
         dimension,
         case
             when code is null then member_suggestions
-            else cast(cast(round(fuzzy_score) as integer) as varchar)
+            else cast(cast(round(fuzzy_score) as integer) as {{ text_type() }})
         end as detail
 
     from label_cells

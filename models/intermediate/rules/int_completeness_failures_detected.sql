@@ -25,7 +25,7 @@ months as (
 
     select
         code as month_code,
-        try_cast(code as integer) as month,
+        {{ try_cast('code', 'integer') }} as month,
         name_es
 
     from {{ ref('code_lists') }}
@@ -137,11 +137,11 @@ final as (
         first_cell as cell,
         row_number,
         column_number,
-        cast(first_month as varchar) || '-' || cast(last_month as varchar) as expected,
-        cast(data_cells as varchar) as found,
+        cast(first_month as {{ text_type() }}) || '-' || cast(last_month as {{ text_type() }}) as expected,
+        cast(data_cells as {{ text_type() }}) as found,
         name_es as label,
         'month' as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from expected_months
     where

@@ -70,14 +70,14 @@ decision_failures as (
         submission_id,
         'XSR-001' as rule_id,
         decisions_sheet as sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         {{ format_number('applications') }} as expected,
         {{ format_number('decisions') }} as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
+        cast(null as {{ text_type() }}) as detail
 
     from asylum_totals
     where decisions > {{ decisions_ratio }} * applications
@@ -132,14 +132,14 @@ return_failures as (
         returns_by_origin.submission_id,
         'XSR-002' as rule_id,
         returns_by_origin.sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         {{ format_number('presented_by_nationality.presentations') }} as expected,
         {{ format_number('returns_by_origin.returnees') }} as found,
         returns_by_origin.country_from_code as label,
         'country_from' as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from returns_by_origin
     inner join presented_by_nationality

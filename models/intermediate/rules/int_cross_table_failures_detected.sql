@@ -217,14 +217,14 @@ comparisons as (
     {% endfor %}
     select
         cast(null as integer) as submission_id,
-        cast(null as varchar) as group_id,
-        cast(null as varchar) as compared_sheet,
-        cast(null as varchar) as sheet,
-        cast(null as varchar) as coordinate,
+        cast(null as {{ text_type() }}) as group_id,
+        cast(null as {{ text_type() }}) as compared_sheet,
+        cast(null as {{ text_type() }}) as sheet,
+        cast(null as {{ text_type() }}) as coordinate,
         cast(null as double) as expected_sum,
         cast(null as double) as found_sum,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as dimension,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number
     where false

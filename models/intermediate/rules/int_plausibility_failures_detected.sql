@@ -111,8 +111,8 @@ yoy_failures as (
         cast(null as integer) as column_number,
         {{ format_number('previous_year.total') }} as expected,
         {{ format_number('current_year.total') }} as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
         current_year.measure
         || case when current_year.flow_key <> '-' then ' ' || current_year.flow_key else '' end
         || ' (' || {{ format_number('round(100 * (current_year.total / previous_year.total - 1))') }}
@@ -214,7 +214,7 @@ history_medians as (
         series.submission_id,
         series.measure,
         series.flow_key,
-        median(history.log_change) as median_change,
+        {{ median('history.log_change') }} as median_change,
         count(*) as history_count
 
     from submission_series as series
@@ -237,7 +237,7 @@ history_spread as (
         history_medians.flow_key,
         history_medians.median_change,
         history_medians.history_count,
-        median(abs(history.log_change - history_medians.median_change)) as mad
+        {{ median('abs(history.log_change - history_medians.median_change)') }} as mad
 
     from history_medians
     inner join submission_series as series
@@ -263,7 +263,7 @@ same_month_medians as (
         changes.measure,
         changes.flow_key,
         changes.month,
-        median(history.log_change) as seasonal_change
+        {{ median('history.log_change') }} as seasonal_change
 
     from monthly_changes as changes
     inner join history
@@ -284,12 +284,12 @@ month_failures as (
         changes.submission_id,
         'PLA-002' as rule_id,
         changes.sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         {{ format_number('changes.previous_total') }} as expected,
         {{ format_number('changes.total') }} as found,
-        lpad(cast(changes.month as varchar), 2, '0') as label,
+        lpad(cast(changes.month as {{ text_type() }}), 2, '0') as label,
         'month' as dimension,
         changes.measure
         || case when changes.flow_key <> '-' then ' ' || changes.flow_key else '' end as detail
@@ -339,14 +339,14 @@ sex_failures as (
         submission_id,
         'PLA-003' as rule_id,
         sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         '{{ women_min }}-{{ women_max }}' as expected,
         {{ format_number('round(women_share, 3)') }} as found,
-        cast(null as varchar) as label,
+        cast(null as {{ text_type() }}) as label,
         'sex' as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from sex_shares
     where women_share < {{ women_min }} or women_share > {{ women_max }}
@@ -380,14 +380,14 @@ minors_failures as (
         submission_id,
         'PLA-004' as rule_id,
         sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         '{{ minors_max }}' as expected,
         {{ format_number('round(minors_share, 3)') }} as found,
-        cast(null as varchar) as label,
+        cast(null as {{ text_type() }}) as label,
         'age_group' as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from minors_shares
     where minors_share > {{ minors_max }}

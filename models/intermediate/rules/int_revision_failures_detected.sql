@@ -176,7 +176,7 @@ lost_members as (
         pairs.submission_id,
         previous_members.sheet,
         previous_members.dimension,
-        string_agg(previous_members.member, ', ' order by previous_members.member) as members
+        {{ sorted_string_agg('previous_members.member', ', ', distinct=false) }} as members
 
     from pairs
     inner join coded_members as previous_members
@@ -232,8 +232,8 @@ final as (
         column_number,
         {{ format_number('previous_value') }} as expected,
         {{ format_number('value') }} as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
         case
             when previous_value <> 0
                 then
@@ -257,7 +257,7 @@ final as (
         {{ format_number('round(100 * residual_share, 1)') }} || ' %' as found,
         'OTH, XXX, _U' as label,
         dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from profile_changes
     where residual_share - coalesce(previous_residual_share, 0) > {{ residual_share }}
@@ -268,12 +268,12 @@ final as (
         submission_id,
         'REV-003' as rule_id,
         sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
-        cast(previous_coded_members as varchar) as expected,
-        cast(coded_members as varchar) as found,
-        cast(null as varchar) as label,
+        cast(previous_coded_members as {{ text_type() }}) as expected,
+        cast(coded_members as {{ text_type() }}) as found,
+        cast(null as {{ text_type() }}) as label,
         dimension,
         lost_members as detail
 

@@ -68,7 +68,7 @@ configured_countries as (
 
 configured_list as (
 
-    select string_agg(country_code, ', ' order by country_code) as country_codes
+    select {{ sorted_string_agg('country_code', ', ', distinct=false) }} as country_codes
     from configured_countries
 
 ),
@@ -96,14 +96,14 @@ missing_sheets as (
         submission_sheets.submission_id,
         'STR-001' as rule_id,
         submission_sheets.sheet,
-        cast(null as varchar) as cell,
+        cast(null as {{ text_type() }}) as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
         submission_sheets.sheet as expected,
-        cast(null as varchar) as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as found,
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
+        cast(null as {{ text_type() }}) as detail
 
     from submission_sheets
     inner join submissions
@@ -123,7 +123,7 @@ metadata_mismatches as (
         cast(null as integer) as column_number,
         filename_country as expected,
         country_code as found,
-        cast(null as varchar) as label,
+        cast(null as {{ text_type() }}) as label,
         'country' as dimension,
         file_name as detail
 
@@ -139,9 +139,9 @@ metadata_mismatches as (
         '{{ metadata.year.cell }}' as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
-        cast(filename_year as varchar) as expected,
-        cast(reference_year as varchar) as found,
-        cast(null as varchar) as label,
+        cast(filename_year as {{ text_type() }}) as expected,
+        cast(reference_year as {{ text_type() }}) as found,
+        cast(null as {{ text_type() }}) as label,
         'year' as dimension,
         file_name as detail
 
@@ -161,7 +161,7 @@ unknown_countries as (
         cast(null as integer) as column_number,
         configured_list.country_codes as expected,
         submissions.country_code as found,
-        cast(null as varchar) as label,
+        cast(null as {{ text_type() }}) as label,
         'country' as dimension,
         submissions.file_name as detail
 
@@ -182,10 +182,10 @@ future_periods as (
         '{{ metadata.year.cell }}' as cell,
         cast(null as integer) as row_number,
         cast(null as integer) as column_number,
-        strftime(today.reference_date, '%Y-%m') as expected,
-        cast(submissions.reference_year as varchar)
-        || '-' || lpad(cast(submissions.last_month as varchar), 2, '0') as found,
-        cast(null as varchar) as label,
+        {{ year_month('today.reference_date') }} as expected,
+        cast(submissions.reference_year as {{ text_type() }})
+        || '-' || lpad(cast(submissions.last_month as {{ text_type() }}), 2, '0') as found,
+        cast(null as {{ text_type() }}) as label,
         'year' as dimension,
         submissions.file_name as detail
 
@@ -207,7 +207,7 @@ file_name_sources as (
         source,
         file_name,
         nullif(
-            regexp_extract(file_name, '^[A-Z]{3}_([a-z_]+?)_[0-9]{4}(_.*)?[.][^.]*$', 1), ''
+            {{ regexp_extract('file_name', '^[A-Z]{3}_([a-z_]+?)_[0-9]{4}(_.*)?[.][^.]*$', 1) }}, ''
         ) as filename_source
 
     from submissions
@@ -225,7 +225,7 @@ source_mismatches as (
         cast(null as integer) as column_number,
         source as expected,
         filename_source as found,
-        cast(null as varchar) as label,
+        cast(null as {{ text_type() }}) as label,
         'source' as dimension,
         file_name as detail
 
@@ -270,7 +270,7 @@ foreign_ports as (
         foreign_port_cells.sheet,
         case
             when sheets.row_dimension = 'port'
-                then sheets.label_column || cast(foreign_port_cells.row_number as varchar)
+                then sheets.label_column || cast(foreign_port_cells.row_number as {{ text_type() }})
             when sheets.port_header_position > 0
                 then {{ column_letter('foreign_port_cells.column_number') }}
                     || split_part(sheets.header_rows, ',', sheets.port_header_position)
@@ -289,7 +289,7 @@ foreign_ports as (
     left join (
         select
             *,
-            list_position(string_split(column_dimensions, ','), 'port') as port_header_position
+            {{ csv_position('column_dimensions', "'port'") }} as port_header_position
         from sheets
     ) as sheets
         on
@@ -347,14 +347,14 @@ unlabelled_rows as (
         submission_id,
         'STR-009' as rule_id,
         sheet,
-        coalesce(layout_label_column || cast(row_number as varchar), cell) as cell,
+        coalesce(layout_label_column || cast(row_number as {{ text_type() }}), cell) as cell,
         row_number,
         column_number,
-        cast(null as varchar) as expected,
+        cast(null as {{ text_type() }}) as expected,
         cell || ' = ' || coalesce(raw_text, '') as found,
-        cast(row_number as varchar) as label,
+        cast(row_number as {{ text_type() }}) as label,
         layout_row_dimension as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from unlabelled_cells
     where position_in_row = 1
@@ -419,7 +419,7 @@ duplicates as (
         sheet,
         case
             when is_repeated_row and label_column is not null
-                then label_column || cast(row_number as varchar)
+                then label_column || cast(row_number as {{ text_type() }})
             when not is_repeated_row and header_rows is not null
                 then {{ column_letter('column_number') }} || split_part(header_rows, ',', 1)
             else cell
@@ -428,7 +428,7 @@ duplicates as (
         column_number,
         case
             when is_repeated_row and label_column is not null
-                then label_column || cast(first_row_number as varchar)
+                then label_column || cast(first_row_number as {{ text_type() }})
             else first_cell
         end as expected,
         cell as found,
@@ -444,7 +444,7 @@ duplicates as (
         case
             when is_repeated_row then row_dimension else split_part(column_dimensions, ',', 1)
         end as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as detail
 
     from (
         select

@@ -75,9 +75,9 @@ final as (
             when rule_id = 'VAL-006' then coalesce(raw_text, {{ format_number('value') }})
             else {{ format_number('value') }}
         end as found,
-        cast(null as varchar) as label,
-        cast(null as varchar) as dimension,
-        cast(null as varchar) as detail
+        cast(null as {{ text_type() }}) as label,
+        cast(null as {{ text_type() }}) as dimension,
+        cast(null as {{ text_type() }}) as detail
 
     from checked
     where rule_id is not null

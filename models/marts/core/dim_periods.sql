@@ -27,7 +27,7 @@ final as (
         months.code as month_code,
         months.name_es as month_name_es,
         months.name_en as month_name_en,
-        (cast(months.code as integer) + 2) // 3 as quarter,
+        {{ int_div('cast(months.code as integer) + 2', 3) }} as quarter,
         make_date(years.year, cast(months.code as integer), 1) as period_start_date
 
     from years

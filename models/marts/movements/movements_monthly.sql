@@ -77,7 +77,7 @@ final as (
             and with_year.month = previous_year.month
             and with_year.year = previous_year.year + 1
     left join months
-        on lpad(cast(with_year.month as varchar), 2, '0') = months.code
+        on lpad(cast(with_year.month as {{ text_type() }}), 2, '0') = months.code
 
 )
 

@@ -1,0 +1,156 @@
+{#-
+    Portable SQL: every construct that DuckDB and Spark SQL spell differently goes through one of
+    these macros (adapter.dispatch, macro_namespace 'migstat'). `default__` is the DuckDB
+    spelling (the project's main engine); `spark__` is Spark SQL 3.4+/4.x (Databricks too).
+    A new engine adds its `<adapter>__` implementations here; models never spell an
+    engine-only function inline (tests/python/test_portable_sql.py greps for them).
+-#}
+
+{#- The non-null values of `expr` in a group (each once when `distinct`), sorted, joined by
+    `separator`; NULL when the group has none. -#}
+{% macro sorted_string_agg(expr, separator, distinct=true) %}
+{{- return(adapter.dispatch('sorted_string_agg', 'migstat')(expr, separator, distinct)) -}}
+{% endmacro %}
+
+{% macro default__sorted_string_agg(expr, separator, distinct) -%}
+string_agg({{ 'distinct ' if distinct }}{{ expr }}, '{{ separator }}' order by {{ expr }})
+{%- endmacro %}
+
+{% macro spark__sorted_string_agg(expr, separator, distinct) -%}
+case
+    when count({{ expr }}) > 0
+        then array_join(
+            array_sort({{ 'collect_set' if distinct else 'collect_list' }}({{ expr }})),
+            '{{ separator }}'
+        )
+end
+{%- endmacro %}
+
+
+{#- The median of a numeric expression (interpolated between the two middle values). -#}
+{% macro median(expr) %}
+{{- return(adapter.dispatch('median', 'migstat')(expr)) -}}
+{% endmacro %}
+
+{% macro default__median(expr) -%}
+median({{ expr }})
+{%- endmacro %}
+
+{% macro spark__median(expr) -%}
+percentile({{ expr }}, 0.5)
+{%- endmacro %}
+
+
+{#- Capture group `group` of the first match of `pattern` in `expr`; '' when it does not match.
+    The pattern must be written without backslashes (use [.] rather than \.): the engines
+    unescape string literals differently. -#}
+{% macro regexp_extract(expr, pattern, group) %}
+{{- return(adapter.dispatch('regexp_extract', 'migstat')(expr, pattern, group)) -}}
+{% endmacro %}
+
+{% macro default__regexp_extract(expr, pattern, group) -%}
+regexp_extract({{ expr }}, '{{ pattern }}', {{ group }})
+{%- endmacro %}
+
+{% macro spark__regexp_extract(expr, pattern, group) -%}
+regexp_extract({{ expr }}, '{{ pattern }}', {{ group }})
+{%- endmacro %}
+
+
+{#- True when the whole of `expr` matches `pattern` (same backslash rule as regexp_extract). -#}
+{% macro regexp_full_match(expr, pattern) %}
+{{- return(adapter.dispatch('regexp_full_match', 'migstat')(expr, pattern)) -}}
+{% endmacro %}
+
+{% macro default__regexp_full_match(expr, pattern) -%}
+regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__regexp_full_match(expr, pattern) -%}
+({{ expr }} rlike '^(?:{{ pattern }})$')
+{%- endmacro %}
+
+
+{#- The 1-based position of `item` in the comma-separated list `csv`; NULL when absent. -#}
+{% macro csv_position(csv, item) %}
+{{- return(adapter.dispatch('csv_position', 'migstat')(csv, item)) -}}
+{% endmacro %}
+
+{% macro default__csv_position(csv, item) -%}
+list_position(string_split({{ csv }}, ','), {{ item }})
+{%- endmacro %}
+
+{% macro spark__csv_position(csv, item) -%}
+nullif(array_position(split({{ csv }}, ','), {{ item }}), 0)
+{%- endmacro %}
+
+
+{#- Integer division of two integers (truncated), an integer. -#}
+{% macro int_div(numerator, denominator) %}
+{{- return(adapter.dispatch('int_div', 'migstat')(numerator, denominator)) -}}
+{% endmacro %}
+
+{% macro default__int_div(numerator, denominator) -%}
+({{ numerator }}) // ({{ denominator }})
+{%- endmacro %}
+
+{% macro spark__int_div(numerator, denominator) -%}
+({{ numerator }}) div ({{ denominator }})
+{%- endmacro %}
+
+
+{#- A date or timestamp as 'YYYY-MM'. -#}
+{% macro year_month(expr) %}
+{{- return(adapter.dispatch('year_month', 'migstat')(expr)) -}}
+{% endmacro %}
+
+{% macro default__year_month(expr) -%}
+strftime({{ expr }}, '%Y-%m')
+{%- endmacro %}
+
+{% macro spark__year_month(expr) -%}
+date_format({{ expr }}, 'yyyy-MM')
+{%- endmacro %}
+
+
+{#- `expr` cast to `type`, NULL when it does not convert (instead of an error). -#}
+{% macro try_cast(expr, type) %}
+{{- return(adapter.dispatch('try_cast', 'migstat')(expr, type)) -}}
+{% endmacro %}
+
+{% macro default__try_cast(expr, type) -%}
+try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__try_cast(expr, type) -%}
+try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+
+{#- The engine's text type, for casts (DuckDB varchar, Spark string). -#}
+{% macro text_type() %}
+{{- return(adapter.dispatch('text_type', 'migstat')()) -}}
+{% endmacro %}
+
+{% macro default__text_type() -%}
+varchar
+{%- endmacro %}
+
+{% macro spark__text_type() -%}
+string
+{%- endmacro %}
+
+
+{#- A 'day<sep>month<sep>year' text ('5/3/2024', '05-03-2024') as a timestamp; NULL when it is
+    not one. -#}
+{% macro try_parse_day_month_year(expr, separator) %}
+{{- return(adapter.dispatch('try_parse_day_month_year', 'migstat')(expr, separator)) -}}
+{% endmacro %}
+
+{% macro default__try_parse_day_month_year(expr, separator) -%}
+try_strptime({{ expr }}, '%d{{ separator }}%m{{ separator }}%Y')
+{%- endmacro %}
+
+{% macro spark__try_parse_day_month_year(expr, separator) -%}
+try_to_timestamp({{ expr }}, 'd{{ separator }}M{{ separator }}yyyy')
+{%- endmacro %}
