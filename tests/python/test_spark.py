@@ -49,11 +49,11 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"home": home, "warehouse": home / "warehouse" / "migstat.duckdb", "seconds": seconds}
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="not yet seen passing end to end: on 2026-11-29 the shared machine's Spark run had "
-    "matched 5 of 20 marts (dims, fct_observations) when work stopped; drop this mark once "
-    "`migstat spark build` reports every mart the same",
+@pytest.mark.skipif(
+    os.environ.get("MIGSTAT_SPARK_COMPARE") != "1",
+    reason="opt-in (MIGSTAT_SPARK_COMPARE=1): not yet seen passing end to end; on 2026-11-29 a "
+    "run on the shared machine had matched 5 of 20 marts (dims, fct_observations) after ~20 min. "
+    "Make it run by default once `migstat spark build` reports every mart the same",
 )
 def test_every_mart_is_the_same_on_spark_and_duckdb(duckdb_build: dict) -> None:
     ensure_spark_venv()
