@@ -21,6 +21,7 @@ from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import Warehouse
 from migstat.publish.datasets import Dataset, load_datasets
+from migstat.publish.dbt_docs import copy_into_site
 from migstat.publish.downloads import write_csv, write_xlsx
 from migstat.publish.export import write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
@@ -345,6 +346,7 @@ def publish(
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
     if previous == digests and kept == set(digests):
+        copy_into_site(warehouse_path, site_dir)
         return PublishResult(
             products=len(products),
             seconds=time.perf_counter() - started,
@@ -367,6 +369,7 @@ def publish(
             (site_dir, kept) if kept else None,
             datasets,
         )
+        copy_into_site(warehouse_path, work)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -8,6 +8,7 @@ loaded store.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,9 +26,12 @@ pytestmark = pytest.mark.slow
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def dbt(database: Path, target: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def dbt(
+    database: Path, target: Path, *args: str, **environment: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
+        **environment,
         "MIGSTAT_DBT_DATABASE": str(database),
         "DBT_TARGET_PATH": str(target),
         "DBT_LOG_PATH": str(target / "logs"),
@@ -83,3 +87,43 @@ def test_docs_generate_on_an_empty_database(tmp_path: Path) -> None:
     done = dbt(tmp_path / "empty.duckdb", target, "docs", "generate", "--static")
     assert done.returncode == 0, done.stdout[-3000:]
     assert (target / "static_index.html").stat().st_size > 100_000
+
+
+def test_selectors_and_environments_on_a_shared_warehouse(tmp_path: Path) -> None:
+    database, target = tmp_path / "empty.duckdb", tmp_path / "target"
+
+    def listed(selector: str, *extra: str, **environment: str) -> dict[str, str]:
+        done = dbt(
+            database,
+            target,
+            "ls",
+            "--selector",
+            selector,
+            *extra,
+            "--output",
+            "json",
+            "--output-keys",
+            "unique_id schema",
+            "--resource-type",
+            "model",
+            **environment,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        return {row["unique_id"].split(".")[-1]: row["schema"] for row in rows}
+
+    asylum = listed(
+        "one_source",
+        "--vars",
+        "{selected_source: asylum}",
+        MIGSTAT_ENVIRONMENT="ci",
+        MIGSTAT_CI_RUN="77",
+    )
+    assert "stg_asylum__cells" in asylum and "asylum_yearly" in asylum
+    assert "stg_returns__cells" not in asylum and "stg_raw__rules" not in asylum
+    assert asylum["asylum_yearly"] == "ci_77_marts"
+    marts = listed("marts_only", MIGSTAT_ENVIRONMENT="dev", MIGSTAT_DEVELOPER="ana")
+    assert len(marts) == 20 and set(marts.values()) == {"dev_ana_marts"}
+    rules = listed("rules_only")
+    assert "int_additivity_failures_detected" in rules and "movements_yearly" not in rules
+    assert rules["int_additivity_failures_detected"] == "intermediate"
