@@ -375,7 +375,7 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
     page that opens offline, written beside the build file. Reuses the build's manifest
     (``--no-compile``) and reads the catalogue from the build file. None when dbt cannot render
     it (see ``$MIGSTAT_HOME/dbt/docs.log``): the build publishes all the same."""
-    from migstat.publish.dbt_docs import docs_path, offline
+    from migstat.dbt_docs import docs_path, offline
 
     argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
     page = home.root / "dbt" / "target" / "static_index.html"
@@ -462,7 +462,7 @@ def build(
         published = None
         if passed and not refused:
             docs = render_docs(home, build_path)
-            from migstat.publish.dbt_docs import docs_path
+            from migstat.dbt_docs import docs_path
 
             os.replace(build_path, home.published_db)
             published = home.published_db

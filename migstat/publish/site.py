@@ -17,11 +17,11 @@ from pathlib import Path
 
 from jinja2 import Environment
 
+from migstat.dbt_docs import copy_into_site
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import Warehouse
 from migstat.publish.datasets import Dataset, load_datasets
-from migstat.publish.dbt_docs import copy_into_site
 from migstat.publish.downloads import write_csv, write_xlsx
 from migstat.publish.export import write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick

@@ -405,7 +405,7 @@ def test_labels_resolve_through_the_python_resolution_table(tmp_path):
 
 
 def test_dbt_docs_reach_the_products_site_offline_with_every_mart(built, tmp_path):
-    from migstat.publish.dbt_docs import external_resources
+    from migstat.dbt_docs import external_resources
 
     site = tmp_path / "site"
     done = migstat(built["home"], "publish", "-o", str(site))
