@@ -17,20 +17,6 @@ coalesce({{ prefix }}{{ dimension }}_code, '?' || {{ prefix }}{{ dimension }}_la
 {%- endmacro %}
 
 
-{#- The dimension columns (without `_label`) that a staged relation has. -#}
-{% macro staged_dimensions(relation) %}
-{%- set found = [] -%}
-{%- if execute -%}
-    {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- if column.name.endswith('_code') -%}
-            {%- do found.append(column.name[:-5]) -%}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endif -%}
-{{ return(found) }}
-{% endmacro %}
-
-
 {#- A number as a person reads it in a message: 1234 (no '.0'), 0.35. Total over every double:
     whole numbers go through bigint only below 2^53 (where a double is still exact, far from
     bigint's limit); larger magnitudes, infinities and NaN are written as the double itself

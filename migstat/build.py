@@ -375,6 +375,33 @@ def run_dbt(home: Home, build_path: Path, log_path: Path) -> int:
             owner.unlink(missing_ok=True)
 
 
+def render_docs(home: Home, build_path: Path) -> Path | None:
+    """dbt's documentation site of a passing build (lineage, every mart and column), one static
+    page that opens offline, written beside the build file. Reuses the build's manifest
+    (``--no-compile``) and reads the catalogue from the build file. None when dbt cannot render
+    it (see ``$MIGSTAT_HOME/dbt/docs.log``): the build publishes all the same."""
+    from migstat.dbt_docs import docs_path, offline
+
+    argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
+    page = home.root / "dbt" / "target" / "static_index.html"
+    page.unlink(missing_ok=True)
+    with (home.root / "dbt" / "docs.log").open("w", encoding="utf-8") as log:
+        done = subprocess.run(
+            argv,
+            cwd=home.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+            preexec_fn=_die_with_parent(os.getpid()),
+        )
+    if done.returncode != 0 or not page.exists():
+        return None
+    target = docs_path(build_path)
+    target.write_text(offline(page.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
 def build(
     home: Home,
     *,
@@ -449,8 +476,13 @@ def build(
             refused = dropped_keys(before, set(published_keys(build_path)), withdrawn)
         published = None
         if passed and not refused:
+            docs = render_docs(home, build_path)
+            from migstat.dbt_docs import docs_path
+
             os.replace(build_path, home.published_db)
             published = home.published_db
+            if docs is not None:
+                os.replace(docs, docs_path(published))
         return BuildResult(
             passed=passed and not refused,
             build_path=build_path,

@@ -753,6 +753,32 @@ def rules(
         typer.echo(text)
 
 
+@app.command("dbt-sources")
+def dbt_sources(
+    write: bool = typer.Option(False, "--write", help="Regenerate models/staging/_sources.yml."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 if _sources.yml is out of date."),
+) -> None:
+    """Print the raw cell tables dbt reads (columns, code lists, cross-table groups), generated
+    from specs/sources into models/staging/_sources.yml, so dbt never queries the database to
+    compile."""
+    from migstat import dbt_sources as generated
+
+    try:
+        if write:
+            typer.echo(f"wrote {generated.write()}")
+        elif check:
+            if not generated.is_current():
+                typer.secho(
+                    f"{generated.SOURCES_YML} is out of date: run `migstat dbt-sources --write`",
+                    err=True,
+                )
+                raise typer.Exit(code=1)
+        else:
+            typer.echo(generated.render_tables(generated.shipped_specs()), nl=False)
+    except MigstatError as error:
+        raise fail(error) from error
+
+
 @app.command()
 def publish(
     output: Path | None = typer.Option(

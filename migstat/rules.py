@@ -82,7 +82,8 @@ def load_rules(path: Path = RULES_FILE) -> Catalogue:
 
 
 def write_rule_table(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> None:
-    """Replace ``raw.spec_rules`` with the catalogue (tolerance as JSON text)."""
+    """Replace ``raw.spec_rules`` with the catalogue (tolerance as JSON text) and
+    ``raw.spec_rule_tolerances`` with its tolerances (rule_id, tolerance_key, tolerance_value)."""
     catalogue = catalogue or load_rules()
     con.execute("create schema if not exists raw")
     con.execute(
@@ -105,6 +106,16 @@ def write_rule_table(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None
             for rule in catalogue.rules
         ],
     )
+    # One row per tolerance, so the rule models join a number instead of compiling it in.
+    con.execute(
+        "create or replace table raw.spec_rule_tolerances "
+        "(rule_id varchar, tolerance_key varchar, tolerance_value double)"
+    )
+    tolerances = [
+        (rule.id, key, value) for rule in catalogue.rules for key, value in rule.tolerance.items()
+    ]
+    if tolerances:
+        con.executemany("insert into raw.spec_rule_tolerances values (?, ?, ?)", tolerances)
 
 
 def render_doc(catalogue: Catalogue | None = None) -> str:

@@ -69,11 +69,12 @@ def dbt_vars(specs: Specs, root: Path = PROJECT_ROOT) -> dict[str, object]:
     }
 
 
-def _raw_tables(root: Path) -> set[str]:
+def _raw_tables(root: Path) -> dict[str, set[str]]:
+    """Raw table -> the columns _sources.yml declares for it."""
     path = root / "models" / "staging" / "_sources.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {
-        str(table["name"])
+        str(table["name"]): {str(column["name"]) for column in table.get("columns") or []}
         for source in data.get("sources") or []
         if source.get("name") == "raw"
         for table in source.get("tables") or []
@@ -99,10 +100,17 @@ def missing_declarations(specs: Specs, root: Path = PROJECT_ROOT) -> list[str]:
     codelists = _seeded_codelists(root)
     for source_id in sorted(specs.sources):
         spec_file = specs.files.get(f"sources/{source_id}", Path(f"specs/sources/{source_id}.yml"))
+        labels = {f"{name}_label" for name in specs.sources[source_id].dimensions}
         if source_id not in raw_tables:
             problems.append(
                 f"source {source_id}: declare the table `{source_id}` under source `raw` in "
-                "models/staging/_sources.yml"
+                "models/staging/_sources.yml: run `migstat dbt-sources --write`"
+            )
+        elif not labels <= raw_tables[source_id]:
+            problems.append(
+                f"source {source_id}: models/staging/_sources.yml lacks the columns "
+                f"{', '.join(sorted(labels - raw_tables[source_id]))} of the table `{source_id}`:"
+                " run `migstat dbt-sources --write`"
             )
         model = root / "models" / "staging" / f"stg_{source_id}__cells.sql"
         expected = STAGING_MODEL.format(source=source_id)

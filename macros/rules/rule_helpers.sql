@@ -1,27 +1,22 @@
 {#- Helpers shared by the rule models (models/intermediate/rules/). -#}
 
-{#- A tolerance of a rule from the catalogue (raw.spec_rules, from specs/rules.yml), read when
-    the model compiles so the SQL carries a plain number. The table is named directly rather
-    than through source(): a source() call would make it an input every unit test of the model
-    has to mock, while the tolerance must come from the real catalogue. -#}
-{% macro rule_tolerance(rule_id, key, default) %}
-{%- if not execute -%}{{ return(default) }}{%- endif -%}
-{%- set catalogue = api.Relation.create(
-    database=target.get('database'), schema='raw', identifier='spec_rules'
-) -%}
-{%- set found = run_query(
-    "select tolerance from " ~ catalogue ~ " where rule_id = '" ~ rule_id ~ "'"
-) -%}
-{%- if found.rows | length == 0 -%}{{ return(default) }}{%- endif -%}
-{%- set parsed = fromjson(found.rows[0][0] or '{}') -%}
-{{ return(parsed.get(key, default)) }}
-{% endmacro %}
+{#- A tolerance of a rule from the catalogue (specs/rules.yml, staged as
+    stg_raw__rule_tolerances): a scalar subquery the rule model joins when it runs, so the
+    compiled SQL is the same whatever the database holds; `default` when the catalogue gives the
+    rule no such tolerance. -#}
+{% macro rule_tolerance(rule_id, key, default) -%}
+coalesce((
+    select tolerances.tolerance_value
+    from {{ ref('stg_raw__rule_tolerances') }} as tolerances
+    where tolerances.rule_id = '{{ rule_id }}' and tolerances.tolerance_key = '{{ key }}'
+), {{ default }})
+{%- endmacro %}
 
 
 {#- True when a dimension key is a UN M49 region code (three digits), i.e. a reported subtotal
     row such as "Centroamérica" in a nationality column. -#}
 {% macro is_region_key(expr) -%}
-{{ regexp_full_match(expr, '[0-9]{3}') }}
+regexp_full_match({{ expr }}, '[0-9]{3}')
 {%- endmacro %}
 
 
@@ -55,7 +50,7 @@
     'detail': 'coalesce(' ~ failure_alias ~ '.detail_' ~ lang ~ ', ' ~ failure_alias ~ '.detail)'
         if lang == 'es' else failure_alias ~ '.detail',
     'country': submission_alias ~ '.country_code',
-    'year': 'cast(' ~ submission_alias ~ '.reference_year as ' ~ text_type() ~ ')',
+    'year': 'cast(' ~ submission_alias ~ '.reference_year as varchar)',
     'source': submission_alias ~ '.source',
     'file_name': submission_alias ~ '.file_name',
 } -%}

@@ -15,8 +15,9 @@
 
     Labels are looked up once per distinct (submission, label), then joined back.
 
-    Adding a source: its spec, a line in models/staging/_sources.yml and a one-line model
-    `stg_<source>__cells.sql` with `{{ stage_source_cells('<source>') }}`.
+    Adding a source: its spec, `migstat dbt-sources --write` (its raw table in
+    models/staging/_sources.yml) and a one-line model `stg_<source>__cells.sql` with
+    `{{ stage_source_cells('<source>') }}`.
 -#}
 {% macro stage_source_cells(source_name) %}
 {%- set relation = source('raw', source_name) -%}
@@ -144,25 +145,39 @@ select * from final
 {% endmacro %}
 
 
-{#- The dimensions of a source: its raw table's `<dimension>_label` columns, in table order, each
-    with the code list raw.spec_dimensions names (the dimension's own name when absent). -#}
+{#- The dimensions of a source, read from the graph (never from the database): the
+    `<dimension>_label` columns of its raw table as models/staging/_sources.yml declares them
+    (generated from specs/sources by `migstat dbt-sources --write`), in table order, each with
+    its code list. Empty while dbt parses (the graph is not there yet). -#}
 {% macro source_dimensions(source_name) %}
 {%- set dimensions = [] -%}
 {%- if execute -%}
-    {%- set codelists = {} -%}
-    {%- set found = run_query(
-        "select dimension, codelist from " ~ source('raw', 'spec_dimensions')
-        ~ " where source = '" ~ source_name ~ "'"
-    ) -%}
-    {%- for row in found.rows -%}
-        {%- do codelists.update({row[0]: row[1]}) -%}
-    {%- endfor -%}
-    {%- for column in adapter.get_columns_in_relation(source('raw', source_name)) -%}
-        {%- if column.name.endswith('_label') and column.name != 'parent_label' -%}
-            {%- set name = column.name[:-6] -%}
-            {%- do dimensions.append({'name': name, 'codelist': codelists.get(name, name)}) -%}
+    {%- set node = graph.sources['source.' ~ project_name ~ '.raw.' ~ source_name] -%}
+    {%- for column in node.columns.values() -%}
+        {%- set meta = column.config.meta if column.config and column.config.meta else column.meta -%}
+        {%- if meta and meta.dimension -%}
+            {%- do dimensions.append({'name': meta.dimension, 'codelist': meta.codelist}) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- endif -%}
 {{ return(dimensions) }}
+{% endmacro %}
+
+
+{#- The distinct sets of dimensions (comma-separated, '' for none) that the cross-table groups
+    of the wired sources (vars.migstat_sources) compare on, sorted; from the `cross_tables` meta of
+    each raw table in models/staging/_sources.yml. -#}
+{% macro cross_table_dimension_sets() %}
+{%- set found = [] -%}
+{%- if execute -%}
+    {%- for source_name in var('migstat_sources') -%}
+        {%- set node = graph.sources['source.' ~ project_name ~ '.raw.' ~ source_name] -%}
+        {%- set meta = node.config.meta if node.config and node.config.meta else node.meta -%}
+        {%- for group in meta.get('cross_tables', []) -%}
+            {%- set key = group.dimensions | join(',') -%}
+            {%- if key not in found -%}{%- do found.append(key) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+{%- endif -%}
+{{ return(found | sort) }}
 {% endmacro %}

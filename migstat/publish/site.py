@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment
 
+from migstat.dbt_docs import copy_into_site
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import Warehouse
@@ -366,6 +367,7 @@ def publish(
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
     if previous == digests and kept == set(digests) and api_unchanged:
+        copy_into_site(warehouse_path, site_dir)
         return PublishResult(
             products=len(products),
             seconds=time.perf_counter() - started,
@@ -389,6 +391,7 @@ def publish(
             datasets,
             api_digest,
         )
+        copy_into_site(warehouse_path, work)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

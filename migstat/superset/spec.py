@@ -5,13 +5,15 @@ a dashboard names its native filters, its rows of charts and, per chart, a viz k
 metrics and dimensions. :mod:`migstat.superset.bundle` expands these specs into the files
 Superset imports. Parsing is pure: YAML in, specs out.
 
-Column lists come from the marts contract (``models/marts/<domain>/_<domain>__models.yml``:
-names and descriptions), so a dataset never lists a column the warehouse does not have.
+Column lists and types come from the enforced marts contract
+(``models/marts/<domain>/_<domain>__models.yml``: names, ``data_type`` and descriptions, with the
+project's doc blocks resolved), so a dataset never lists a column the warehouse does not have.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,12 +25,12 @@ from pydantic import Field, model_validator
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT
 from migstat.model import Strict
-from migstat.superset.warehouse import column_type
 
 DASHBOARDS_DIR = Path(
     os.environ.get("MIGSTAT_SUPERSET_DASHBOARDS", PROJECT_ROOT / "superset" / "dashboards")
 )
 MARTS_CONTRACT = PROJECT_ROOT / "models" / "marts"
+DOC_BLOCKS = PROJECT_ROOT / "models" / "_docs.md"
 UUID_NAMESPACE = uuid.UUID("6f1c52a4-6c1e-4d0b-9a39-3f6b0c1b7a11")
 
 Viz = Literal["big_number", "bar", "line", "pie", "table", "raw_table"]
@@ -156,6 +158,8 @@ class Project(Strict):
     dashboards: list[DashboardSpec]
     contract: dict[str, dict[str, str]]
     """Mart -> column -> description, from the marts contract."""
+    contract_types: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Mart -> column -> SQL type, the ``data_type`` of the enforced marts contract."""
     types: dict[str, dict[str, str]] = Field(default_factory=dict)
     """Mart -> column -> SQL type, read from the published warehouse when there is one."""
 
@@ -167,7 +171,11 @@ class Project(Strict):
             return column.type
         if column.temporal:
             return "DATE"
-        return self.types.get(table, {}).get(column.name) or column_type(column.name)
+        found = self.types.get(table, {}).get(column.name)
+        found = found or self.contract_types.get(table, {}).get(column.name)
+        if found is None:
+            raise BundleError(f"dataset {table}: column {column.name} has no type in the contract")
+        return found.upper()
 
     def dataset_columns(self, table: str) -> dict[str, ColumnSpec]:
         """Every column of a dataset: the contract's, completed by the dataset YAML."""
@@ -234,17 +242,35 @@ def _read_yaml(path: Path) -> Any:
         raise BundleError(f"invalid YAML: {error}", file=str(path)) from error
 
 
-def read_contract(path: Path = MARTS_CONTRACT) -> dict[str, dict[str, str]]:
-    """Mart -> column -> description, from the dbt marts YAML (a file, or every domain folder's
-    ``_<domain>__models.yml`` under a folder; empty when absent)."""
+def _doc_blocks(path: Path = DOC_BLOCKS) -> dict[str, str]:
+    """The dbt doc blocks (``{% docs name %}...{% enddocs %}``) as one-line texts."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = re.findall(r"\{%\s*docs\s+(\w+)\s*%\}(.*?)\{%\s*enddocs\s*%\}", text, re.DOTALL)
+    return {name: " ".join(body.split()) for name, body in found}
+
+
+def _render_docs(description: str, blocks: dict[str, str]) -> str:
+    """A description with every ``{{ doc('name') }}`` replaced by the block's text."""
+    pattern = r"\{\{\s*doc\(\s*['\"](\w+)['\"]\s*\)\s*\}\}"
+    return re.sub(pattern, lambda match: blocks.get(match.group(1), ""), description).strip()
+
+
+def read_contract(
+    path: Path = MARTS_CONTRACT, key: str = "description"
+) -> dict[str, dict[str, str]]:
+    """Mart -> column -> description (or another column ``key``: ``data_type``), from the dbt
+    marts YAML (a file, or every domain folder's ``_<domain>__models.yml`` under a folder; empty
+    when absent)."""
     paths = sorted(path.glob("*/_*__models.yml")) if path.is_dir() else [path]
     contract: dict[str, dict[str, str]] = {}
+    blocks = _doc_blocks()
     for file in (file for file in paths if file.exists()):
         document = _read_yaml(file) or {}
         for model in document.get("models", []):
             contract[model["name"]] = {
-                column["name"]: str(column.get("description") or "").strip()
+                column["name"]: _render_docs(str(column.get(key) or ""), blocks)
                 for column in model.get("columns", [])
+                if key == "description" or column.get(key)
             }
     return contract
 
@@ -268,6 +294,7 @@ def load_project(folder: Path = DASHBOARDS_DIR, contract_path: Path = MARTS_CONT
         datasets=datasets,
         dashboards=dashboards,
         contract=read_contract(contract_path),
+        contract_types=read_contract(contract_path, "data_type"),
     )
     return project.check()
 

@@ -38,7 +38,7 @@ measures as (
 
 {% for source_name in var('migstat_sources') %}
     {%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
-    {%- set present = staged_dimensions(relation) %}
+    {%- set present = source_dimensions(source_name) | map(attribute='name') | list %}
     {{ source_name }}_cells as (
 
         select

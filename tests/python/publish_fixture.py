@@ -421,18 +421,18 @@ MARTS = {
                    null as region_code, null as border_type, null as age_group_code,
                    null as sex_code, null as permit_type_code, null as country_from_code
         )
-        select 'entries_total' as indicator_id, 'Entradas totales' as name_es, 'Total entries' as name_en,
+        select 'entries_total' as indicator_id, 'movements' as theme, 'Entradas totales' as name_es, 'Total entries' as name_en,
                y.reporting_country_code, y.year, base.* replace ('ENT' as flow_code),
                y.entries_total as value, 'count' as unit, 'events' as counting_unit, y.obs_flag
         from marts.movements_yearly as y, base
         union all by name
-        select 'entries_women_share' as indicator_id, 'Proporción de mujeres en las entradas' as name_es,
+        select 'entries_women_share' as indicator_id, 'movements' as theme, 'Proporción de mujeres en las entradas' as name_es,
                'Women''s share of entries' as name_en,
                y.reporting_country_code, y.year, base.* replace ('ENT' as flow_code),
                y.entries_women_share as value, 'share' as unit, 'events' as counting_unit, y.obs_flag
         from marts.movements_yearly as y, base
         union all by name
-        select 'entries_share_by_border_type' as indicator_id,
+        select 'entries_share_by_border_type' as indicator_id, 'movements' as theme,
                'Entradas por tipo de frontera (proporción)' as name_es,
                'Entries by border type (share)' as name_en, b.reporting_country_code, b.year,
                base.* replace ('ENT' as flow_code, b.border_type as border_type),
@@ -440,17 +440,17 @@ MARTS = {
                'share' as unit, 'events' as counting_unit, b.obs_flag
         from marts.movements_by_border_type as b, base where b.flow_code = 'ENT'
         union all by name
-        select 'asylum_applications' as indicator_id, 'Solicitudes de asilo' as name_es,
+        select 'asylum_applications' as indicator_id, 'asylum' as theme, 'Solicitudes de asilo' as name_es,
                'Asylum applications' as name_en, a.reporting_country_code, a.year, base.*,
                a.applications as value, 'count' as unit, 'applications' as counting_unit, a.obs_flag
         from marts.asylum_yearly as a, base
         union all by name
-        select 'asylum_recognition_rate' as indicator_id, 'Tasa de reconocimiento de asilo' as name_es,
+        select 'asylum_recognition_rate' as indicator_id, 'asylum' as theme, 'Tasa de reconocimiento de asilo' as name_es,
                'Asylum recognition rate' as name_en, a.reporting_country_code, a.year, base.*,
                a.recognition_rate as value, 'rate' as unit, 'decisions' as counting_unit, a.obs_flag
         from marts.asylum_yearly as a, base
         union all by name
-        select 'returned_nationals' as indicator_id, 'Nacionales retornados' as name_es,
+        select 'returned_nationals' as indicator_id, 'returns' as theme, 'Nacionales retornados' as name_es,
                'Returned nationals' as name_en, r.reporting_country_code, r.year, base.*,
                sum(r.returnees) as value, 'count' as unit, 'persons' as counting_unit,
                any_value(r.obs_flag) as obs_flag

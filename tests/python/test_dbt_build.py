@@ -22,7 +22,7 @@ import pytest
 from fixtures import raw_fixture
 
 from migstat.codes import resolve
-from migstat.home import Home
+from migstat.home import PROJECT_ROOT, Home
 from migstat.workbooks.samples import FLAWS, RESUBMISSION, write_samples
 
 pytestmark = pytest.mark.slow
@@ -402,3 +402,17 @@ def test_labels_resolve_through_the_python_resolution_table(tmp_path):
     suggestions = message_es.split("Códigos más cercanos: ")[1].rstrip(".")
     assert suggestions.count(";") == 2 and re.match(r"[A-Z_]{2,3} \S", suggestions), message_es
     assert suggestions in message_en
+
+
+def test_dbt_docs_reach_the_products_site_offline_with_every_mart(built, tmp_path):
+    from migstat.dbt_docs import external_resources
+
+    site = tmp_path / "site"
+    done = migstat(built["home"], "publish", "-o", str(site))
+    assert done.returncode == 0, done.stderr[-2000:]
+    html = (site / "docs" / "index.html").read_text(encoding="utf-8")
+    assert external_resources(html) == []
+    marts = {path.stem for path in (PROJECT_ROOT / "models" / "marts").glob("*/*.sql")}
+    assert len(marts) == 20
+    for mart in marts:
+        assert f'"model.migstat.{mart}"' in html, mart

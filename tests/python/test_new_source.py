@@ -18,7 +18,6 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-import yaml
 
 from migstat.home import REPO_ROOT
 
@@ -97,11 +96,7 @@ def test_seventh_source_by_spec_alone(project: Path, tmp_path: Path) -> None:
     )
     assert f"models/staging/stg_{SOURCE}__cells.sql" in message
 
-    sources_file = project / "models" / "staging" / "_sources.yml"
-    sources = yaml.safe_load(sources_file.read_text(encoding="utf-8"))
-    raw = next(source for source in sources["sources"] if source["name"] == "raw")
-    raw["tables"].append({"name": SOURCE, "description": "Cells of student permit workbooks."})
-    sources_file.write_text(yaml.safe_dump(sources, sort_keys=False, allow_unicode=True))
+    ok(cli(project, home, "dbt-sources", "--write"))
     staging = project / "models" / "staging" / f"stg_{SOURCE}__cells.sql"
     staging.write_text(f"{{{{ stage_source_cells('{SOURCE}') }}}}\n", encoding="utf-8")
 

@@ -79,3 +79,13 @@ def test_each_dashboard_exposure_depends_on_exactly_the_marts_it_reads() -> None
         slug = yaml.safe_load(text)["slug"]
         read = set(re.findall(r"dataset:\s*([a-z_]+)", text))
         assert by_slug[slug] == read, slug
+
+
+def test_products_site_exposure_lists_exactly_the_marts_its_queries_read() -> None:
+    exposures = yaml.safe_load((REPO_ROOT / "models/marts/core/_core__exposures.yml").read_text())
+    (site,) = [e for e in exposures["exposures"] if e["name"] == "products_site"]
+    assert site["type"] == "application"
+    listed = {ref.removeprefix("ref('").removesuffix("')") for ref in site["depends_on"]}
+    products = (REPO_ROOT / "migstat/publish/products.yml").read_text()
+    read = set(re.findall(r"marts\.([a-z_]+[a-z])\b", products)) - {"dim"}
+    assert listed == read

@@ -11,14 +11,7 @@
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('XTB-001', 'absolute', 0.5) %}
-{%- set dimension_sets = [] %}
-{%- if execute %}
-    {%- set found = run_query(
-        "select distinct coalesce(dimensions, '') from " ~ source('raw', 'spec_cross_tables')
-        ~ " order by 1"
-    ) %}
-    {%- for row in found.rows %}{% do dimension_sets.append(row[0]) %}{% endfor %}
-{%- endif %}
+{%- set dimension_sets = cross_table_dimension_sets() %}
 
 with
 

@@ -140,37 +140,37 @@ unioned as (
     union all
 {{ indicator_rows('residence_permits', 'Permisos de residencia otorgados',
     'Residence permits granted', 'permits_by_type', 'permits', 'count', "'permits'",
-    where="source = 'residence_permits'", breakdown={'permit_type_code': 'permit_type_code'}) }}
+    where="source = 'residence_permits'", breakdown={'permit_type_code': 'permit_type_code'}, theme='permits') }}
     union all
 {{ indicator_rows('work_permits', 'Permisos de trabajo otorgados', 'Work permits granted',
-    'permits_by_type', 'permits', 'count', "'permits'", where="source = 'work_permits'") }}
+    'permits_by_type', 'permits', 'count', "'permits'", where="source = 'work_permits'", theme='permits') }}
     union all
 {{ indicator_rows('asylum_applications', 'Solicitudes de asilo', 'Asylum applications',
-    'asylum_yearly', 'applications', 'count', "'applications'") }}
+    'asylum_yearly', 'applications', 'count', "'applications'", theme='asylum') }}
     union all
 {{ indicator_rows('asylum_decisions', 'Resoluciones de asilo', 'Asylum decisions',
-    'asylum_yearly', 'decisions_total', 'count', "'decisions'") }}
+    'asylum_yearly', 'decisions_total', 'count', "'decisions'", theme='asylum') }}
     union all
 {{ indicator_rows('asylum_recognition_rate', 'Tasa de reconocimiento de asilo',
     'Asylum recognition rate', 'asylum_yearly', 'recognition_rate', 'rate', "'decisions'",
-    where='recognition_rate is not null') }}
+    where='recognition_rate is not null', theme='asylum') }}
     union all
 {{ indicator_rows('returnees', 'Nacionales retornados', 'Returned nationals', 'returns',
     'returnees', 'count', "'persons'", where="breakdown = 'country_from'",
-    breakdown={'country_from_code': 'country_from_code'}) }}
+    breakdown={'country_from_code': 'country_from_code'}, theme='returns') }}
     union all
 {{ indicator_rows('returnees_by_sex', 'Nacionales retornados por sexo',
     'Returned nationals by sex', 'returns', 'returnees', 'count', "'persons'",
-    where="breakdown = 'sex'", breakdown={'sex_code': 'sex_code'}) }}
+    where="breakdown = 'sex'", breakdown={'sex_code': 'sex_code'}, theme='returns') }}
     union all
 {{ indicator_rows('irregular_presentations', 'Extranjeros presentados ante la autoridad migratoria',
     'Foreigners presented to the migration authority', 'irregular', 'presentations', 'count',
     "'events'", where="breakdown = 'nationality_sex'",
-    breakdown={'nationality_code': 'nationality_code', 'sex_code': 'sex_code'}) }}
+    breakdown={'nationality_code': 'nationality_code', 'sex_code': 'sex_code'}, theme='irregular') }}
     union all
 {{ indicator_rows('irregular_minors_share', 'Proporción de menores entre los extranjeros presentados',
     "Minors'' share of foreigners presented", 'irregular_minors', 'minors_share', 'share',
-    "'events'") }}
+    "'events'", theme='irregular') }}
 
 ),
 

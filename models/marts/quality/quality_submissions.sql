@@ -22,8 +22,8 @@ failure_counts as (
 
     select
         submission_id,
-        sum(case when severity = 'error' then 1 else 0 end) as error_count,
-        sum(case when severity = 'warn' then 1 else 0 end) as warning_count
+        count(case when severity = 'error' then 1 end) as error_count,
+        count(case when severity = 'warn' then 1 end) as warning_count
 
     from failures
     group by 1
