@@ -10,7 +10,7 @@ import traceback
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -546,7 +546,7 @@ def codes_resolve(
     from migstat.codes import user_resolver
 
     resolver = user_resolver()
-    results = []
+    results: list[dict[str, Any]] = []
     for label in labels:
         match = resolver.match(codelist, label, scope=country)
         member = resolver.member(codelist, match.code) if match.code else None

@@ -760,13 +760,13 @@ class _Index:
             if (codelist, alias_key) in resolver.exact_only or len(alias_key) <= 3:
                 continue  # demonyms and codes ("mn" is Mongolia, not "Isla de Mn")
             form = word_set(alias_key)
-            for table, text in ((words, form), (cores, core(form))):
+            for forms, text in ((words, form), (cores, core(form))):
                 if not text:
                     continue
-                if text in table and table[text] != code:
-                    table[text] = None
+                if text in forms and forms[text] != code:
+                    forms[text] = None
                 else:
-                    table.setdefault(text, code)
+                    forms.setdefault(text, code)
         # Names of members count as choices too (a port or code list member without aliases).
         members = resolver.members.get(codelist, {})
         for member in members.values():

@@ -1,4 +1,5 @@
-"""The project's own quality bar: ruff on the Python, SQLFluff (dbt templater) on the models."""
+"""The project's own quality bar: ruff and mypy on the Python, SQLFluff (dbt templater) on the
+models."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def test_ruff_lint_and_format_are_clean() -> None:
     assert lint.returncode == 0, lint.stdout + lint.stderr
     formatting = run(str(BIN / "ruff"), "format", "--check", ".")
     assert formatting.returncode == 0, formatting.stdout + formatting.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """The type hints ruff requires are checked: migstat/ and loaders/, configuration in
+    pyproject.toml ([tool.mypy])."""
+    checked = run(str(BIN / "mypy"))
+    assert checked.returncode == 0, checked.stdout[-6000:] + checked.stderr[-2000:]
+    assert "Success: no issues found" in checked.stdout
 
 
 def test_sqlfluff_is_clean_on_every_model(tmp_path: Path) -> None:
