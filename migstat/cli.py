@@ -141,7 +141,13 @@ def main(
         False, "--quiet", "-q", help="Say only results and errors (no progress)."
     ),
     verbose: int = typer.Option(
-        0, "--verbose", "-v", count=True, help="Say more (-vv: debug logging)."
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        metavar="",
+        help="Say more (-v: build shows every dbt test too; -vv: debug logging).",
     ),
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
     version: bool = typer.Option(
