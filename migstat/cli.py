@@ -1008,9 +1008,10 @@ def export(
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write the files into."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Export the published datasets (one per source and counting unit, plus the indicators)
-    as open-data files, with the catalogue datasets.json; `migstat publish` puts the same files
-    on the products site under api/v1/."""
+    """Export the published datasets as open-data files, with the catalogue datasets.json.
+
+    One dataset per source and counting unit, plus the indicators; `migstat publish` puts the
+    same files on the products site under api/v1/."""
     from migstat.publish.export import export as export_datasets
 
     home = Home.from_env()
