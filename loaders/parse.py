@@ -372,7 +372,7 @@ def _texts(values: list[object]) -> list[str | None]:
     return [
         value
         if type(value) is str and value
-        else str(int(value))  # type: ignore[call-overload]
+        else str(int(value))
         if type(value) is float and value.is_integer()
         else cell_text(value)
         for value in values
