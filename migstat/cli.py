@@ -445,8 +445,10 @@ def run(
     seed: int = typer.Option(2026, help="Seed of the sample workbooks."),
     portal: bool = typer.Option(True, help="Start the submission portal at the end."),
 ) -> None:
-    """The main job: sample workbooks -> load -> build and check -> products -> dashboards
-    -> submission portal."""
+    """The main job, end to end on the sample workbooks.
+
+    Sample workbooks -> load -> build and check -> products -> dashboards -> submission portal.
+    """
     from migstat.pipeline import run as run_pipeline
 
     try:
