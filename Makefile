@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup system-deps spark-venv
+.PHONY: run test setup system-deps spark-venv constraints
 
-$(BIN)/migstat: pyproject.toml
+# Every package of the environment at the version constraints.txt locks (transitive ones too).
+$(BIN)/migstat: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $@
 
 setup: $(BIN)/migstat
@@ -33,3 +34,13 @@ $(SPARK_VENV)/bin/dbt: requirements/spark.txt
 	touch $@
 
 spark-venv: $(SPARK_VENV)/bin/dbt
+
+# Regenerate the lock after changing pyproject.toml's dependencies: a clean install, frozen.
+constraints:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[dev]'
+	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.tmp
+	mv constraints.tmp constraints.txt
+	rm -rf .venv-lock

@@ -23,9 +23,9 @@ from migstat.home import REPO_ROOT, Home
 from migstat.superset.control import running_pid, server_url
 from migstat.superset.paths import Paths
 
-# The REST client is a test helper (tests/python/superset_api.py); the benchmark shares it.
+# The REST client is a test helper (tests/python/fixtures/superset_api.py); the benchmark shares it.
 sys.path.insert(0, str(REPO_ROOT / "tests" / "python"))
-from superset_api import SupersetClient
+from fixtures.superset_api import SupersetClient
 
 
 def rss_kib(pid: int) -> int:

@@ -372,7 +372,7 @@ def _texts(values: list[object]) -> list[str | None]:
     return [
         value
         if type(value) is str and value
-        else str(int(value))  # type: ignore[call-overload]
+        else str(int(value))
         if type(value) is float and value.is_integer()
         else cell_text(value)
         for value in values
@@ -629,12 +629,12 @@ def _read_metadata(
             values["period_text"], where["year"] = _read_reference(book, reference, first_sheet)
         period = parse_period(values["period_text"] or "")
         if period is None:
-            sheet, ref = where.get("year", (None, None))
+            year_sheet, year_cell = where.get("year", (None, None))
             raise WorkbookRejected(
                 f"no year in the period text {values['period_text']!r}",
                 file=file_name,
-                sheet=sheet,
-                cell=ref,
+                sheet=year_sheet,
+                cell=year_cell,
                 rule="STR-META",
                 message_es=f"el texto del período {values['period_text']!r} no indica un año",
             )

@@ -599,9 +599,14 @@ def write_spec_tables(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
                 )
             )
         for group_number, group in enumerate(source.cross_table, start=1):
-            for sheet in group.sheets:
+            for sheet_name in group.sheets:
                 rows["spec_cross_tables"].append(
-                    (source.id, f"{source.id}-{group_number}", sheet, ",".join(group.dimensions))
+                    (
+                        source.id,
+                        f"{source.id}-{group_number}",
+                        sheet_name,
+                        ",".join(group.dimensions),
+                    )
                 )
     for layout in specs.layouts.values():
         for sheet in layout.sheets:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import overload
+from typing import cast, overload
 
 from python_calamine import CalamineWorkbook
 
@@ -30,7 +30,7 @@ class _ShiftedRow(Sequence[object]):
 
     __slots__ = ("_offset", "_values")
 
-    def __init__(self, values: list[object], offset: int) -> None:
+    def __init__(self, values: Sequence[object], offset: int) -> None:
         self._values = values
         self._offset = offset
 
@@ -85,7 +85,7 @@ class SheetGrid(Sequence[Sequence[object]]):
     rows above and cells left of the used range are ``""`` and take no memory.
     """
 
-    def __init__(self, rows: list[list[object]], first_row: int, first_column: int) -> None:
+    def __init__(self, rows: Sequence[Sequence[object]], first_row: int, first_column: int) -> None:
         self.first_row = first_row
         self.first_column = first_column
         width = first_column + (len(rows[0]) if rows else 0)
@@ -297,12 +297,13 @@ class Workbook:
             )
 
     def _check_strings(
-        self, sheet: str, rows: list[list[object]], first_row: int, first_column: int
+        self, sheet: str, rows: Sequence[Sequence[object]], first_row: int, first_column: int
     ) -> None:
         limit = self.limits.max_string_chars
         is_text = str.__instancecheck__
         for row_index, row in enumerate(rows):
-            if max(map(len, filter(is_text, row)), default=0) <= limit:
+            texts = cast("Iterator[str]", filter(is_text, row))  # is_text narrows, unseen by mypy
+            if max(map(len, texts), default=0) <= limit:
                 continue
             for column_index, value in enumerate(row):
                 if value.__class__ is str and len(value) > limit:  # type: ignore[arg-type]

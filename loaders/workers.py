@@ -349,23 +349,23 @@ class ReaderPool:
             deadline = min(w.started for w in busy) + self.limits.worker_seconds
             ready = set(wait([w.results for w in busy], max(0.0, deadline - time.monotonic())))
             for worker in busy:
-                job = worker.job
-                assert job is not None
+                running = worker.job
+                assert running is not None
                 if worker.results in ready:
                     try:
                         result: JobResult = worker.results.recv()
                     except (EOFError, OSError):
-                        done[job.key] = JobResult(job.key, None, self._death(worker))
+                        done[running.key] = JobResult(running.key, None, self._death(worker))
                         self._retire(worker)
                         continue
-                    done[job.key] = result
+                    done[running.key] = result
                     worker.job = None
                     if result.last:
                         self._retire(worker)
                 elif time.monotonic() - worker.started > self.limits.worker_seconds:
                     self._retire(worker, kill=True)
-                    done[job.key] = JobResult(
-                        job.key,
+                    done[running.key] = JobResult(
+                        running.key,
                         None,
                         Rejection(
                             f"reading the file took over {self.limits.worker_seconds:,.0f} s, "

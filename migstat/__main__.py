@@ -1,3 +1,3 @@
-from migstat.cli import app
+from migstat.cli import entry
 
-app(prog_name="migstat")
+entry()

@@ -10,7 +10,9 @@ the previous file meanwhile.
 
 A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it copies
 the raw store, so it waits for a running load and snapshots all of it (:mod:`migstat.lock`).
-dbt runs in its own process group, dies with the build (``PR_SET_PDEATHSIG``; SIGTERM, SIGINT
+dbt runs through ``dbtRunner`` in a child process (:mod:`migstat.dbt_child`), which reports
+each node as it finishes (the CLI prints one line per model). That process has its own process
+group and dies with the build (``PR_SET_PDEATHSIG``; SIGTERM, SIGINT
 and SIGHUP kill the group), and build files and dbt processes left by a build that died anyway
 are removed when the next build starts. A build that would drop (country, source, period) keys
 the published warehouse has, other than by a withdrawal, refuses to publish unless
@@ -40,11 +42,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import duckdb
 
 from migstat.codes import build_resolver
 from migstat.containment import find_culprits
+from migstat.dbt_child import EVENTS_FD_ENV
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
 from migstat.lock import writer_lock
@@ -186,18 +190,6 @@ def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict
         }
     )
     return argv, env
-
-
-def _failed_nodes(home: Home) -> list[str]:
-    results = home.root / "dbt" / "target" / "run_results.json"
-    if not results.exists():
-        return []
-    data = json.loads(results.read_text(encoding="utf-8"))
-    return [
-        f"{item['unique_id']}: {item['status']}"
-        for item in data.get("results", [])
-        if item.get("status") in ("error", "fail", "runtime error")
-    ]
 
 
 def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
@@ -344,29 +336,69 @@ def _stop_group_on_signals(process: subprocess.Popen[bytes]) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_dbt(home: Home, build_path: Path, log_path: Path) -> int:
-    """``dbt build`` on ``build_path`` in its own process group, tied to this process, with the
-    vars that follow from the specs (:func:`migstat.wiring.dbt_vars`)."""
+@dataclass(frozen=True)
+class NodeDone:
+    """A dbt node (model, test, seed) finished: what ``migstat build`` shows as progress."""
+
+    index: int
+    total: int
+    resource_type: str
+    name: str
+    status: str
+    seconds: float
+
+
+@dataclass
+class DbtRun:
+    exit_code: int
+    failed_nodes: list[str] = field(default_factory=list)
+
+
+def run_dbt(
+    home: Home,
+    build_path: Path,
+    log_path: Path,
+    on_node: Callable[[NodeDone], None] | None = None,
+) -> DbtRun:
+    """``dbt build`` on ``build_path`` through dbtRunner in a child process (its own process
+    group, tied to this process: :mod:`migstat.dbt_child`); ``on_node`` hears of every node as it
+    finishes. dbt's console output goes to ``log_path``. The vars follow from the specs
+    (:func:`migstat.wiring.dbt_vars`)."""
     spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
-    argv, env = dbt_command(home, build_path, "build", "--vars", json.dumps(spec_vars))
+    _, env = dbt_command(home, build_path)
+    argv = [sys.executable, "-m", "migstat.dbt_child", "build", "--vars", json.dumps(spec_vars)]
+    argv += ["--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     owner = build_path.with_suffix(".json")
+    read_end, write_end = os.pipe()
+    env[EVENTS_FD_ENV] = str(write_end)
+    run = DbtRun(exit_code=-1)
     with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            argv,
-            cwd=home.root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),  # the CLI is single-threaded here
-        )
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=home.root,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_end,),
+                start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),  # the CLI is single-threaded here
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
         owner.write_text(
             json.dumps({"pid": os.getpid(), "dbt_pid": process.pid, "build": str(build_path)}),
             encoding="utf-8",
         )
         try:
-            with _stop_group_on_signals(process):
-                return process.wait()
+            with _stop_group_on_signals(process), os.fdopen(read_end, encoding="utf-8") as events:
+                for line in events:
+                    _hear(json.loads(line), run, on_node)
+                run.exit_code = process.wait()
+                return run
         except BaseException:
             _kill_group(process.pid)
             process.wait()
@@ -402,12 +434,29 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
     return target
 
 
+def _hear(event: dict[str, Any], run: DbtRun, on_node: Callable[[NodeDone], None] | None) -> None:
+    if event.get("kind") == "done":
+        run.failed_nodes = [str(node) for node in event.get("failed", [])]
+    elif event.get("kind") == "node" and on_node is not None:
+        on_node(
+            NodeDone(
+                index=int(event["index"]),
+                total=int(event["total"]),
+                resource_type=str(event["resource_type"]),
+                name=str(event["name"]),
+                status=str(event["status"]),
+                seconds=float(event["seconds"]),
+            )
+        )
+
+
 def build(
     home: Home,
     *,
     quiet: bool = False,
     allow_unpublish: bool = False,
     say: Callable[[str], None] | None = None,
+    on_node: Callable[[NodeDone], None] | None = None,
 ) -> BuildResult:
     """Run one build for ``home``; publish it when it passes. dbt's output goes to
     ``$MIGSTAT_HOME/dbt/build.log``. ``say`` gets the waiting and cleaning messages."""
@@ -448,24 +497,27 @@ def build(
         log_path.parent.mkdir(parents=True, exist_ok=True)
         set_aside: list[int] = []
         try:
-            exit_code = run_dbt(home, build_path, log_path)
-            if exit_code != 0:
+            dbt = run_dbt(home, build_path, log_path, on_node)
+            if dbt.exit_code != 0:
+                first = dbt
+                search_log = log_path.with_name("build-search.log")
                 found = find_culprits(
                     build_path,
-                    lambda: run_dbt(home, build_path, log_path.with_name("build-search.log")) == 0,
-                    lambda: _failed_nodes(home),
+                    lambda: run_dbt(home, build_path, search_log).exit_code == 0,
+                    lambda: first.failed_nodes,
                     tell,
                 )
                 if found is not None:
-                    set_aside, exit_code = found, 0
+                    set_aside, dbt = found, DbtRun(exit_code=0)
         except BuildInterrupted:
             build_path.unlink(missing_ok=True)
             build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
             raise
+        exit_code = dbt.exit_code
         if not quiet:
             print(f"dbt build: exit {exit_code}, output in {log_path}")
         passed = exit_code == 0
-        failed = [] if passed else _failed_nodes(home)
+        failed = [] if passed else dbt.failed_nodes
         verdicts: list[Verdict] = []
         try:
             verdicts = read_verdicts(build_path)

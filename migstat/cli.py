@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -12,33 +19,117 @@ from rich.table import Table
 from migstat.errors import MigstatError
 from migstat.home import Home
 
+if TYPE_CHECKING:
+    from loaders.load import LoadOutcome
+    from migstat.build import NodeDone
+
+
+class ExitCode(IntEnum):
+    """What a ``migstat`` exit status means (README, "Exit codes")."""
+
+    OK = 0
+    DATA = 1
+    """Data problems: a file rejected, a submission quarantined (``build --strict``), a rule
+    that would fail (``layout check``), archive and store that disagree (``verify``)."""
+    USAGE = 2
+    """A wrong command line (click's own code): unknown option, missing or invalid argument."""
+    ERROR = 3
+    """The command could not do its job: a domain or environment error (a spec, a lock, a
+    missing store, a failed or refused build, Superset not starting) or an internal error."""
+
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ok; 1 data problems (a file rejected, a submission quarantined with "
+    "--strict); 2 usage; 3 the command could not do its job (domain or environment error)."
+)
+
 app = typer.Typer(
     help="migstat: standardized migration workbooks -> DuckDB warehouse -> checks -> dashboards "
-    "and products. Every command works in MIGSTAT_HOME (default: ./home in the checkout, "
-    "~/.local/share/migstat/home for an installed package).",
+    "and products.\n\nEvery command works in one home: --home, or MIGSTAT_HOME (default: ./home "
+    "in the checkout, ~/.local/share/migstat/home for an installed package). Commands that write "
+    "a home (load, build, withdraw, restore) run one at a time and wait for each other; readers "
+    "(status, report, publish, superset) never wait.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@dataclass
+class Output:
+    """How much the commands say: set once by the global options."""
+
+    verbosity: int = 0
+    """-1 quiet (results and errors only), 0 normal, 1 verbose (-v), 2 more (-vv)."""
+    debug: bool = False
+    """Tracebacks for errors (--debug)."""
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+
+OUTPUT = Output()
 
 
 def make_console(*, stderr: bool = False) -> Console:
     """A console for tables: wide enough not to fold file names when output goes to a log."""
-    console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(stderr=stderr, width=160)
+    quiet = OUTPUT.quiet and not stderr
+    console = Console(stderr=stderr, quiet=quiet)
+    return console if console.is_terminal else Console(stderr=stderr, width=160, quiet=quiet)
 
 
 def fail(error: MigstatError) -> typer.Exit:
-    """Render a domain error once, on stderr, and return the exit to raise."""
+    """Render a domain error once, on stderr (with its traceback under --debug), and return the
+    exit to raise (code 3)."""
+    if OUTPUT.debug:
+        traceback.print_exception(error, file=sys.stderr)
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code=2)
+    return typer.Exit(code=ExitCode.ERROR)
+
+
+def usage_error(message: str) -> typer.Exit:
+    """A wrong command line that click cannot see by itself (exit code 2)."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=ExitCode.USAGE)
 
 
 def say_on_stderr(text: str) -> None:
-    typer.secho(text, fg=typer.colors.YELLOW, err=True)
+    if not OUTPUT.quiet:
+        typer.secho(text, fg=typer.colors.YELLOW, err=True)
+
+
+def info(text: str) -> None:
+    """An informational line on stdout: silent under -q."""
+    if not OUTPUT.quiet:
+        typer.echo(text)
+
+
+def progress(text: str) -> None:
+    """A progress line on stderr (stdout stays for results and --json): silent under -q."""
+    if not OUTPUT.quiet:
+        typer.echo(text, err=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"migstat {version('migstat')}")
+        raise typer.Exit()
 
 
 @app.callback()
 def main(
+    home: Path | None = typer.Option(
+        None,
+        "--home",
+        envvar="MIGSTAT_HOME",
+        metavar="DIR",
+        help="The home every command works in: inbox, archive, warehouse, site, Superset.",
+        show_envvar=True,
+    ),
     lock_timeout: float | None = typer.Option(
         None,
         "--lock-timeout",
@@ -46,15 +137,58 @@ def main(
         help="How long a writing command waits for another one of the same home "
         "(default: MIGSTAT_LOCK_TIMEOUT or 600).",
     ),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Say only results and errors (no progress)."
+    ),
+    verbose: int = typer.Option(
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        show_default=False,
+        metavar="",
+        help="Say more (-v: build shows every dbt test too; -vv: debug logging).",
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print migstat's version and exit.",
+    ),
 ) -> None:
-    """Commands that write a home (load, build, withdraw, restore) run one at a time and wait
-    for each other; readers (status, report, publish, superset) never wait."""
-    import os
-
+    """Global options: they come before the command (`migstat -q --home DIR build`)."""
     from migstat.lock import TIMEOUT_ENV
 
+    if home is not None and str(home):
+        # The environment carries the home to every child process (dbt, readers, Superset).
+        os.environ["MIGSTAT_HOME"] = str(home.expanduser().resolve())
     if lock_timeout is not None:
         os.environ[TIMEOUT_ENV] = str(lock_timeout)
+    OUTPUT.verbosity = -1 if quiet else verbose
+    OUTPUT.debug = debug
+    level = logging.DEBUG if debug or verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def entry() -> None:
+    """The ``migstat`` program: domain errors that escape a command are rendered once (exit 3);
+    an unexpected error says how to see its traceback (--debug), and exits 3 too."""
+    try:
+        app(prog_name="migstat")
+    except MigstatError as error:
+        raise SystemExit(fail(error).exit_code) from None
+    except Exception as error:
+        if OUTPUT.debug:
+            raise
+        typer.secho(
+            f"error: internal error ({type(error).__name__}: {error}); "
+            "run again with --debug for the traceback",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise SystemExit(ExitCode.ERROR) from None
 
 
 # Subcommands are registered below, one line per room.
@@ -66,7 +200,7 @@ def print_user_specs(specs: object) -> None:
 
     assert isinstance(specs, Specs)
     for path in specs.user_files():
-        typer.echo(f"using {path}")
+        progress(f"using {path}")
 
 
 @app.command()
@@ -83,6 +217,7 @@ def load(
         help="Read again every file whose latest verdict is a rejection (e.g. after adding the "
         "layout it lacked under $MIGSTAT_HOME/specs/layouts); the rejection stays in the history.",
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print each file's outcome as JSON."),
 ) -> None:
     """Load workbooks into the raw store; rejected files are reported with file, sheet and cell.
 
@@ -96,10 +231,10 @@ def load(
     from migstat.lock import writer_lock
     from migstat.specs import load_specs
 
-    console = make_console()
+    console = make_console(stderr=as_json)
     home = Home.from_env().ensure()
     if not paths and not retry:
-        raise fail(MigstatError("give workbooks or folders to load, or --retry"))
+        raise usage_error("give workbooks or folders to load, or --retry")
     try:
         specs = load_specs()
         print_user_specs(specs)
@@ -124,14 +259,31 @@ def load(
                 )
     except MigstatError as error:
         raise fail(error) from error
-    console.print(summary_table(outcomes))
+    if as_json:
+        typer.echo(json.dumps([_outcome_json(o) for o in outcomes], ensure_ascii=False, indent=2))
+    else:
+        console.print(summary_table(outcomes))
     for outcome in outcomes:
         if outcome.status == "rejected":
             typer.secho(f"rejected: {outcome.message}", fg=typer.colors.RED, err=True)
-        elif outcome.status == "skipped":
-            typer.echo(f"skipped: {outcome.file.name}: {outcome.message}")
+        elif outcome.status == "skipped" and not as_json:
+            info(f"skipped: {outcome.file.name}: {outcome.message}")
     if any(outcome.status == "rejected" for outcome in outcomes):
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.DATA)
+
+
+def _outcome_json(outcome: LoadOutcome) -> dict[str, object]:
+    """One loaded, skipped or rejected file, for ``load --json``."""
+    return {
+        "file": str(outcome.file),
+        "status": outcome.status,
+        "id": outcome.submission_id,
+        "country": outcome.country,
+        "source": outcome.source,
+        "period": outcome.period,
+        "cells": outcome.cells,
+        "message": outcome.message,
+    }
 
 
 @app.command()
@@ -179,6 +331,7 @@ def withdraw(
     submission_id: int = typer.Argument(..., help="Submission id (see `migstat status`)."),
     reason: str = typer.Option(..., "--reason", help="Why (kept in the history)."),
     by: str | None = typer.Option(None, "--by", help="Who withdraws it (default: your login)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Take a submission out of what is published, from the next build on.
 
@@ -198,6 +351,9 @@ def withdraw(
             event = run_withdraw(home, submission_id, reason, by or getpass.getuser())
     except MigstatError as error:
         raise fail(error) from error
+    if as_json:
+        typer.echo(json.dumps(event, ensure_ascii=False, indent=2, default=str))
+        return
     typer.echo(
         f"withdrew submission {submission_id} ({event['file_name']}) by {event['by']}: "
         f"{event['reason']}; run `migstat build` to republish without it"
@@ -209,6 +365,7 @@ def restore(
     force: bool = typer.Option(
         False, "--force", help="Rebuild even when the raw store is there and readable."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Rebuild the raw store (landing.duckdb) from the archive and the history.
 
@@ -226,6 +383,24 @@ def restore(
             result = run_restore(home, force=force)
     except MigstatError as error:
         raise fail(error) from error
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "restored": result.restored,
+                    "withdrawals": result.withdrawals,
+                    "path": str(result.path),
+                    "set_aside": str(result.set_aside) if result.set_aside else None,
+                    "changed": result.changed,
+                    "lost": result.lost,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        if result.lost:
+            raise typer.Exit(code=ExitCode.DATA)
+        return
     typer.echo(
         f"restored {result.restored} submissions and {result.withdrawals} withdrawals "
         f"into {result.path}"
@@ -237,21 +412,30 @@ def restore(
     for line in result.lost:
         typer.secho(f"not in the archive: {line}", fg=typer.colors.RED, err=True)
     if result.lost:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.DATA)
 
 
 @app.command()
-def verify() -> None:
-    """Check that the archive, the history and the raw store agree (every archived file is a
-    submission, every submission is in the history, every archived copy has its sha256)."""
+def verify(
+    as_json: bool = typer.Option(False, "--json", help="Print the problems as a JSON list."),
+) -> None:
+    """Check that the archive, the history and the raw store agree.
+
+    Every archived file is a submission, every submission is in the history, every archived copy
+    has its sha256. Exit code 1 when they disagree (each problem is printed).
+    """
     from migstat.lifecycle import verify as run_verify
 
     problems = run_verify(Home.from_env())
-    for problem in problems:
-        typer.secho(problem, fg=typer.colors.RED, err=True)
+    if as_json:
+        typer.echo(json.dumps(problems, ensure_ascii=False, indent=2))
+    else:
+        for problem in problems:
+            typer.secho(problem, fg=typer.colors.RED, err=True)
     if problems:
-        raise typer.Exit(code=1)
-    typer.echo("archive, history and raw store agree")
+        raise typer.Exit(code=ExitCode.DATA)
+    if not as_json:
+        typer.echo("archive, history and raw store agree")
 
 
 @app.command()
@@ -261,8 +445,10 @@ def run(
     seed: int = typer.Option(2026, help="Seed of the sample workbooks."),
     portal: bool = typer.Option(True, help="Start the submission portal at the end."),
 ) -> None:
-    """The main job: sample workbooks -> load -> build and check -> products -> dashboards
-    -> submission portal."""
+    """The main job, end to end on the sample workbooks.
+
+    Sample workbooks -> load -> build and check -> products -> dashboards -> submission portal.
+    """
     from migstat.pipeline import run as run_pipeline
 
     try:
@@ -299,9 +485,12 @@ def layout_check(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for machines."),
 ) -> None:
-    """Show, loading nothing, how every row and column will be read (kind, place in the table's
-    hierarchy), each label's code or ? with the closest codes, the period and flags, and the
-    rules that would fail with their cells. Exit code 1 when a rule would fail."""
+    """Show how a workbook will be read, loading nothing.
+
+    Every row and column (kind, place in the table's hierarchy), each label's code or ? with the
+    closest codes, the period and flags, and the rules that would fail with their cells. Exit
+    code 1 when a rule would fail.
+    """
     from migstat.specs import load_specs
     from migstat.workbench import check_file, render_check
 
@@ -314,7 +503,7 @@ def layout_check(
     else:
         render_check(result, make_console())
     if any(finding.rule.startswith(("ADD", "VAL-00", "COD")) for finding in result.findings):
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.DATA)
 
 
 @layout_app.command("draft")
@@ -323,8 +512,11 @@ def layout_draft(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the layout here."),
     layout_id: str | None = typer.Option(None, "--id", help="The new layout's id."),
 ) -> None:
-    """Propose a starting layout from the table's shape (header row, label column, first data
-    row, title and period, regions, stacked blocks). Check it with `migstat layout check`."""
+    """Propose a starting layout from a published table's shape.
+
+    Header row, label column, first data row, title and period, regions, stacked blocks. Check
+    it with `migstat layout check`.
+    """
     from migstat.specs import load_specs
     from migstat.workbench import draft_layout
 
@@ -348,9 +540,12 @@ def codes_resolve(
     ),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON list of objects."),
 ) -> None:
-    """Resolve labels as `migstat build` does: code, method (alias, fuzzy, ambiguous, none),
-    fuzzy score and the three closest codes. Uses the user's code files under
-    $MIGSTAT_HOME/specs/ (codes/aliases.yml, countries/<ISO3>.yml) too."""
+    """Resolve labels to codes as `migstat build` does.
+
+    Prints the code, the method (alias, fuzzy, ambiguous, none), the fuzzy score and the three
+    closest codes. Uses the user's code files under $MIGSTAT_HOME/specs/ (codes/aliases.yml,
+    countries/<ISO3>.yml) too.
+    """
     import json
 
     from rich.console import Console
@@ -359,7 +554,7 @@ def codes_resolve(
     from migstat.codes import user_resolver
 
     resolver = user_resolver()
-    results = []
+    results: list[dict[str, Any]] = []
     for label in labels:
         match = resolver.match(codelist, label, scope=country)
         member = resolver.member(codelist, match.code) if match.code else None
@@ -409,8 +604,7 @@ def codes_list(
     members = resolver.list(codelist)
     if not members:
         known = ", ".join(resolver.codelists())
-        typer.secho(f"error: unknown code list {codelist!r} (known: {known})", err=True, fg="red")
-        raise typer.Exit(code=2)
+        raise usage_error(f"unknown code list {codelist!r} (known: {known})")
     if json_output:
         rows = [{"code": m.code, "name_es": m.name_es, "name_en": m.name_en} for m in members]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -469,7 +663,9 @@ def sample(
     try:
         maker = SampleMaker(seed, load_specs())
         names = planned_files(maker.specs, year_list)
-        for name in track(names, description="Writing samples", transient=True):
+        for name in track(
+            names, description="Writing samples", transient=True, disable=OUTPUT.quiet
+        ):
             make_file(maker, name, out_dir, max(year_list))
     except MigstatError as error:
         raise fail(error) from error
@@ -529,7 +725,7 @@ def spark_build(
 
 # ---------------------------------------------------------------------- superset
 superset_app = typer.Typer(
-    help="Apache Superset over the published warehouse: dashboards as code (superset/).",
+    help="Apache Superset over the published warehouse: dashboards as code (superset/dashboards/).",
     no_args_is_help=True,
 )
 app.add_typer(superset_app, name="superset")
@@ -539,11 +735,15 @@ app.add_typer(superset_app, name="superset")
 def superset_install(
     force: bool = typer.Option(False, help="Reinstall even when the pins did not change."),
 ) -> None:
-    """Create .venv-superset from superset/requirements.txt and constraints.txt (idempotent)."""
+    """Create Superset's own environment (.venv-superset) from its pinned requirements.
+
+    Idempotent: does nothing until a pin in migstat/superset/requirements.txt or
+    constraints.txt changes. Says each step as it starts.
+    """
     from migstat.superset.install import install
 
     try:
-        install(typer.echo, force=force)
+        install(info, force=force)
     except MigstatError as error:
         raise fail(error) from error
 
@@ -562,6 +762,7 @@ def superset_up(
         help="Open SQL Lab on the warehouse database (off by default; queries stay read-only "
         "and cannot read or write files either way).",
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print the URL and what was done as JSON."),
 ) -> None:
     """Provision Superset (metadata, admin, init, dashboards) and serve it in the background.
 
@@ -574,9 +775,16 @@ def superset_up(
 
     home = Home.from_env()
     try:
-        result = up(home, port=port, host=host, say=typer.echo, sql_lab=sql_lab)
+        result = up(home, port=port, host=host, say=progress if as_json else info, sql_lab=sql_lab)
     except MigstatError as error:
         raise fail(error) from error
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"url": result.url, "started": result.started, "provisioned": result.provisioned}
+            )
+        )
+        return
     typer.echo(login_help(home, result.url))
 
 
@@ -586,7 +794,7 @@ def superset_down() -> None:
     from migstat.superset.control import stop
 
     stopped = stop(Home.from_env())
-    typer.echo("Superset stopped" if stopped else "Superset was not running")
+    info("Superset stopped" if stopped else "Superset was not running")
 
 
 @superset_app.command("status")
@@ -619,14 +827,16 @@ def build(
 ) -> None:
     """Build the warehouse with dbt and publish it if every model and error test passed.
 
-    Copies the raw store to a new build file, runs `dbt build` on it and swaps it atomically
-    into warehouse/migstat.duckdb (dashboards keep reading the old one meanwhile). Prints each
+    Copies the raw store to a new build file, runs `dbt build` on it (one line per model on
+    stderr as it finishes; tests too with -v) and swaps it atomically into
+    warehouse/migstat.duckdb (dashboards keep reading the old one meanwhile). Prints each
     submission's verdict: accepted, accepted with warnings, quarantined (rule ids and cells),
-    rejected, superseded, withdrawn. A build that would drop a (country, source, period) the
-    published warehouse has (other than by `migstat withdraw`) refuses to publish unless
-    --allow-unpublish. Waits for a running load or build of the same home. Exit 0 when the
-    build passed; 1 when it failed or refused (the published warehouse is unchanged) or, with
-    --strict, when a submission is quarantined.
+    rejected, superseded, withdrawn.
+
+    A build that would drop a (country, source, period) the published warehouse has (other than
+    by `migstat withdraw`) refuses to publish unless --allow-unpublish. Waits for a running load
+    or build of the same home. Exit 0 when the build passed; 3 when it failed or refused (the
+    published warehouse is unchanged); 1 with --strict when a submission is quarantined.
     """
     from migstat.build import UnpublishRefused
     from migstat.build import build as run_build
@@ -637,7 +847,11 @@ def build(
         if not as_json:
             print_user_specs(load_specs())
         result = run_build(
-            Home.from_env(), quiet=as_json, allow_unpublish=allow_unpublish, say=say_on_stderr
+            Home.from_env(),
+            quiet=as_json or OUTPUT.quiet,
+            allow_unpublish=allow_unpublish,
+            say=say_on_stderr,
+            on_node=_show_node,
         )
     except MigstatError as error:
         raise fail(error) from error
@@ -701,12 +915,32 @@ def build(
                 console.print(f"  {node}")
             console.print(f"dbt output: {result.log_path}")
     if not result.passed:
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.ERROR)
     if strict and result.quarantined:
         typer.secho(
             f"--strict: {len(result.quarantined)} submission(s) quarantined", err=True, fg="red"
         )
-        raise typer.Exit(code=1)
+        raise typer.Exit(code=ExitCode.DATA)
+
+
+def _show_node(node: NodeDone) -> None:
+    """One line per dbt model (and seed) as it finishes; tests too with -v; errors always."""
+    failed = node.status in {"error", "fail", "runtime error"}
+    if OUTPUT.quiet and not failed:
+        return
+    if (
+        node.resource_type not in {"model", "seed", "snapshot"}
+        and not failed
+        and (OUTPUT.verbosity < 1)
+    ):
+        return
+    width = len(str(node.total)) if node.total else 1
+    where = f"{node.index:>{width}}/{node.total}" if node.total else "?"
+    typer.secho(
+        f"  {where} {node.resource_type} {node.name}: {node.status} ({node.seconds:.1f} s)",
+        err=True,
+        fg=typer.colors.RED if failed else None,
+    )
 
 
 @app.command()
@@ -748,7 +982,7 @@ def rules(
         current = RULES_DOC.read_text(encoding="utf-8") if RULES_DOC.exists() else ""
         if current != text:
             typer.secho(f"{RULES_DOC} is out of date: run `migstat rules --write`", err=True)
-            raise typer.Exit(code=1)
+            raise typer.Exit(code=ExitCode.DATA)
     else:
         typer.echo(text)
 
@@ -793,27 +1027,47 @@ def publish(
     full: bool = typer.Option(
         False, "--full", help="Render every product again, even those whose data did not change."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print what was published as JSON."),
 ) -> None:
-    """Render the static products site (tables, graphs, CSV/XLSX, search) from the published
-    warehouse, read-only: every standard product per reporting country, source and year, and
-    the regional comparisons. Spanish pages in es/, English in en/. Only products whose data
-    changed since the last publish into the same folder are rendered again."""
+    """Render the static products site from the published warehouse (read-only).
+
+    Tables, graphs, CSV/XLSX downloads and search: every standard product per reporting
+    country, source and year, and the regional comparisons. Spanish pages in es/, English in
+    en/. Only products whose data changed since the last publish into the same folder are
+    rendered again.
+    """
     from migstat.publish import publish as publish_site
     from migstat.publish.serve import serve_site
 
     home = Home.from_env()
     try:
         result = publish_site(
-            home.published_db, output or home.site_dir, workers=workers, full=full
+            home.published_db, output or home.site_dir, workers=workers, full=full, say=progress
         )
     except MigstatError as error:
         raise fail(error) from error
-    typer.echo(
-        f"published {result.products} products in {result.seconds:.1f} s "
-        f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB) "
-        f"into {result.site_dir}\n"
-        f"open {result.index.as_uri()}"
-    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "products": result.products,
+                    "rendered": result.rendered,
+                    "unchanged": result.unchanged,
+                    "seconds": round(result.seconds, 1),
+                    "size_bytes": result.size_bytes,
+                    "site": str(result.site_dir),
+                    "index": str(result.index),
+                },
+                indent=2,
+            )
+        )
+    else:
+        typer.echo(
+            f"published {result.products} products in {result.seconds:.1f} s "
+            f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB) "
+            f"into {result.site_dir}\n"
+            f"open {result.index.as_uri()}"
+        )
     if serve is not None:
         serve_site(result.site_dir, serve)
 
@@ -833,9 +1087,10 @@ def export(
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write the files into."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Export the published datasets (one per source and counting unit, plus the indicators)
-    as open-data files, with the catalogue datasets.json; `migstat publish` puts the same files
-    on the products site under api/v1/."""
+    """Export the published datasets as open-data files, with the catalogue datasets.json.
+
+    One dataset per source and counting unit, plus the indicators; `migstat publish` puts the
+    same files on the products site under api/v1/."""
     from migstat.publish.export import export as export_datasets
 
     home = Home.from_env()

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -757,21 +758,21 @@ class _Index:
         else:
             exact = [scopes.get(scope, {}), scopes.get(GLOBAL, {})]
         merged: dict[str, str] = {}
-        for table in reversed(exact):
-            merged.update(table)
+        for exact_table in reversed(exact):
+            merged.update(exact_table)
         words: dict[str, str | None] = {}
         cores: dict[str, str | None] = {}
         for alias_key, code in merged.items():
             if (codelist, alias_key) in resolver.exact_only or len(alias_key) <= 3:
                 continue  # demonyms and codes ("mn" is Mongolia, not "Isla de Mn")
             form = word_set(alias_key)
-            for table, text in ((words, form), (cores, core(form))):
+            for forms, text in ((words, form), (cores, core(form))):
                 if not text:
                     continue
-                if text in table and table[text] != code:
-                    table[text] = None
+                if text in forms and forms[text] != code:
+                    forms[text] = None
                 else:
-                    table.setdefault(text, code)
+                    forms.setdefault(text, code)
         # Names of members count as choices too (a port or code list member without aliases).
         members = resolver.members.get(codelist, {})
         for member in members.values():
@@ -785,8 +786,8 @@ class _Index:
 
     def lookup(self, keys: list[str]) -> str | None:
         for label_key in keys:
-            for table in self.exact:
-                code = table.get(label_key)
+            for exact_table in self.exact:
+                code = exact_table.get(label_key)
                 if code is not None:
                     return code
         for table, form in ((self.words, word_set), (self.cores, lambda k: core(word_set(k)))):
@@ -861,7 +862,7 @@ def _read_yaml(path: Path) -> dict:
 
 def read_settings(*folders: Path | None) -> ResolutionSettings:
     """Fuzzy settings from ``<folder>/codes/resolution.yml``, later folders overriding."""
-    values: dict[str, float] = {}
+    values: dict[str, Any] = {}
     for folder in folders:
         if folder is None:
             continue

@@ -122,7 +122,10 @@ def read_report(warehouse: Path, submission_id: int) -> Report:
                 [submission_id],
             ).fetchall()
         ]
-    return Report(*row, problems=problems)
+    (sid, file_name, country, source, period, status, has_warnings, has_published) = row
+    return Report(
+        sid, file_name, country, source, period, status, has_warnings, has_published, problems
+    )
 
 
 def _environment() -> Environment:
@@ -160,7 +163,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)
+    for default in list(book.worksheets):
+        book.remove(default)
     bold = Font(bold=True)
     for lang in languages():
         _ = translations(lang).gettext

@@ -18,10 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeGuard
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
+
+CellValue = str | float | datetime | None
+"""What a cell can hold here: text, a number, a time, or nothing."""
 
 #: First characters a spreadsheet reads as the start of a formula (full-width forms included:
 #: some East Asian Excel versions accept them too).
@@ -29,7 +34,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "�
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 
 
-def is_formula_like(value: object) -> bool:
+def is_formula_like(value: object) -> TypeGuard[str]:
     """True for text a spreadsheet would evaluate (leading spaces do not hide it)."""
     if not isinstance(value, str):
         return False
@@ -46,7 +51,7 @@ def csv_row(values: Iterable[object]) -> list[object]:
     return [csv_value(value) for value in values]
 
 
-def xlsx_cell(sheet: Worksheet, value: object, **style: object) -> Cell:
+def xlsx_cell(sheet: Worksheet, value: CellValue, **style: object) -> Cell:
     """A cell to ``sheet.append`` (normal or write-only workbook) holding ``value`` as data.
 
     Formula-like text keeps its exact characters but is stored as text (never ``<f>``) with the

@@ -373,22 +373,22 @@ class Specs:
                 raise SpecError(f"source {source.id} names unknown layout {source.layout}")
         for layout in self.layouts.values():
             where = str(self.layout_file(layout.id))
-            source = self.sources.get(layout.source)
-            if source is None:
+            owner = self.sources.get(layout.source)
+            if owner is None:
                 raise SpecError(f"layout names unknown source {layout.source}", file=where)
             for sheet in layout.sheets:
                 used = [sheet.rows.dimension, *sheet.columns.dimensions, *sheet.fixed]
                 if sheet.rows.blocks is not None:
                     used.append(sheet.rows.blocks.dimension)
                 used += [level.dimension for level in sheet.rows.levels if level.dimension]
-                unknown = [d for d in used if d not in source.dimensions]
+                unknown = [d for d in used if d not in owner.dimensions]
                 if unknown:
                     raise SpecError(
-                        f"unknown dimension(s) {unknown} for source {source.id}",
+                        f"unknown dimension(s) {unknown} for source {owner.id}",
                         file=where,
                         sheet=sheet.name,
                     )
-                if sheet.measure not in source.measures:
+                if sheet.measure not in owner.measures:
                     raise SpecError(
                         f"unknown measure {sheet.measure}", file=where, sheet=sheet.name
                     )

@@ -28,12 +28,19 @@ def _published_statuses(path: Path) -> dict[int, dict[str, Any]]:
         return {}
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number a ``select count(*)`` returns."""
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
 def _read_published(path: Path) -> dict[int, dict[str, Any]]:
     with connect_read_only(path) as con:
-        exists = con.execute(
+        exists = _count(
+            con,
             "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'quality_submissions'"
-        ).fetchone()[0]
+            "where table_schema = 'marts' and table_name = 'quality_submissions'",
+        )
         if not exists:
             return {}
         cursor = con.execute("select * from marts.quality_submissions")
@@ -56,10 +63,11 @@ def _store_rows(home: Home) -> tuple[list[dict[str, Any]] | None, dict[int, Any]
             names = [column[0] for column in cursor.description]
             rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
             withdrawals: dict[int, Any] = {}
-            if con.execute(
+            if _count(
+                con,
                 "select count(*) from information_schema.tables "
-                "where table_schema = 'raw' and table_name = 'withdrawals'"
-            ).fetchone()[0]:
+                "where table_schema = 'raw' and table_name = 'withdrawals'",
+            ):
                 for submission_id, at, by, reason in con.execute(
                     "select submission_id, withdrawn_at, withdrawn_by, reason from raw.withdrawals"
                 ).fetchall():

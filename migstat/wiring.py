@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -35,7 +36,7 @@ CODELISTS_OUTSIDE_CODE_LISTS_SEED = {"countries": "countries.csv", "ports": "por
 
 
 @cache
-def _project_vars(root: Path) -> dict[str, object]:
+def _project_vars(root: Path) -> dict[str, Any]:
     project = yaml.safe_load((root / "dbt_project.yml").read_text(encoding="utf-8"))
     return dict(project.get("vars") or {})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -486,7 +487,7 @@ def _letter(index: int) -> str:
     return cell_ref(0, index).rstrip("1")
 
 
-def _shape(grid: list, sheet: str) -> _Shape | None:  # type: ignore[type-arg]
+def _shape(grid: Sequence[Sequence[object]], sheet: str) -> _Shape | None:
     for row_index, row in enumerate(grid[:30]):
         kinds: dict[str, int] = defaultdict(int)
         first_column = None
@@ -528,7 +529,7 @@ def _shape(grid: list, sheet: str) -> _Shape | None:  # type: ignore[type-arg]
     return None
 
 
-def _has_number(row: list) -> bool:  # type: ignore[type-arg]
+def _has_number(row: Sequence[object]) -> bool:
     return any(parse_number(value, {"-"}, set())[1] == "number" for value in row[1:])
 
 

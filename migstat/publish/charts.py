@@ -126,7 +126,8 @@ def render_chart(
     """An accessible SVG chart of the series over the categories."""
     desc = _describe(categories, series, fmt, lang)
     if any(v is not None and v < 0 for s in series for v in s.values):
-        kind = {"stacked_bar": "bar", "stacked_hbar": "hbar"}.get(kind, kind)
+        unstacked: dict[ChartType, ChartType] = {"stacked_bar": "bar", "stacked_hbar": "hbar"}
+        kind = unstacked.get(kind, kind)
     if kind in ("hbar", "stacked_hbar"):
         body, height = _horizontal(categories, series, fmt, stacked=kind == "stacked_hbar")
     elif kind == "line":
@@ -230,7 +231,7 @@ def _vertical(
 
 def _horizontal(
     categories: Sequence[str], series: Sequence[Series], fmt: Formatter, *, stacked: bool
-) -> tuple[list[str], int]:
+) -> tuple[list[str], float]:
     parts, legend_h = _legend(series, 190, 20)
     left, right, top, bottom = 190, 50, 26 + legend_h, 30
     groups = 1 if stacked else max(len(series), 1)

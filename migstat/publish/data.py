@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import SupportsFloat, cast
 
 import duckdb
 
@@ -161,7 +162,8 @@ class Warehouse:
             columns.setdefault(col.code, col)
             value = rec["value"]
             cells[(row.code, col.code)] = Cell(
-                None if value is None else float(value), normalise_flag(rec.get("obs_flag"))
+                None if value is None else float(cast("SupportsFloat", value)),
+                normalise_flag(rec.get("obs_flag")),
             )
             counting_unit = rec.get("counting_unit")
             if counting_unit and counting_unit not in units:

@@ -361,8 +361,12 @@ def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset
             rows,
             labels,
         )
-        ids = sorted({r["submission_id"] for r in rows if r.get("submission_id") is not None})
-        dataset.submissions = _submissions(warehouse, source, ids)  # type: ignore[arg-type]
+        ids: list[object] = [
+            *sorted(
+                {int(str(r["submission_id"])) for r in rows if r.get("submission_id") is not None}
+            )
+        ]
+        dataset.submissions = _submissions(warehouse, source, ids)
         loaded = [str(s["loaded_at"]) for s in dataset.submissions if s.get("loaded_at")]
         dataset.last_update = max(loaded) if loaded else None
         datasets.append(dataset)

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from migstat.publish.data import ProductTable
 from migstat.publish.i18n import UI
-from migstat.safe_cells import csv_row, xlsx_cell, xlsx_row
+from migstat.safe_cells import CellValue, csv_row, xlsx_cell, xlsx_row
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _table_sheet(book: Workbook, table: ProductTable, meta: Metadata, decimals: 
     for j in range(2, len(table.columns) + 2):
         sheet.column_dimensions[get_column_letter(j)].width = 16
 
-    def styled(value: object, **style: object) -> Cell:
+    def styled(value: CellValue, **style: object) -> Cell:
         return xlsx_cell(sheet, value, **style)
 
     bold = Font(bold=True)
@@ -159,8 +159,8 @@ def _table_sheet(book: Workbook, table: ProductTable, meta: Metadata, decimals: 
             styled(row.label(meta.lang), font=bold if row.code == "_T" else Font())
         ]
         for column in table.columns:
-            value = table.cell(row.code, column.code)
-            if value.flag not in formats:
-                formats[value.flag] = _number_format(value.flag, table.is_percent, decimals)
-            line.append(styled(plain_number(value.value), number_format=formats[value.flag]))
+            entry = table.cell(row.code, column.code)
+            if entry.flag not in formats:
+                formats[entry.flag] = _number_format(entry.flag, table.is_percent, decimals)
+            line.append(styled(plain_number(entry.value), number_format=formats[entry.flag]))
         sheet.append(line)

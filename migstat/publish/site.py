@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -327,6 +328,7 @@ def publish(
     workers: int | None = None,
     *,
     full: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Render every product of the catalogue from the published warehouse into ``site_dir``.
 
@@ -337,8 +339,10 @@ def publish(
 
     The site is written beside the target and swapped in at the end, so a reader never sees a
     half-written site. An existing folder is replaced only when it holds a migstat site.
-    Pages and downloads are written by ``workers`` processes (default: one per CPU).
+    Pages and downloads are written by ``workers`` processes (default: one per CPU). ``say``
+    hears each stage as it starts (progress).
     """
+    tell = say or (lambda _text: None)
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     catalogue = catalogue or load_catalogue()
@@ -349,6 +353,7 @@ def publish(
             f"{site_dir} is not empty and is not a migstat site: choose another folder "
             f"(la carpeta no está vacía y no es un sitio de migstat)"
         )
+    tell(f"reading the products from {warehouse_path}")
     with Warehouse(warehouse_path) as warehouse:
         lookups = Lookups(warehouse, catalogue)
         products = collect_products(warehouse, catalogue, lookups, workers)
@@ -375,6 +380,10 @@ def publish(
             site_dir=site_dir,
             rendered=0,
         )
+    tell(
+        f"rendering {len(products) - len(kept)} of {len(products)} products "
+        f"({len(kept)} unchanged) with {workers} process(es)"
+    )
     work = site_dir.with_name(f".{site_dir.name}.building-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -64,7 +64,7 @@ def database_file(project: Project, sqlalchemy_uri: str, sql_lab: bool = False) 
 
 def dataset_file(project: Project, table: str) -> dict[str, Any]:
     dataset = project.datasets[table]
-    columns = []
+    columns: list[dict[str, Any]] = []
     for column in project.dataset_columns(table).values():
         columns.append(
             {
@@ -82,7 +82,7 @@ def dataset_file(project: Project, table: str) -> dict[str, Any]:
                 "extra": {},
             }
         )
-    metrics = [
+    metrics: list[dict[str, Any]] = [
         {
             "metric_name": metric.name,
             "verbose_name": metric.label,

@@ -49,9 +49,13 @@ def install(say: Say = print, *, force: bool = False) -> float:
     started = time.monotonic()
     say(f"installing Apache Superset into {VENV} (a few minutes, once)")
     if not (VENV / "bin" / "python").exists():
+        say("  1/3 creating the virtual environment")
         _run([sys.executable, "-m", "venv", str(VENV)], "create the Superset virtual environment")
     pip = [str(VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    say("  2/3 upgrading pip")
     _run([*pip, "install", "--quiet", "--upgrade", "pip"], "upgrade pip")
+    pinned = sum(1 for line in CONSTRAINTS.read_text().splitlines() if "==" in line)
+    say(f"  3/3 installing Superset and its {pinned} pinned packages")
     _run(
         [*pip, "install", "--quiet", "-r", str(REQUIREMENTS), "-c", str(CONSTRAINTS)],
         "install the Superset requirements",

@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell import Cell
+from openpyxl.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -258,7 +258,9 @@ def build_template(
         raise ValueError(f"layout {layout.id} has no sheet(s) {sorted(unknown)}")
 
     book = Workbook()
-    _write_instructions(book.active, layout)
+    instructions = book.active
+    assert isinstance(instructions, Worksheet), "a new workbook has one worksheet"
+    _write_instructions(instructions, layout)
     country_names = _write_lists(book.create_sheet(LISTS_SHEET))
     _write_metadata(
         book.create_sheet(layout.metadata.sheet if layout.metadata else "Metadatos"),
@@ -437,7 +439,7 @@ def _write_data_sheet(
     labels = {code: display_label(row_codelist, code, "es") for code in grid.rows if code != TOTAL}
     labels[TOTAL] = TOTAL_LABEL
     for code, row in grid.rows.items():
-        cell = ws.cell(row=row, column=label_column, value=labels[code])
+        cell: Cell | MergedCell = ws.cell(row=row, column=label_column, value=labels[code])
         cell.border = _BORDER
         if code == TOTAL:
             cell.font = _HEADER_FONT
@@ -467,7 +469,7 @@ def _write_data_sheet(
                 cell.fill = _TOTAL_FILL
     _fill_values(ws, sheet, grid, values, label_column)
 
-    ws.freeze_panes = ws.cell(row=sheet.rows.first_row, column=label_column + 1)
+    ws.freeze_panes = f"{get_column_letter(label_column + 1)}{sheet.rows.first_row}"
     ws.column_dimensions[get_column_letter(label_column)].width = 40
     width = 9 if len(header_rows) == 2 else 12
     for column in grid.columns.values():
@@ -504,7 +506,7 @@ def _write_headers(
         )
 
 
-def _style_header(cell: Cell) -> None:
+def _style_header(cell: Cell | MergedCell) -> None:
     cell.font = _HEADER_FONT
     cell.fill = _HEADER_FILL
     cell.alignment = _CENTER

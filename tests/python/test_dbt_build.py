@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
 from fixtures import raw_fixture
+from fixtures.cli import migstat
 
 from migstat.codes import resolve
 from migstat.home import PROJECT_ROOT, Home
@@ -39,17 +37,6 @@ FAMILY_PREFIX = {
     "cross-table": "XTB-",
     "cross_table": "XTB-",
 }
-
-
-def migstat(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MIGSTAT_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def column_of(cell: str) -> str:
@@ -89,6 +76,7 @@ def built(tmp_path_factory) -> dict:
         "home": home,
         "inbox": inbox,
         "exit_code": build.returncode,
+        "progress": build.stderr,
         "result": result,
         "warehouse": home / "warehouse" / "migstat.duckdb",
         "changed_cell": ref,
@@ -117,6 +105,17 @@ def test_build_passes_publishes_and_strict_fails_on_quarantine(built):
     assert not list((built["home"] / "warehouse").glob("build-*.duckdb")), (
         "passing build swapped in"
     )
+
+
+def test_build_shows_one_line_per_model_as_it_finishes(built):
+    """dbt runs through dbtRunner; its event callback gives one progress line per model."""
+    lines = [line.strip() for line in built["progress"].splitlines() if " model " in line]
+    names = {line.split(" model ", 1)[1].split(":", 1)[0] for line in lines}
+    assert {"stg_raw__submissions", "fct_observations", "quality_submissions"} <= names, lines[:5]
+    assert len(lines) == len(names), "one line per model"
+    first = re.match(r"(\d+)/(\d+) model \S+: success \(\d+\.\d s\)$", lines[0])
+    assert first and 0 < int(first.group(1)) <= int(first.group(2)), lines[0]
+    assert " test " not in built["progress"], "tests only with -v"
 
 
 @pytest.mark.parametrize("flaw", FLAWS, ids=lambda flaw: flaw.file)

@@ -20,9 +20,6 @@ workbooks (the standard templates filled with sample numbers), holds every case:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -32,6 +29,7 @@ import duckdb
 import openpyxl
 import pytest
 from fixtures import raw_fixture
+from fixtures.cli import migstat
 
 from loaders.parse import CellRecord
 from migstat.home import Home
@@ -51,17 +49,6 @@ NEWER = "PAN_returns_2023_v2.xlsx"
 OLDER_RECEIVED_LATER = "PAN_returns_2023_v1.xlsx"
 INTO_OTHERS = "SLV_returns_2023_v2.xlsx"
 LAST_CELL = "DOM_irregular_foreigners_2023.xlsx"
-
-
-def migstat(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MIGSTAT_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def edit(path: Path, change: Callable[[openpyxl.Workbook], None], to: Path | None = None) -> None:

@@ -291,7 +291,7 @@ def test_a_writer_gives_up_cleanly_after_the_lock_timeout(tmp_path, files):
     home = tmp_path / "home"
     with frozen_load(home, "frozen", files["later"]):
         impatient = migstat(home, "--lock-timeout", "1", "load", str(files["last"]))
-    assert impatient.returncode == 2
+    assert impatient.returncode == 3
     assert "still holds" in impatient.stderr and "Traceback" not in impatient.stderr
 
 
@@ -455,7 +455,7 @@ def test_status_reads_the_history_when_the_raw_store_is_missing(restored):
 
 def test_load_refuses_to_start_an_empty_store_when_the_history_has_files(restored):
     load = restored["load_without_store"]
-    assert load.returncode == 2 and "migstat restore" in load.stderr
+    assert load.returncode == 3 and "migstat restore" in load.stderr
 
 
 def test_restore_gives_back_the_same_submissions_and_verdicts(restored):
@@ -497,7 +497,7 @@ def test_a_build_on_an_emptied_store_refuses_to_unpublish(built, tmp_path, files
     loaded = migstat(home, "load", str(files["last"] / LAST[0]))
     assert loaded.returncode == 0, loaded.stderr
     build = migstat(home, "build")
-    assert build.returncode == 2, build.stdout + build.stderr
+    assert build.returncode == 3, build.stdout + build.stderr
     assert "refusing to publish" in build.stderr
     for key in ("GTM/returns/2023", "MEX/asylum/2024", "CRI/work_permits/2023"):
         assert key in build.stderr

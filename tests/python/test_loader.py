@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from fixtures.cli import migstat as run_cli
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -140,17 +138,6 @@ def filled_template(folder: Path, name: str = "GTM_returns_2023.xlsx") -> Path:
         grid = sheet_grid(sheet, source, country)
         values[sheet.name] = {(row, *column): 7 for row in grid.rows for column in grid.columns}
     return write_template("returns", "GTM", 2023, folder / name, values)
-
-
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MIGSTAT_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
 
 
 def test_reloading_the_same_file_is_skipped_and_changes_nothing(tmp_path: Path) -> None:

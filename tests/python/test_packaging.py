@@ -237,7 +237,7 @@ def test_installed_cli_runs_the_main_job_from_package_data(installed: Installed)
     assert Path(default["home"]) == installed.xdg / "migstat" / "home"
     # The rules document of an installed package is read-only; regenerating it is a checkout job.
     refused = installed.migstat("rules", "--write")
-    assert refused.returncode == 2
+    assert refused.returncode == 3
     assert "repository checkout" in refused.stderr
     assert "| ADD-001 |" in ok(installed.migstat("rules"))
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from openpyxl import load_workbook
+from publish_fixture import build_fixture_warehouse
 
 from migstat.errors import MigstatError
 from migstat.publish import PublishResult, publish
@@ -30,18 +31,8 @@ from migstat.publish.data import Warehouse
 from migstat.publish.i18n import fold, format_number
 from migstat.specs import load_specs
 
-sys.path.insert(0, str(Path(__file__).parent))
-from publish_fixture import build_fixture_warehouse
-
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "publish"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -396,20 +387,6 @@ def test_pipeline_downloads_equal_marts(pipeline_site: tuple[Path, PublishResult
     db, result = pipeline_site
     check_downloads_equal_queries(result.site_dir, db, all_xlsx=False)
     check_against_marts(result.site_dir, db)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (scripts/install-system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

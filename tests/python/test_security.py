@@ -18,21 +18,18 @@ from __future__ import annotations
 import ast
 import csv
 import re
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from openpyxl import Workbook, load_workbook
+from publish_fixture import build_fixture_warehouse
 
 from migstat.home import REPO_ROOT, Home
 from migstat.publish import publish
 from migstat.readonly import LOCKED_CONFIG, connect_read_only, duckdb_engine_connect_args
 from migstat.report import read_report, write_report
 from migstat.safe_cells import csv_value, is_formula_like, xlsx_row
-
-sys.path.insert(0, str(Path(__file__).parent))
-from publish_fixture import build_fixture_warehouse
 
 HOSTILE = {
     "hyperlink": '=HYPERLINK("http://x","y")',

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
-from superset_api import SupersetApiError, SupersetClient
+from fixtures.superset_api import SupersetApiError, SupersetClient
 
 from migstat.home import REPO_ROOT, Home
 from migstat.specs import load_specs
@@ -51,7 +51,6 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "superset"
 PASSWORD = "migstat-test-admin"
-CHROMIUM = Path("/usr/bin/chromium")
 ERROR_TEXTS = (
     "error inesperado",
     "unexpected error",
@@ -598,68 +597,55 @@ def test_a_real_build_while_serving_breaks_no_query(
     assert client.chart_data(ids[0]), "no data after the build"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 def test_browser_opens_every_dashboard_without_errors(
-    server: dict[str, Any], project: Project
+    server: dict[str, Any], project: Project, browser: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = server["url"]
     outside: list[str] = []
     blocked: list[str] = []
     page_errors: list[str] = []
     http_errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
+    context = browser.new_context(viewport={"width": 1600, "height": 1200}, locale="es-ES")
+    try:
+        page = context.new_page()
+        # The 6.1.0 frontend always renders a telemetry pixel; the server's content security
+        # policy must stop it (and anything else) before it leaves the machine.
+        page.on(
+            "request",
+            lambda request: (
+                None
+                if request.url.startswith((url, "data:", "blob:"))
+                else outside.append(request.url)
+            ),
         )
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200}, locale="es-ES")
-            # The 6.1.0 frontend always renders a telemetry pixel; the server's content security
-            # policy must stop it (and anything else) before it leaves the machine.
-            page.on(
-                "request",
-                lambda request: (
-                    None
-                    if request.url.startswith((url, "data:", "blob:"))
-                    else outside.append(request.url)
-                ),
-            )
-            page.on("pageerror", lambda error: page_errors.append(str(error)[:500]))
-            page.on(
-                "response",
-                lambda response: (
-                    http_errors.append(f"{response.status} {response.url}")
-                    if response.status >= 400
-                    else None
-                ),
-            )
-            page.on(
-                "requestfailed",
-                lambda request: blocked.append(request.url) if request.failure == "csp" else None,
-            )
-            page.goto(f"{url}/login/")
-            page.fill('[data-test="username-input"]', "admin")
-            page.fill('[data-test="password-input"]', PASSWORD)
-            page.click('[data-test="login-button"]')
-            page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
-            for dashboard in project.dashboards:
-                try:
-                    _check_dashboard(page, url, dashboard.slug, len(dashboard.charts))
-                except AssertionError as error:
-                    raise AssertionError(
-                        f"{error}\npage errors: {page_errors[-3:]}\nHTTP errors: {http_errors[-5:]}"
-                    ) from error
-        finally:
-            browser.close()
+        page.on("pageerror", lambda error: page_errors.append(str(error)[:500]))
+        page.on(
+            "response",
+            lambda response: (
+                http_errors.append(f"{response.status} {response.url}")
+                if response.status >= 400
+                else None
+            ),
+        )
+        page.on(
+            "requestfailed",
+            lambda request: blocked.append(request.url) if request.failure == "csp" else None,
+        )
+        page.goto(f"{url}/login/")
+        page.fill('[data-test="username-input"]', "admin")
+        page.fill('[data-test="password-input"]', PASSWORD)
+        page.click('[data-test="login-button"]')
+        page.wait_for_url(lambda address: "/login" not in address, timeout=60_000)
+        for dashboard in project.dashboards:
+            try:
+                _check_dashboard(page, url, dashboard.slug, len(dashboard.charts))
+            except AssertionError as error:
+                raise AssertionError(
+                    f"{error}\npage errors: {page_errors[-3:]}\nHTTP errors: {http_errors[-5:]}"
+                ) from error
+    finally:
+        context.close()
     escaped = sorted(set(outside) - set(blocked))
     assert not escaped, f"the browser reached outside Superset: {escaped[:5]}"
 

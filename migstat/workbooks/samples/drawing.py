@@ -12,6 +12,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
+from typing import TypeVar
 
 from migstat.specs import CountrySpec, SheetLayout, SourceMagnitude, SourceSpec
 from migstat.workbooks.template import TOTAL, CellKey
@@ -64,7 +65,10 @@ class Table:
         return totals
 
 
-def apportion(total: int, weights: Mapping[str, float]) -> dict[str, int]:
+Key = TypeVar("Key")
+
+
+def apportion(total: int, weights: Mapping[Key, float]) -> dict[Key, int]:
     """Split ``total`` into integers proportional to ``weights`` (largest remainder)."""
     weight_sum = sum(weights.values())
     if total <= 0 or weight_sum <= 0:

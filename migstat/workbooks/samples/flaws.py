@@ -145,6 +145,7 @@ def _damage(book: Workbook, flaw: Flaw) -> None:
     elif flaw.kind == "header_wiped":
         for merged in list(ws.merged_cells.ranges):
             ws.unmerge_cells(str(merged))
+        assert ws.freeze_panes is not None, "templates freeze their header rows"
         first_data_row = ws[ws.freeze_panes].row
         for row in ws.iter_rows(min_row=cell.row, max_row=first_data_row - 1):
             for each in row:

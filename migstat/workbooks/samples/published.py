@@ -8,6 +8,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from migstat.codes import display_label
 from migstat.workbooks.samples.drawing import MONTHS, Table, aggregate
@@ -67,6 +68,7 @@ def write_published_mexico(maker: SampleMaker, path: Path) -> Path:
 
     book = Workbook()
     ws = book.active
+    assert isinstance(ws, Worksheet), "a new workbook has one worksheet"
     ws.title = sheet.name
     ws["A1"] = "Cuadro 3.1 Entradas de extranjeros por región y país de nacionalidad"
     ws["A1"].font = Font(bold=True, size=12)
