@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import yaml
 from pydantic import Field, ValidationError
@@ -498,7 +498,9 @@ class ZipWorkbook:
         try:
             for chunk in self.stream(member):
                 parser.feed(chunk)
-                for _, element in parser.read_events():
+                for event in parser.read_events():
+                    # Only "end" events are asked for: each carries an element.
+                    _, element = cast("tuple[str, ET.Element]", event)
                     name = element.tag.rsplit("}", 1)[-1]
                     if name == "c":
                         shown = _uncomputed(element)

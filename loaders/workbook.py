@@ -130,7 +130,7 @@ def column_row(ref: str) -> tuple[int, int]:
 
 
 def _overlay(
-    rows: list[list[object]], first_row: int, first_column: int, cells: dict[str, str]
+    rows: Sequence[Sequence[object]], first_row: int, first_column: int, cells: dict[str, str]
 ) -> tuple[list[list[object]], int, int]:
     """The used range with ``cells`` (reference -> text) written in, grown to hold them.
 
@@ -139,16 +139,16 @@ def _overlay(
     instead of taking it for a blank."""
     positions = {column_row(ref): text for ref, text in cells.items()}
     width = len(rows[0]) if rows else 0
-    top = min([first_row if rows else 1 << 62, *(row for row, _ in positions)])
-    left = min([first_column if rows else 1 << 62, *(column for _, column in positions)])
-    bottom = max([first_row + len(rows) - 1, *(row for row, _ in positions)])
-    right = max([first_column + width - 1, *(column for _, column in positions)])
+    top = min([first_row if rows else 1 << 62, *(r for r, _ in positions)])
+    left = min([first_column if rows else 1 << 62, *(c for _, c in positions)])
+    bottom = max([first_row + len(rows) - 1, *(r for r, _ in positions)])
+    right = max([first_column + width - 1, *(c for _, c in positions)])
     grown: list[list[object]] = [[""] * (right - left + 1) for _ in range(bottom - top + 1)]
-    for index, row in enumerate(rows):
+    for index, values in enumerate(rows):
         offset = first_column - left
-        grown[first_row - top + index][offset : offset + len(row)] = row
-    for (row, column), text in positions.items():
-        grown[row - top][column - left] = text
+        grown[first_row - top + index][offset : offset + len(values)] = values
+    for (r, c), text in positions.items():
+        grown[r - top][c - left] = text
     return grown, top, left
 
 
@@ -258,7 +258,9 @@ class Workbook:
                     )
                 if part is None:
                     self._count(sheet.height * sheet.width, name)
-            rows = sheet.to_python(skip_empty_area=True) if start is not None else []
+            rows: Sequence[Sequence[object]] = (
+                sheet.to_python(skip_empty_area=True) if start is not None else []
+            )
         except WorkbookRejected:
             raise
         except MemoryError:

@@ -992,9 +992,10 @@ def dbt_sources(
     write: bool = typer.Option(False, "--write", help="Regenerate models/staging/_sources.yml."),
     check: bool = typer.Option(False, "--check", help="Exit 1 if _sources.yml is out of date."),
 ) -> None:
-    """Print the raw cell tables dbt reads (columns, code lists, cross-table groups), generated
-    from specs/sources into models/staging/_sources.yml, so dbt never queries the database to
-    compile."""
+    """Print the raw cell tables dbt reads, generated from specs/sources.
+
+    They go into models/staging/_sources.yml (columns, code lists, cross-table groups), so dbt
+    never queries the database to compile."""
     from migstat import dbt_sources as generated
 
     try:

@@ -16,7 +16,7 @@ coalesce((
 {#- True when a dimension key is a UN M49 region code (three digits), i.e. a reported subtotal
     row such as "Centroamérica" in a nationality column. -#}
 {% macro is_region_key(expr) -%}
-regexp_full_match({{ expr }}, '[0-9]{3}')
+{{ regexp_full_match(expr, '[0-9]{3}') }}
 {%- endmacro %}
 
 
@@ -50,7 +50,7 @@ regexp_full_match({{ expr }}, '[0-9]{3}')
     'detail': 'coalesce(' ~ failure_alias ~ '.detail_' ~ lang ~ ', ' ~ failure_alias ~ '.detail)'
         if lang == 'es' else failure_alias ~ '.detail',
     'country': submission_alias ~ '.country_code',
-    'year': 'cast(' ~ submission_alias ~ '.reference_year as varchar)',
+    'year': 'cast(' ~ submission_alias ~ '.reference_year as ' ~ text_type() ~ ')',
     'source': submission_alias ~ '.source',
     'file_name': submission_alias ~ '.file_name',
 } -%}
