@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from migstat.cli_report import echo_report
 from migstat.errors import MigstatError
 from migstat.home import Home
 
@@ -804,12 +805,7 @@ def superset_status(
     """Whether this home's Superset is installed, provisioned and serving."""
     from migstat.superset.control import status
 
-    report = status(Home.from_env())
-    if as_json:
-        typer.echo(json.dumps(report, indent=1))
-        return
-    for key, value in report.items():
-        typer.echo(f"{key}: {value}")
+    echo_report(status(Home.from_env()), as_json=as_json)
 
 
 # --- build, report, rules: dbt models and consistency checks (migstat/build.py, report.py) ---

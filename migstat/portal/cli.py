@@ -8,6 +8,7 @@ import os
 
 import typer
 
+from migstat.cli_report import echo_report
 from migstat.errors import MigstatError
 from migstat.home import Home
 
@@ -61,12 +62,7 @@ def portal_status(
     """Whether this home's portal serves, its address, accounts and uploads in progress."""
     from migstat.portal.ctl import status
 
-    report = status(Home.from_env())
-    if as_json:
-        typer.echo(json.dumps(report, indent=1))
-        return
-    for key, value in report.items():
-        typer.echo(f"{key}: {value}")
+    echo_report(status(Home.from_env()), as_json=as_json)
 
 
 def _password() -> tuple[str, bool]:
