@@ -29,13 +29,6 @@ from migstat.publish.export import FORMATS, export
 sys.path.insert(0, str(Path(__file__).parent))
 from publish_fixture import build_fixture_warehouse
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 YEARS = (2022, 2023, 2024)
 COLUMNS = {d.id: d.column for d in (*DIMENSIONS, INDICATOR)}
 
@@ -250,20 +243,6 @@ def test_site_publishes_api_docs_builder_and_product_jsonstat(site: PublishResul
     numbers = values if isinstance(values, list) else list(values.values())
     assert document["version"] == "2.0" and any(v is not None for v in numbers)
     assert document["label"].split(".")[0] in text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (scripts/install-system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

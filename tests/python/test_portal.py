@@ -24,13 +24,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 COUNTRIES = ["MEX", "GTM", "BLZ", "SLV", "HND", "NIC", "CRI", "PAN", "DOM"]
 PASSWORD = "office-password-1234"
 MAX_BYTES = 1_000_000
@@ -193,20 +186,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     finally:
         stopped = migstat(env, "portal", "down")
         assert "stopped" in stopped.stdout
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (scripts/install-system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.mark.slow
