@@ -82,7 +82,8 @@ def gallery_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "home": home,
         "files": files,
         "changes": changes,
-        "load": first.stdout + second.stdout,
+        # Which user layouts are in use is progress, said on stderr.
+        "load": first.stdout + first.stderr + second.stdout + second.stderr,
         "build": build,
         "db": db,
     }

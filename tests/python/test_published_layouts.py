@@ -142,7 +142,7 @@ def test_a_file_rejected_for_want_of_a_layout_loads_on_retry(tmp_path):
     assert "skipped" in again.stdout, "without --retry, a received content is not read again"
     retried = load("--retry")
     assert retried.returncode == 0, retried.stdout + retried.stderr
-    assert f"using {layouts / (table.layout_id + '.yml')}" in retried.stdout
+    assert f"using {layouts / (table.layout_id + '.yml')}" in retried.stderr
     with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
         history = con.execute(
             "select status, error_rule, layout from raw.submissions order by submission_id"
