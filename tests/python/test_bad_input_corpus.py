@@ -32,6 +32,8 @@ from bad_input_corpus import (
     Corpus,
     Kind,
 )
+from fixtures.cli import migstat as run_migstat
+from fixtures.cli import migstat_env
 
 from migstat.home import REPO_ROOT
 from migstat.workbooks.samples import write_samples
@@ -58,18 +60,11 @@ class Load:
 
 
 def env_of(home: Path) -> dict[str, str]:
-    return {**os.environ, "MIGSTAT_HOME": str(home), "COLUMNS": "400"}
+    return migstat_env(home, COLUMNS="400")
 
 
 def migstat(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env_of(home),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=LOAD_TIMEOUT_SECONDS * 2,
-    )
+    return run_migstat(home, *args, timeout=LOAD_TIMEOUT_SECONDS * 2, COLUMNS="400")
 
 
 def load_measured(home: Path, path: Path) -> Load:

@@ -27,6 +27,8 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from fixtures.cli import migstat as run_migstat
+from fixtures.cli import migstat_env
 
 from migstat.archive import archived_hashes
 from migstat.history import Journal
@@ -53,17 +55,11 @@ WAIT_LIMIT_SECONDS = 300.0
 
 
 def env_of(home: Path) -> dict[str, str]:
-    return {**os.environ, "MIGSTAT_HOME": str(home), "COLUMNS": "200"}
+    return migstat_env(home, COLUMNS="200")
 
 
 def migstat(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env_of(home),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_migstat(home, *args, COLUMNS="200")
 
 
 @dataclass
