@@ -82,6 +82,24 @@ def _raw_tables(root: Path) -> dict[str, set[str]]:
     }
 
 
+FACT_CONTRACT = Path("models") / "marts" / "core" / "_core__models.yml"
+
+
+def _fact_columns(root: Path) -> set[str] | None:
+    """The columns the enforced contract of ``fct_observations`` declares (None: no such file,
+    a project without the marts)."""
+    path = root / FACT_CONTRACT
+    if not path.exists():
+        return None
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        str(column["name"])
+        for model in data.get("models") or []
+        if model.get("name") == "fct_observations"
+        for column in model.get("columns") or []
+    }
+
+
 def _seeded_codelists(root: Path) -> set[str]:
     path = root / "seeds" / "code_lists.csv"
     lines = path.read_text(encoding="utf-8").splitlines()[1:] if path.exists() else []
@@ -127,4 +145,13 @@ def missing_declarations(specs: Specs, root: Path = PROJECT_ROOT) -> list[str]:
                     f"{dimension.codelist!r} ({spec_file}), which is not in the seeds: add it to "
                     "specs/codes/code_lists.yml and run scripts/build_seeds.py"
                 )
+    fact_columns = _fact_columns(root)
+    dimensions = observation_dimensions(specs, root) if fact_columns is not None else []
+    for name in dimensions:
+        if fact_columns is not None and name not in fact_columns and f"{name}_code" not in fact_columns:
+            problems.append(
+                f"dimension {name}: declare the column `{name}_code` (data_type: varchar, and "
+                f"its description) of fct_observations in {FACT_CONTRACT.as_posix()}: the "
+                "mart's contract is enforced, so a column it does not list fails the build"
+            )
     return problems

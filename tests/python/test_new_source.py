@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+import yaml
 
 from migstat.home import REPO_ROOT
 
@@ -69,6 +70,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def declare_fact_column(project: Path, column: str, description: str) -> None:
+    """README step 3: the new dimension's column in the enforced contract of fct_observations."""
+    path = project / "models" / "marts" / "core" / "_core__models.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fact = next(model for model in data["models"] if model["name"] == "fct_observations")
+    fact["columns"].append({"name": column, "data_type": "varchar", "description": description})
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def test_seventh_source_by_spec_alone(project: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
 
@@ -95,10 +105,12 @@ def test_seventh_source_by_spec_alone(project: Path, tmp_path: Path) -> None:
         message
     )
     assert f"models/staging/stg_{SOURCE}__cells.sql" in message
+    assert "declare the column `study_level_code` (data_type: varchar" in message
 
     ok(cli(project, home, "dbt-sources", "--write"))
     staging = project / "models" / "staging" / f"stg_{SOURCE}__cells.sql"
     staging.write_text(f"{{{{ stage_source_cells('{SOURCE}') }}}}\n", encoding="utf-8")
+    declare_fact_column(project, "study_level_code", "Level of study (code list study_level).")
 
     ok(cli(project, home, "build"))
     warehouse = home / "warehouse" / "migstat.duckdb"
