@@ -148,7 +148,11 @@ def missing_declarations(specs: Specs, root: Path = PROJECT_ROOT) -> list[str]:
     fact_columns = _fact_columns(root)
     dimensions = observation_dimensions(specs, root) if fact_columns is not None else []
     for name in dimensions:
-        if fact_columns is not None and name not in fact_columns and f"{name}_code" not in fact_columns:
+        if (
+            fact_columns is not None
+            and name not in fact_columns
+            and f"{name}_code" not in fact_columns
+        ):
             problems.append(
                 f"dimension {name}: declare the column `{name}_code` (data_type: varchar, and "
                 f"its description) of fct_observations in {FACT_CONTRACT.as_posix()}: the "
