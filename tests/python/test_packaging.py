@@ -43,6 +43,7 @@ PROJECT_DIRS = ("specs", "seeds", "models", "macros", "superset/dashboards")
 PROJECT_FILES = (
     "dbt_project.yml",
     "profiles.yml",
+    "selectors.yml",
     ".dbtignore",
     "docs/rules.md",
 )
