@@ -496,6 +496,7 @@ def build(
         log_path = home.root / "dbt" / "build.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         set_aside: list[int] = []
+        searched_in_vain = False
         try:
             dbt = run_dbt(home, build_path, log_path, on_node)
             if dbt.exit_code != 0:
@@ -509,6 +510,8 @@ def build(
                 )
                 if found is not None:
                     set_aside, dbt = found, DbtRun(exit_code=0)
+                else:
+                    searched_in_vain = True
         except BuildInterrupted:
             build_path.unlink(missing_ok=True)
             build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
@@ -520,7 +523,9 @@ def build(
         failed = [] if passed else dbt.failed_nodes
         verdicts: list[Verdict] = []
         try:
-            verdicts = read_verdicts(build_path)
+            # After a search in vain, the build file's marts are those of its last probe (with
+            # submissions set aside), not verdicts: none are reported.
+            verdicts = [] if searched_in_vain else read_verdicts(build_path)
         except duckdb.Error:
             verdicts = []
         refused: list[Key] = []
