@@ -573,8 +573,8 @@ def test_publish_rerenders_only_products_whose_data_changed(tmp_path: Path) -> N
     catalogue_file = site / "api" / "v1" / "datasets.json"
     pages_before = {p["id"]: _product_snapshot(site, p["id"]) for p in manifest(site)}
     with duckdb.connect(str(db)) as con:
-        con.execute("alter table marts.fct_observations add column submission_id varchar")
-        con.execute("update marts.fct_observations set submission_id = source || '-1'")
+        con.execute("alter table marts.fct_observations add column submission_id integer")
+        con.execute("update marts.fct_observations set submission_id = 1")
         con.execute(
             "create table marts.quality_submissions as select distinct submission_id, source, "
             "'renombrado.xlsx' as file_name from marts.fct_observations"
