@@ -186,14 +186,15 @@ class _Labels:
             ):
                 self._add(str(r["codelist"]), str(r["code"]), r["name_es"], r["name_en"])
         for r in warehouse.records(
-            "select country_code, name_es, name_en, subregion_code from marts.dim_countries"
+            "select country_code, name_es, name_en, subregion_code from marts.dim_countries "
+            "order by country_code"
         ):
             self._add(
                 "countries", str(r["country_code"]), r["name_es"], r["name_en"], r["subregion_code"]
             )
         if "codes.m49_regions" in tables:
             for r in warehouse.records(
-                "select region_code, name_es, name_en from codes.m49_regions"
+                "select region_code, name_es, name_en from codes.m49_regions order by region_code"
             ):
                 self._add("regions", str(r["region_code"]), r["name_es"], r["name_en"])
         for r in warehouse.records(
@@ -201,11 +202,14 @@ class _Labels:
         ):
             self._add("ages", str(r["age_group_code"]), r["name_es"], r["name_en"])
         if "marts.dim_ports" in tables:
-            for r in warehouse.records("select port_code, name from marts.dim_ports"):
+            for r in warehouse.records(
+                "select port_code, name from marts.dim_ports order by port_code"
+            ):
                 self._add("ports", str(r["port_code"]), r["name"], r["name"])
         if "marts.indicators" in tables:
             for r in warehouse.records(
-                "select distinct indicator_id, name_es, name_en from marts.indicators"
+                "select distinct indicator_id, name_es, name_en from marts.indicators "
+                "order by indicator_id"
             ):
                 self._add("indicators", str(r["indicator_id"]), r["name_es"], r["name_en"])
 
@@ -338,7 +342,8 @@ def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset
         rows = warehouse.records(
             f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
             f"counting_unit as unit{extra} from marts.fct_observations "
-            "where source = $source and counting_unit = $unit order by sheet, breakdown",
+            "where source = $source and counting_unit = $unit "
+            f"order by sheet, breakdown, {', '.join(s.column for s in specs)}, value, obs_flag",
             {"source": source, "unit": unit},
         )
         if not rows:
@@ -382,7 +387,7 @@ def _indicators(warehouse: Warehouse, labels: _Labels) -> Dataset:
     ]
     rows = warehouse.records(
         f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
-        "unit || '.' || counting_unit as unit from marts.indicators order by indicator_id"
+        "unit || '.' || counting_unit as unit from marts.indicators order by all"
     )
     return _build(
         "indicators",

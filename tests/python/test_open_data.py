@@ -390,3 +390,38 @@ def test_browser_builder_is_keyboard_usable(page: object, served: str) -> None:
     page.keyboard.press("Space")  # type: ignore[attr-defined]
     assert first.is_checked() != before
     assert page.inner_text("h1") == "Table builder"  # type: ignore[attr-defined]
+
+
+def test_datasets_do_not_depend_on_the_physical_order_of_rows(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """The published files (and the digest that decides whether the data API is rewritten)
+    must be the same whatever order DuckDB returns rows in: under load, parallel scans return
+    unordered rows in another order, which once rewrote the whole site on an unchanged warehouse."""
+    from migstat.publish.data import Warehouse
+    from migstat.publish.site import datasets_digest
+
+    shuffled = tmp_path / "shuffled.duckdb"
+    shuffled.write_bytes(warehouse.read_bytes())
+    con = duckdb.connect(str(shuffled))
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in ('marts', 'codes')"
+        ).fetchall()
+        assert tables
+        for schema, name in tables:
+            con.execute(
+                f"create table {schema}.{name}__r as "
+                f"select * from {schema}.{name} order by all desc"
+            )
+            con.execute(f"drop table {schema}.{name}")
+            con.execute(f"alter table {schema}.{name}__r rename to {name}")
+    finally:
+        con.close()
+    from migstat.publish.datasets import load_datasets
+
+    with Warehouse(warehouse) as original, Warehouse(shuffled) as reordered:
+        first, second = load_datasets(original), load_datasets(reordered)
+    assert [d.id for d in first] == [d.id for d in second]
+    assert datasets_digest(first) == datasets_digest(second)
