@@ -50,6 +50,9 @@ class Measure(Strict):
 class Dimension(Strict):
     title: Text
     codelist: str
+    sdmx_id: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    """The dimension's id in the open data (SDMX, JSON-stat); the name in capitals unless
+    given (``age_group`` is SDMX's cross-domain concept ``AGE``)."""
 
 
 class CrossTableGroup(Strict):

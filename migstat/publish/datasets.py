@@ -10,10 +10,14 @@ SDMX and JSON-stat files (``sdmx.py``, ``jsonstat.py``) are written from these o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from migstat.publish.data import TOTAL, Warehouse
 from migstat.publish.i18n import COUNTING_UNITS, FLAGS
+from migstat.specs import Dimension as SpecDimension
+from migstat.specs import Specs, load_specs
+from migstat.wiring import observation_dimensions
 
 AGENCY = "MIGSTAT"
 VERSION = "1.0"
@@ -45,58 +49,73 @@ class DimensionSpec:
     column: str
     name: Label
     codes: str
-    """``countries``, ``ages``, ``ports``, ``months``, ``year`` or a ``codes.code_lists`` list."""
+    """``countries``, ``age_groups``, ``ports``, ``months``, ``year``, ``regions``,
+    ``indicators`` or a ``codes.code_lists`` list."""
 
 
-DIMENSIONS: tuple[DimensionSpec, ...] = (
-    DimensionSpec(
-        "REF_AREA",
-        "reporting_country_code",
-        Label("País informante", "Reporting country"),
-        "countries",
-    ),
-    DimensionSpec("TIME_PERIOD", "year", Label("Año", "Year"), "year"),
-    DimensionSpec("MONTH", "month", Label("Mes", "Month"), "months"),
-    DimensionSpec("FLOW", "flow_code", Label("Flujo", "Flow"), "flows"),
-    DimensionSpec(
-        "TRAVELLER_TYPE",
-        "traveller_type",
-        Label("Tipo de viajero", "Traveller type"),
-        "traveller_types",
-    ),
-    DimensionSpec("RESIDENCE", "residence_code", Label("Residencia", "Residence"), "residence"),
-    DimensionSpec(
-        "NATIONALITY", "nationality_code", Label("Nacionalidad", "Nationality"), "countries"
-    ),
-    DimensionSpec(
-        "REGION", "region_code", Label("Región de nacionalidad", "Region of nationality"), "regions"
-    ),
-    DimensionSpec(
-        "COUNTRY_FROM",
-        "country_from_code",
-        Label("País de procedencia", "Country returned from"),
-        "countries",
-    ),
-    DimensionSpec("SEX", "sex_code", Label("Sexo", "Sex"), "sex"),
-    DimensionSpec("AGE", "age_group_code", Label("Grupo de edad", "Age group"), "ages"),
-    DimensionSpec("PORT", "port_code", Label("Puesto fronterizo", "Port of entry"), "ports"),
-    DimensionSpec(
-        "BORDER_TYPE", "border_type", Label("Tipo de frontera", "Border type"), "border_types"
-    ),
-    DimensionSpec(
-        "PERMIT_TYPE", "permit_type_code", Label("Tipo de permiso", "Permit type"), "permit_types"
-    ),
-    DimensionSpec(
-        "ACTIVITY",
-        "activity_code",
-        Label("Actividad económica", "Economic activity"),
-        "economic_activities",
-    ),
-    DimensionSpec("DECISION", "decision_code", Label("Resolución", "Decision"), "asylum_decisions"),
+REF_AREA = DimensionSpec(
+    "REF_AREA", "reporting_country_code", Label("País informante", "Reporting country"), "countries"
 )
+TIME_PERIOD = DimensionSpec("TIME_PERIOD", "year", Label("Año", "Year"), "year")
 INDICATOR = DimensionSpec(
     "INDICATOR", "indicator_id", Label("Indicador", "Indicator"), "indicators"
 )
+DERIVED: dict[str, tuple[DimensionSpec, ...]] = {
+    "nationality": (
+        DimensionSpec(
+            "TRAVELLER_TYPE",
+            "traveller_type",
+            Label("Tipo de viajero", "Traveller type"),
+            "traveller_types",
+        ),
+        DimensionSpec(
+            "REGION",
+            "region_code",
+            Label("Región de nacionalidad", "Region of nationality"),
+            "regions",
+        ),
+    ),
+    "port": (
+        DimensionSpec(
+            "BORDER_TYPE", "border_type", Label("Tipo de frontera", "Border type"), "border_types"
+        ),
+    ),
+}
+"""Dimensions no spec declares because the marts derive them from a spec dimension (the key):
+whether a traveller is a national, the M49 region of a nationality, the kind of border of a
+port. Every other dimension comes from the source specs (:func:`dimension_specs`)."""
+
+
+def _spec_dimension(name: str, dimension: SpecDimension, columns: Collection[str]) -> DimensionSpec:
+    column = name if name in columns else f"{name}_code"
+    title = Label(dimension.title.es, dimension.title.en)
+    return DimensionSpec(dimension.sdmx_id or name.upper(), column, title, dimension.codelist)
+
+
+def dimension_specs(
+    specs: Specs, columns: Collection[str], source: str | None = None
+) -> list[DimensionSpec]:
+    """The candidate dimensions of a mart with ``columns``: the reporting country and year, then
+    the dimensions the specs declare (of ``source`` only, if given and known; titles from that
+    source's spec, else from the first source declaring the dimension) in the long grain's
+    display order (a month first), each followed by the dimensions the marts derive from it.
+    Only those with a column in the mart are returned."""
+    declared: dict[str, SpecDimension] = {}
+    for source_id in sorted(specs.sources):
+        if source in specs.sources and source_id != source:
+            continue
+        for name, dimension in specs.sources[source_id].dimensions.items():
+            declared.setdefault(name, dimension)
+    candidates: list[DimensionSpec] = []
+    for name in observation_dimensions(specs):
+        if name in declared:
+            candidates.append(_spec_dimension(name, declared[name], columns))
+            candidates.extend(DERIVED.get(name, ()))
+    # the month follows the year: time together, then the rest in the display order
+    candidates.sort(key=lambda c: c.codes != "months")
+    return [c for c in (REF_AREA, TIME_PERIOD, *candidates) if c.column in columns]
+
+
 SPECIAL = {
     TOTAL: Label("Total", "Total"),
     "_U": Label("No especificado", "Not specified"),
@@ -200,7 +219,7 @@ class _Labels:
         for r in warehouse.records(
             "select age_group_code, name_es, name_en from marts.dim_age_groups order by sort_order"
         ):
-            self._add("ages", str(r["age_group_code"]), r["name_es"], r["name_en"])
+            self._add("age_groups", str(r["age_group_code"]), r["name_es"], r["name_en"])
         if "marts.dim_ports" in tables:
             for r in warehouse.records(
                 "select port_code, name from marts.dim_ports order by port_code"
@@ -322,12 +341,15 @@ def _submissions(warehouse: Warehouse, source: str, ids: list[object]) -> list[d
     ]
 
 
-def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset]:
-    """Every published dataset of the warehouse (or only the one named ``only``)."""
+def load_datasets(
+    warehouse: Warehouse, only: str | None = None, specs: Specs | None = None
+) -> list[Dataset]:
+    """Every published dataset of the warehouse (or only the one named ``only``), its
+    dimensions from the source specs (:func:`dimension_specs`)."""
+    specs = specs if specs is not None else load_specs()
     labels = _Labels(warehouse)
     datasets: list[Dataset] = []
     fct = _columns(warehouse, "fct_observations")
-    specs = [s for s in DIMENSIONS if s.column in fct and s.id != "REGION"]
     sources = warehouse.records(
         "select s.source, s.counting_unit, s.measure, s.source_title_es, s.source_title_en, "
         "count(*) over (partition by s.source) as units from marts.dim_sources as s "
@@ -338,12 +360,13 @@ def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset
         dataset_id = source if src["units"] == 1 else f"{source}_{unit}"
         if only and only != dataset_id:
             continue
+        dims = dimension_specs(specs, fct, source)
         extra = ", submission_id" if "submission_id" in fct else ""
         rows = warehouse.records(
-            f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
+            f"select {', '.join(d.column for d in dims)}, value, obs_flag, "
             f"counting_unit as unit{extra} from marts.fct_observations "
             "where source = $source and counting_unit = $unit "
-            f"order by sheet, breakdown, {', '.join(s.column for s in specs)}, value, obs_flag",
+            f"order by sheet, breakdown, {', '.join(d.column for d in dims)}, value, obs_flag",
             {"source": source, "unit": unit},
         )
         if not rows:
@@ -362,7 +385,7 @@ def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset
                 f"counting unit: {unit_name.en}.",
             ),
             unit,
-            specs,
+            dims,
             rows,
             labels,
         )
@@ -376,17 +399,16 @@ def load_datasets(warehouse: Warehouse, only: str | None = None) -> list[Dataset
         dataset.last_update = max(loaded) if loaded else None
         datasets.append(dataset)
     if (only is None or only == "indicators") and _columns(warehouse, "indicators"):
-        datasets.append(_indicators(warehouse, labels))
+        datasets.append(_indicators(warehouse, labels, specs))
     return datasets
 
 
-def _indicators(warehouse: Warehouse, labels: _Labels) -> Dataset:
+def _indicators(warehouse: Warehouse, labels: _Labels, specs: Specs) -> Dataset:
     columns = _columns(warehouse, "indicators")
-    specs = [INDICATOR] + [
-        s for s in DIMENSIONS if s.column in columns and columns[s.column] != '"NULL"'
-    ]
+    typed = {name for name, data_type in columns.items() if data_type != '"NULL"'}
+    dims = [INDICATOR, *dimension_specs(specs, typed)]
     rows = warehouse.records(
-        f"select {', '.join(s.column for s in specs)}, value, obs_flag, "
+        f"select {', '.join(d.column for d in dims)}, value, obs_flag, "
         "unit || '.' || counting_unit as unit from marts.indicators order by all"
     )
     return _build(
@@ -399,7 +421,7 @@ def _indicators(warehouse: Warehouse, labels: _Labels) -> Dataset:
             "submissions; each carries its counting unit.",
         ),
         None,
-        specs,
+        dims,
         rows,
         labels,
     )

@@ -151,3 +151,23 @@ def test_seventh_source_by_spec_alone(project: Path, tmp_path: Path) -> None:
     assert "Educación superior" in spanish
     assert "Permits by level of study and sex" in english
     assert "Tertiary education" in english
+
+    # Its open-data dataset carries the new dimension, named and labelled as its spec declares.
+    api = site / "api" / "v1"
+    catalogue = json.loads((api / "datasets.json").read_text(encoding="utf-8"))["datasets"]
+    entry = next(item for item in catalogue if item["id"] == SOURCE)
+    assert "STUDY_LEVEL" in [dimension["id"] for dimension in entry["dimensions"]], entry
+    structure = (api / f"{SOURCE}.structure.xml").read_text(encoding="utf-8")
+    assert 'id="STUDY_LEVEL"' in structure
+    assert "Nivel de estudios" in structure and "Educación superior" in structure
+    for suffix, name, label in (
+        ("json", "Nivel de estudios", "Educación superior"),
+        ("en.json", "Level of study", "Tertiary education"),
+    ):
+        stat = json.loads((api / f"{SOURCE}.{suffix}").read_text(encoding="utf-8"))
+        level = stat["dimension"]["STUDY_LEVEL"]
+        assert level["label"] == name
+        assert label in level["category"]["label"].values()
+        assert set(level["category"]["index"]) >= {"BAS", "MED", "SUP", "POS"}
+    data = (api / f"{SOURCE}.sdmx.csv").read_text(encoding="utf-8")
+    assert "STUDY_LEVEL" in data.splitlines()[0]

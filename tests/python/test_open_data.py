@@ -23,14 +23,20 @@ import pytest
 import sdmx
 
 from migstat.publish import PublishResult, publish
-from migstat.publish.datasets import DIMENSIONS, INDICATOR
+from migstat.publish.datasets import INDICATOR, dimension_specs
 from migstat.publish.export import FORMATS, export
+from migstat.specs import load_specs
 
 sys.path.insert(0, str(Path(__file__).parent))
 from publish_fixture import build_fixture_warehouse
 
 YEARS = (2022, 2023, 2024)
-COLUMNS = {d.id: d.column for d in (*DIMENSIONS, INDICATOR)}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Dimension id -> column of a mart, as the datasets derive them from the specs."""
+    names = [r[0] for r in con.execute(f"describe {table}").fetchall()]
+    return {d.id: d.column for d in (INDICATOR, *dimension_specs(load_specs(), names))}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +73,10 @@ def _marts(warehouse: Path, entry: dict[str, object]) -> dict[tuple[str, ...], t
             )
             params = [entry["id"]]
 
+        columns = _columns(con, table)
+
         def code(dim: str) -> str:
-            column = COLUMNS[dim]
+            column = columns[dim]
             if dim == "MONTH":
                 return f"coalesce(lpad({column}::varchar, 2, '0'), '_T')"
             return f"coalesce({column}::varchar, '_T')"
