@@ -104,7 +104,8 @@ def create_app(home: Home | None = None) -> FastAPI:
         if request.url.path.startswith("/api/") or request.headers.get("accept", "").startswith(
             "application/json"
         ):
-            detail = error.detail if isinstance(error.detail, dict) else None
+            raised: object = error.detail  # starlette types it str; the portal raises dicts too
+            detail = raised if isinstance(raised, dict) else None
             body = detail or {
                 "error": "not found" if error.status_code == 404 else str(error.detail),
                 "error_es": NOT_FOUND[0] if error.status_code == 404 else str(error.detail),
@@ -112,7 +113,8 @@ def create_app(home: Home | None = None) -> FastAPI:
             return JSONResponse(body, status_code=error.status_code)
         if error.status_code == 401:
             return RedirectResponse("/login", status_code=303)
-        texts = error.detail if isinstance(error.detail, dict) else {}
+        raised_detail: object = error.detail
+        texts: dict[str, str] = raised_detail if isinstance(raised_detail, dict) else {}
         return templates.TemplateResponse(
             request,
             "error.html",
@@ -289,7 +291,8 @@ def create_app(home: Home | None = None) -> FastAPI:
                     "error": "Only country offices send workbooks",
                 },
             )
-        accepted, refused = [], []
+        accepted: list[dict[str, object]] = []
+        refused: list[dict[str, object]] = []
         for item in files:
             outcome = take(user, request, item, "page")
             (accepted if "id" in outcome else refused).append(outcome)
@@ -454,7 +457,10 @@ def create_app(home: Home | None = None) -> FastAPI:
         from migstat.specs import load_specs
 
         specs = load_specs()
-        countries = sorted(specs.countries) if user.is_coordinator else [user.country]
+        if user.is_coordinator:
+            countries = sorted(specs.countries)
+        else:
+            countries = [user.country] if user.country else []
         year = date.today().year
         return render(
             request,

@@ -106,7 +106,11 @@ def load_upload(home: Home, upload_id: int) -> None:
                         )
                         return
                     store.find_received(facts)
-                    verdict = _published_statuses(home.published_db).get(known.submission_id)
+                    verdict = (
+                        _published_statuses(home.published_db).get(known.submission_id)
+                        if known.submission_id is not None
+                        else None
+                    )
                     state = VERDICT_STATES.get(verdict["status"]) if verdict else None
                     db.set_state(
                         upload_id,

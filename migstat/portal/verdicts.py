@@ -103,9 +103,8 @@ def previews(path: Path | None, problems: list[Problem]) -> list[Preview]:
             continue
         if problem.sheet not in grids:
             try:
-                grids[problem.sheet] = book.get_sheet_by_name(problem.sheet).to_python(
-                    skip_empty_area=False
-                )
+                sheet = book.get_sheet_by_name(problem.sheet)
+                grids[problem.sheet] = [list(row) for row in sheet.to_python(skip_empty_area=False)]
             except Exception:  # a sheet that is not there has no preview
                 grids[problem.sheet] = []
         grid = grids[problem.sheet]
