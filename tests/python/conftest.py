@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-# Test helpers (fixtures/, gallery.py, publish_fixture.py, ...) import as top-level modules.
+# Test helpers (fixtures/, gallery.py, ...) import as top-level modules.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fixtures.browser import CHROMIUM, launch_chromium

@@ -1,6 +1,6 @@
 """Open data: SDMX and JSON-stat files, the static data API, the table builder and ranked search.
 
-The files are exported from a small published warehouse in the marts' shape (``publish_fixture``,
+The files are exported from a small published warehouse in the marts' shape (``fixtures/marts.py``,
 three years). Every SDMX file is read back with sdmx1, a library independent of pysdmx that
 wrote them, and checked against its own structure; JSON-stat values are decoded and compared
 with the marts queried directly. Browser tests drive Debian's Chromium through Playwright.
@@ -28,7 +28,7 @@ from migstat.publish.export import FORMATS, export
 from migstat.specs import load_specs
 
 sys.path.insert(0, str(Path(__file__).parent))
-from publish_fixture import build_fixture_warehouse
+from fixtures.marts import build_fixture_warehouse
 
 YEARS = (2022, 2023, 2024)
 

@@ -1,6 +1,6 @@
 """Statistical products: catalogue completeness, numbers equal to the marts, the site in a browser.
 
-Fast tests publish from a small warehouse in the marts' shape (``publish_fixture``). Slow tests
+Fast tests publish from a small warehouse in the marts' shape (``fixtures/marts.py``). Slow tests
 run the real pipeline once (sample -> load -> build into a temporary MIGSTAT_HOME), publish the
 site from it, compare the downloads with the marts and drive the site in a real headless
 Chromium (Debian package) through Playwright; screenshots go to ``test-artifacts/``.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.marts import build_fixture_warehouse, contract
 from openpyxl import load_workbook
-from publish_fixture import build_fixture_warehouse
 
 from migstat.errors import MigstatError
 from migstat.publish import PublishResult, publish
@@ -573,7 +573,6 @@ def test_publish_rerenders_only_products_whose_data_changed(tmp_path: Path) -> N
     catalogue_file = site / "api" / "v1" / "datasets.json"
     pages_before = {p["id"]: _product_snapshot(site, p["id"]) for p in manifest(site)}
     with duckdb.connect(str(db)) as con:
-        con.execute("alter table marts.fct_observations add column submission_id integer")
         con.execute("update marts.fct_observations set submission_id = 1")
         con.execute(
             "create table marts.quality_submissions as select distinct submission_id, source, "
@@ -612,3 +611,24 @@ def test_publish_rerenders_only_products_whose_data_changed(tmp_path: Path) -> N
     # --full renders everything again.
     full = publish(db, site, workers=1, full=True)
     assert full.rendered == full.products
+
+
+def test_fixture_marts_are_typed_by_the_contract(tmp_path: Path) -> None:
+    """The fast tests' warehouse cannot drift from the marts: each table it writes has exactly
+    the columns and types of that mart's enforced contract."""
+    db = build_fixture_warehouse(tmp_path / "migstat.duckdb")
+    with duckdb.connect(str(db), read_only=True) as con:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()]  # fmt: skip
+        assert {"fct_observations", "indicators", "dim_sources"} <= set(marts)
+        for mart in marts:
+            found = [
+                (name, data_type.lower())
+                for name, data_type in con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                    [mart],
+                ).fetchall()
+            ]
+            assert found == [(n, t.lower()) for n, t in contract()[mart]], mart

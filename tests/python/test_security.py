@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.marts import build_fixture_warehouse
 from openpyxl import Workbook, load_workbook
-from publish_fixture import build_fixture_warehouse
 
 from migstat.home import REPO_ROOT, Home
 from migstat.publish import publish
