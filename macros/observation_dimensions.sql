@@ -53,3 +53,25 @@ case
     else '#' || cast({{ expr }} as {{ text_type() }})
 end
 {%- endmacro %}
+
+
+{#- The counting unit of a measure as a SQL literal ('events'), read from its one declaration:
+    the measure's `unit` in specs/sources/<source>.yml, passed by `migstat build` as the var
+    `migstat_counting_units` (migstat/wiring.py; the default in dbt_project.yml serves plain dbt
+    runs). `source` may be a list of sources whose measure must share one unit. -#}
+{% macro counting_unit(source, measure) %}
+{%- set declared = var('migstat_counting_units') -%}
+{%- set sources = [source] if source is string else source -%}
+{%- set units = [] -%}
+{%- for name in sources -%}
+    {%- set unit = (declared.get(name) or {}).get(measure) -%}
+    {%- if unit is none -%}
+        {{ exceptions.raise_compiler_error("no counting unit for measure " ~ measure ~ " of source " ~ name ~ ": declare it in specs/sources/" ~ name ~ ".yml (measures: " ~ measure ~ ": unit)") }}
+    {%- endif -%}
+    {%- if unit not in units %}{% do units.append(unit) %}{% endif -%}
+{%- endfor -%}
+{%- if units | length != 1 -%}
+    {{ exceptions.raise_compiler_error("measure " ~ measure ~ " has more than one counting unit across " ~ sources | join(', ') ~ ": " ~ units | join(', ')) }}
+{%- endif -%}
+'{{ units[0] }}'
+{%- endmacro %}

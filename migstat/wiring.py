@@ -3,9 +3,10 @@
 A source spec is the one place its dimensions, measures and layout are declared. dbt cannot read
 YAML files outside its project, so ``migstat build`` hands it what follows from the specs as
 ``--vars`` (:func:`dbt_vars`): the sources whose staged cells join the long grain
-(``migstat_sources``), the dimensions of that grain (``migstat_dimensions``), and the rule
+(``migstat_sources``), the dimensions of that grain (``migstat_dimensions``), the rule
 families by role (``rule_families_blocking``, ``rule_families_warning``, from
-``specs/rules.yml``). The defaults in
+``specs/rules.yml``) and the counting unit of every measure (``migstat_counting_units``, read in
+SQL through the ``counting_unit`` macro). The defaults in
 ``dbt_project.yml`` serve plain ``dbt`` runs; ``tests/python/test_specs_wiring.py`` checks they
 agree with the specs.
 
@@ -67,6 +68,10 @@ def dbt_vars(specs: Specs, root: Path = PROJECT_ROOT) -> dict[str, object]:
         "migstat_dimensions": observation_dimensions(specs, root),
         "rule_families_blocking": rules.families_with_role("blocking"),
         "rule_families_warning": rules.families_with_role("warning"),
+        "migstat_counting_units": {
+            source_id: {name: measure.unit for name, measure in sorted(spec.measures.items())}
+            for source_id, spec in sorted(specs.sources.items())
+        },
     }
 
 

@@ -9,6 +9,7 @@ import yaml
 
 from migstat.home import REPO_ROOT
 from migstat.specs import load_specs
+from migstat.units import COUNTING_UNITS
 from migstat.wiring import dbt_vars, missing_declarations
 
 SPECS = load_specs()
@@ -89,3 +90,18 @@ def test_products_site_exposure_lists_exactly_the_marts_its_queries_read() -> No
     products = (REPO_ROOT / "migstat/publish/products.yml").read_text()
     read = set(re.findall(r"marts\.([a-z_]+[a-z])\b", products)) - {"dim"}
     assert listed == read
+
+
+def test_marts_read_counting_units_from_their_declaration() -> None:
+    """A counting unit is declared once, as the measure's ``unit`` in the source spec; the marts
+    read it through the macro ``counting_unit`` (var ``migstat_counting_units``), never as a
+    literal."""
+    units = "|".join(COUNTING_UNITS)
+    literal = re.compile(rf"""'({units})'\s+as\s+\w*counting_unit|"'({units})'\"""")
+    found = [
+        f"{path.relative_to(REPO_ROOT)}:{number}: {line.strip()}"
+        for path in sorted((REPO_ROOT / "models").rglob("*.sql"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert found == [], "use {{ counting_unit('<source>', '<measure>') }}:\n" + "\n".join(found)

@@ -71,7 +71,7 @@ final as (
         max(case when is_minor then age_to end) over (
             partition by reporting_country_code, year, flow_code
         ) as minors_age_limit,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         obs_flag
 
     from shares

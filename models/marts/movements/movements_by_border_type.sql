@@ -51,7 +51,7 @@ final as (
                 by_border_type.year,
                 by_border_type.flow_code
         ), 0) as share,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         by_border_type.obs_flag
 
     from by_border_type

@@ -78,7 +78,7 @@ final as (
         shares.share_of_foreigners,
         shares.rank_among_foreigners,
         coalesce(shares.rank_among_foreigners <= 10, false) as is_top_10,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         shares.obs_flag
 
     from shares

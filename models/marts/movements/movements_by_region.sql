@@ -41,7 +41,7 @@ final as (
         by_region.movements / nullif(sum(by_region.movements) over (
             partition by by_region.reporting_country_code, by_region.year, by_region.flow_code
         ), 0) as share,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         by_region.obs_flag
 
     from by_region

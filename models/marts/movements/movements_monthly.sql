@@ -60,7 +60,7 @@ final as (
         with_year.movements / nullif(with_year.year_movements, 0) as seasonality_share,
         with_year.movements / nullif(previous_month.movements, 0) - 1 as mom_change,
         with_year.movements / nullif(previous_year.movements, 0) - 1 as yoy_change,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         with_year.obs_flag
 
     from with_year

@@ -97,7 +97,7 @@ final as (
         women_shares.exits_women_share,
         totals.entries_total / nullif(previous_year.entries_total, 0) - 1 as entries_yoy_change,
         totals.exits_total / nullif(previous_year.exits_total, 0) - 1 as exits_yoy_change,
-        'events' as counting_unit,
+        {{ counting_unit('entries_exits', 'movements') }} as counting_unit,
         totals.obs_flag
 
     from totals

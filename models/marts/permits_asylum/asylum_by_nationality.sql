@@ -103,8 +103,8 @@ final as (
             joined.decisions_recognised + joined.decisions_complementary + joined.decisions_rejected,
             0
         ) as recognition_rate,
-        'applications' as applications_counting_unit,
-        'decisions' as decisions_counting_unit,
+        {{ counting_unit('asylum', 'applications') }} as applications_counting_unit,
+        {{ counting_unit('asylum', 'decisions') }} as decisions_counting_unit,
         joined.obs_flag
 
     from joined

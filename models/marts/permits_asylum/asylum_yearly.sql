@@ -135,8 +135,8 @@ final as (
             + decisions.decisions_complementary
             + decisions.decisions_rejected, 0
         ) as protection_rate,
-        'applications' as applications_counting_unit,
-        'decisions' as decisions_counting_unit,
+        {{ counting_unit('asylum', 'applications') }} as applications_counting_unit,
+        {{ counting_unit('asylum', 'decisions') }} as decisions_counting_unit,
         applications.obs_flag
 
     from applications

@@ -69,7 +69,7 @@ final as (
                 by_type_nationality.year,
                 by_type_nationality.source
         ), 0) as share_of_source,
-        'permits' as counting_unit,
+        {{ counting_unit(['residence_permits', 'work_permits'], 'permits') }} as counting_unit,
         by_type_nationality.obs_flag
 
     from by_type_nationality

@@ -57,7 +57,7 @@ final as (
         aggregated.presentations / nullif(sum(aggregated.presentations) over (
             partition by aggregated.reporting_country_code, aggregated.year, aggregated.breakdown
         ), 0) as share,
-        'events' as counting_unit,
+        {{ counting_unit('irregular_foreigners', 'presentations') }} as counting_unit,
         aggregated.obs_flag
 
     from aggregated

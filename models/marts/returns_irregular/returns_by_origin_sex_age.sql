@@ -50,7 +50,7 @@ final as (
         aggregated.returnees / nullif(sum(aggregated.returnees) over (
             partition by aggregated.reporting_country_code, aggregated.year, aggregated.breakdown
         ), 0) as share,
-        'persons' as counting_unit,
+        {{ counting_unit('returns', 'returnees') }} as counting_unit,
         aggregated.obs_flag
 
     from aggregated
