@@ -16,13 +16,7 @@ from markupsafe import Markup
 from migstat.errors import MigstatError
 from migstat.readonly import connect_read_only
 from migstat.safe_cells import xlsx_cell, xlsx_row
-from migstat.translations import languages, translations
-
-
-def N_(text: str) -> str:
-    """Marks a text for extraction into the catalogues (translated where it is shown)."""
-    return text
-
+from migstat.translations import N_, languages, translations
 
 STATUS_TEXT = {
     "accepted": N_("Accepted and published"),

@@ -5,8 +5,9 @@ then the others; a catalogue under ``$MIGSTAT_HOME/locale/`` adds or overrides o
 touching the package. Babel extracts the msgids and reads the catalogues (``docs/i18n.md``);
 the ``.po`` files are compiled in memory when first used, so no compiled file is kept.
 
-Converted so far: the quality report (:mod:`migstat.report`). Texts that come from data (rule
-messages, code list names) keep their own bilingual columns and fall back to English.
+Converted so far: the quality report (:mod:`migstat.report`) and the published site's words and
+units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`). Texts that come from data
+(rule messages, code list names) keep their own bilingual columns and fall back to English.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ DOMAIN = "migstat"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 SOURCE_LANGUAGE = "en"
 FIRST_LANGUAGES = ("es", "en")
+
+
+def N_(text: str) -> str:
+    """Marks a text for extraction into the catalogues (Babel); it is translated where it is
+    shown."""
+    return text
 
 
 def locale_dirs() -> list[Path]:

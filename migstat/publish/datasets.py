@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from migstat import units
 from migstat.publish.data import TOTAL, Warehouse
-from migstat.publish.i18n import COUNTING_UNITS, FLAGS
+from migstat.publish.i18n import FLAGS, counting_unit_label
 from migstat.specs import Dimension as SpecDimension
 from migstat.specs import Specs, load_specs
+from migstat.translations import N_, translations
 from migstat.wiring import observation_dimensions
 
 AGENCY = "MIGSTAT"
@@ -121,7 +123,14 @@ SPECIAL = {
     "_U": Label("No especificado", "Not specified"),
     "_Z": Label("No aplicable", "Not applicable"),
 }
-UNITS = {"count": Label("número", "number"), "percent": Label("porcentaje", "percent")}
+UNITS = {
+    "count": N_("number"),
+    "percent": N_("percent"),
+    "share": N_("proportion"),
+    "rate": N_("rate"),
+    "change": N_("change"),
+}
+"""Units of an indicator's value in the open data (English msgids, :mod:`migstat.translations`)."""
 ATTRIBUTES = {
     "OBS_STATUS": Label("Estado de la observación", "Observation status"),
     "UNIT_MEASURE": Label("Unidad de conteo", "Counting unit"),
@@ -174,14 +183,15 @@ class Dataset:
 
 
 def unit_label(code: str) -> Label:
-    if code in COUNTING_UNITS:
-        es, en = COUNTING_UNITS[code]
-        return Label(es, en)
+    if code in units.COUNTING_UNITS:
+        return Label(counting_unit_label(code, "es"), counting_unit_label(code, "en"))
     if "." in code:
         unit, counting = code.split(".", 1)
         a, b = unit_label(unit), unit_label(counting)
         return Label(f"{a.es}, {b.es}", f"{a.en}, {b.en}")
-    return UNITS.get(code, Label(code, code))
+    if code in UNITS:
+        return Label(translations("es").gettext(UNITS[code]), UNITS[code])
+    return Label(code, code)
 
 
 def flag_codes() -> list[Code]:

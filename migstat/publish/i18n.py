@@ -1,168 +1,122 @@
-"""Words and number formats of the published pages, Spanish first."""
+"""Words and number formats of the published pages, Spanish first.
+
+The words are gettext messages (:mod:`migstat.translations`, ``docs/i18n.md``): English msgids
+here, their Spanish in ``migstat/locale/es/LC_MESSAGES/migstat.po``, and any other language a
+catalogue of its own. ``UI[lang]`` gives a page's words in ``lang``; names that are data (the
+observation flags, counting units) keep their own bilingual declaration.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator, Mapping
 
 from migstat import units
 from migstat.flags import flag_names
+from migstat.translations import N_, translations
 
 LANGS = ("es", "en")
 
-UI: dict[str, dict[str, str]] = {
-    "es": {
-        "site_title": "Estadísticas de migración: productos estadísticos",
-        "site_subtitle": (
-            "Cuadros y gráficos estándar por país y fuente, y comparaciones regionales"
-        ),
-        "skip": "Saltar al contenido",
-        "catalogue": "Catálogo de productos",
-        "search": "Buscar",
-        "search_hint": "Palabras en español o inglés; sin importar tildes ni mayúsculas",
-        "filters": "Filtros",
-        "country": "País",
-        "source": "Fuente",
-        "theme": "Tema",
-        "indicator": "Indicador",
-        "year": "Año",
-        "breakdown": "Desagregación",
-        "all": "Todos",
-        "clear_filters": "Borrar filtros",
-        "results": "productos",
-        "no_results": "Ningún producto coincide con la búsqueda y los filtros.",
-        "share_view": (
-            "La dirección de esta página guarda la búsqueda y los "
-            "filtros: cópiela para compartir esta vista."
-        ),
-        "regional": "Comparación regional",
-        "by_sex": "Por sexo",
-        "by_age": "Por grupo de edad",
-        "other_lang": "English",
-        "other_lang_name": "Read this page in English",
-        "table": "Cuadro",
-        "data_sheet": "Datos",
-        "graph": "Gráfico",
-        "graph_of": "Gráfico",
-        "data_table": "Datos del gráfico",
-        "downloads": "Descargas",
-        "download_csv": "Cuadro en CSV",
-        "download_xlsx": "Cuadro en Excel (XLSX, español e inglés)",
-        "download_svg": "Gráfico en SVG",
-        "download_jsonstat": "Datos en JSON-stat",
-        "nav_builder": "Constructor de tablas",
-        "nav_api": "Datos abiertos y API",
-        "counting_unit": "Unidad de conteo",
-        "unit": "Unidad",
-        "flags": "Marcas de observación",
-        "flags_in_product": "Marcas en este producto",
-        "no_flags": "ninguna: todas las cifras son definitivas",
-        "notes": "Notas",
-        "source_label": "Fuente",
-        "extracted": "Fecha de extracción",
-        "back": "Volver al catálogo",
-        "product": "Producto",
-        "definitive": "definitiva",
-        "computed_total": "Los totales son sumas calculadas de las cifras del cuadro.",
-        "percent_note": (
-            "Valores en porcentaje; los archivos descargables dan la proporción (0-1) del almacén."
-        ),
-        "chart_top": "El gráfico muestra las {n} primeras filas; el cuadro las muestra todas.",
-        "products_count": "{n} productos",
-        "generated": "Generado el",
-        "warehouse": "almacén publicado de migstat",
-        "value": "Valor",
-        "code": "código",
-        "flag": "Marca",
-    },
-    "en": {
-        "site_title": "Migration statistics: statistical products",
-        "site_subtitle": (
-            "Standard tables and graphs by country and source, and regional comparisons"
-        ),
-        "skip": "Skip to content",
-        "catalogue": "Product catalogue",
-        "search": "Search",
-        "search_hint": "Words in Spanish or English; accents and case do not matter",
-        "filters": "Filters",
-        "country": "Country",
-        "source": "Source",
-        "theme": "Theme",
-        "indicator": "Indicator",
-        "year": "Year",
-        "breakdown": "Breakdown",
-        "all": "All",
-        "clear_filters": "Clear filters",
-        "results": "products",
-        "no_results": "No product matches the search and filters.",
-        "share_view": (
-            "This page's address keeps the search and filters: copy it to share this view."
-        ),
-        "regional": "Regional comparison",
-        "by_sex": "By sex",
-        "by_age": "By age group",
-        "other_lang": "Español",
-        "other_lang_name": "Leer esta página en español",
-        "table": "Table",
-        "data_sheet": "Data",
-        "graph": "Graph",
-        "graph_of": "Graph",
-        "data_table": "Data of the graph",
-        "downloads": "Downloads",
-        "download_csv": "Table as CSV",
-        "download_xlsx": "Table as Excel (XLSX, Spanish and English)",
-        "download_svg": "Graph as SVG",
-        "download_jsonstat": "Data as JSON-stat",
-        "nav_builder": "Table builder",
-        "nav_api": "Open data and API",
-        "counting_unit": "Counting unit",
-        "unit": "Unit",
-        "flags": "Observation flags",
-        "flags_in_product": "Flags in this product",
-        "no_flags": "none: all figures are definitive",
-        "notes": "Notes",
-        "source_label": "Source",
-        "extracted": "Date of extraction",
-        "back": "Back to the catalogue",
-        "product": "Product",
-        "definitive": "definitive",
-        "computed_total": "Totals are sums computed from the figures of the table.",
-        "percent_note": (
-            "Values in percent; the downloadable files give the warehouse's proportion (0-1)."
-        ),
-        "chart_top": "The graph shows the first {n} rows; the table shows them all.",
-        "products_count": "{n} products",
-        "generated": "Generated on",
-        "warehouse": "migstat published warehouse",
-        "value": "Value",
-        "code": "code",
-        "flag": "Flag",
-    },
+
+MESSAGES: dict[str, str] = {
+    "site_title": N_("Migration statistics: statistical products"),
+    "site_subtitle": N_(
+        "Standard tables and graphs by country and source, and regional comparisons"
+    ),
+    "skip": N_("Skip to content"),
+    "catalogue": N_("Product catalogue"),
+    "search": N_("Search"),
+    "search_hint": N_("Words in Spanish or English; accents and case do not matter"),
+    "filters": N_("Filters"),
+    "country": N_("Country"),
+    "source": N_("Source"),
+    "theme": N_("Theme"),
+    "indicator": N_("Indicator"),
+    "year": N_("Year"),
+    "breakdown": N_("Breakdown"),
+    "all": N_("All"),
+    "clear_filters": N_("Clear filters"),
+    "results": N_("products"),
+    "no_results": N_("No product matches the search and filters."),
+    "share_view": N_(
+        "This page's address keeps the search and filters: copy it to share this view."
+    ),
+    "regional": N_("Regional comparison"),
+    "by_sex": N_("By sex"),
+    "by_age": N_("By age group"),
+    "other_lang": N_("Español"),
+    "other_lang_name": N_("Leer esta página en español"),
+    "table": N_("Table"),
+    "data_sheet": N_("Data"),
+    "graph": N_("Graph"),
+    "graph_of": N_("Graph"),
+    "data_table": N_("Data of the graph"),
+    "downloads": N_("Downloads"),
+    "download_csv": N_("Table as CSV"),
+    "download_xlsx": N_("Table as Excel (XLSX, Spanish and English)"),
+    "download_svg": N_("Graph as SVG"),
+    "download_jsonstat": N_("Data as JSON-stat"),
+    "nav_builder": N_("Table builder"),
+    "nav_api": N_("Open data and API"),
+    "counting_unit": N_("Counting unit"),
+    "unit": N_("Unit"),
+    "flags": N_("Observation flags"),
+    "flags_in_product": N_("Flags in this product"),
+    "no_flags": N_("none: all figures are definitive"),
+    "notes": N_("Notes"),
+    "source_label": N_("Source"),
+    "extracted": N_("Date of extraction"),
+    "back": N_("Back to the catalogue"),
+    "product": N_("Product"),
+    "definitive": N_("definitive"),
+    "computed_total": N_("Totals are sums computed from the figures of the table."),
+    "percent_note": N_(
+        "Values in percent; the downloadable files give the warehouse's proportion (0-1)."
+    ),
+    "chart_top": N_("The graph shows the first {n} rows; the table shows them all."),
+    "products_count": N_("{n} products"),
+    "generated": N_("Generated on"),
+    "warehouse": N_("migstat published warehouse"),
+    "value": N_("Value"),
+    "code": N_("code"),
+    "flag": N_("Flag"),
 }
+"""The site's words by key (templates read them as ``t.<key>``), in English: the msgids."""
+
+
+class _Words(Mapping[str, dict[str, str]]):
+    """``UI[lang]``: the site's words translated into ``lang`` by its catalogue (English when a
+    text has no translation)."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        catalogue = translations(lang)
+        return {key: catalogue.gettext(text) for key, text in MESSAGES.items()}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+UI: Mapping[str, dict[str, str]] = _Words()
+
 
 FLAGS: dict[str, tuple[str, str]] = {
     code: (name.es.lower(), name.en.lower()) for code, name in flag_names().items()
 }
 """The observation flags' names (declared once: :mod:`migstat.flags`)."""
 
-COUNTING_UNITS: dict[str, tuple[str, str]] = {
-    code: (f"{name.es} (no personas)", f"{name.en} (not persons)")
-    if code in units.NOT_PERSONS
-    else (name.es, name.en)
-    for code, name in units.COUNTING_UNITS.items()
+UNITS: dict[str, str] = {
+    "count": N_("number"),
+    "share": N_("percent (proportion 0-1 in downloads)"),
+    "rate": N_("rate in percent (0-1 in downloads)"),
+    "change": N_("change in percent (0.1 = +10 % in downloads)"),
 }
+"""The units of an indicator's value (English msgids)."""
 
-UNITS: dict[str, tuple[str, str]] = {
-    "count": ("número", "number"),
-    "share": (
-        "porcentaje (proporción 0-1 en las descargas)",
-        "percent (proportion 0-1 in downloads)",
-    ),
-    "rate": ("tasa en porcentaje (0-1 en las descargas)", "rate in percent (0-1 in downloads)"),
-    "change": (
-        "variación en porcentaje (0,1 = +10 % en las descargas)",
-        "change in percent (0.1 = +10 % in downloads)",
-    ),
-}
+NOT_PERSONS = N_("{unit} (not persons)")
+"""Said after the name of a counting unit a reader could take for persons."""
 
 
 def pick(pair: tuple[str, str], lang: str) -> str:
@@ -174,11 +128,19 @@ def flag_label(letter: str, lang: str) -> str:
 
 
 def counting_unit_label(code: str, lang: str) -> str:
-    return pick(COUNTING_UNITS.get(code, (code, code)), lang)
+    """The counting unit's name (declared in :mod:`migstat.units`), noting "not persons" where a
+    reader could take it for persons."""
+    name = units.COUNTING_UNITS.get(code)
+    if name is None:
+        return code
+    text = name.get(lang) if lang in LANGS else name.en
+    if code in units.NOT_PERSONS:
+        return translations(lang).gettext(NOT_PERSONS).format(unit=text)
+    return text
 
 
 def unit_label(code: str, lang: str) -> str:
-    return pick(UNITS.get(code, (code, code)), lang)
+    return translations(lang).gettext(UNITS[code]) if code in UNITS else code
 
 
 def fold(text: str) -> str:

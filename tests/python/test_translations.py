@@ -69,3 +69,32 @@ def test_a_third_language_is_a_catalogue(tmp_path: Path, monkeypatch: pytest.Mon
     book = load_workbook(write_xlsx(report(), tmp_path / "report.xlsx"))
     assert book.sheetnames == ["Informe", "Report", "Rapport"]
     assert book["Informe"]["A1"].value == "Informe de validación"
+
+
+def test_the_site_words_in_a_third_language_are_a_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migstat.publish.datasets import unit_label
+    from migstat.publish.i18n import UI, counting_unit_label
+
+    french = tmp_path / "home" / "locale" / "fr" / "LC_MESSAGES" / "migstat.po"
+    french.parent.mkdir(parents=True)
+    french.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n"Language: fr\\n"\n\n'
+        'msgid "Product catalogue"\nmsgstr "Catalogue des produits"\n\n'
+        'msgid "{n} products"\nmsgstr "{n} produits"\n\n'
+        'msgid "{unit} (not persons)"\nmsgstr "{unit} (pas des personnes)"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MIGSTAT_HOME", str(tmp_path / "home"))
+    assert languages() == ["es", "en", "fr"]
+    words = UI["fr"]
+    assert words["catalogue"] == "Catalogue des produits"
+    assert words["products_count"].format(n=3) == "3 produits"
+    assert words["search"] == "Search", "an untranslated word falls back to English"
+    assert UI["es"]["catalogue"] == "Catálogo de productos"
+    assert UI["en"]["catalogue"] == "Product catalogue"
+    # The unit's name is data (English in a third language); the note around it is a message.
+    assert counting_unit_label("events", "fr") == "events (pas des personnes)"
+    assert counting_unit_label("events", "es") == "eventos (no personas)"
+    assert unit_label("share").es == "proporción"
