@@ -34,6 +34,17 @@ class Label:
     def get(self, lang: str) -> str:
         return self.es if lang == "es" else self.en
 
+    def format(self, es: dict[str, str], en: dict[str, str]) -> Label:
+        return Label(self.es.format_map(es), self.en.format_map(en))
+
+
+def _(text: str) -> Label:
+    """A text of the open data in Spanish (its catalogue) and English (the msgid itself)."""
+    return Label(translations("es").gettext(text), text)
+
+
+DESCRIPTION = N_("Published detail cells of the register “{source}”; counting unit: {unit}.")
+
 
 @dataclass(frozen=True)
 class Code:
@@ -55,33 +66,25 @@ class DimensionSpec:
     ``indicators`` or a ``codes.code_lists`` list."""
 
 
-REF_AREA = DimensionSpec(
-    "REF_AREA", "reporting_country_code", Label("País informante", "Reporting country"), "countries"
-)
-TIME_PERIOD = DimensionSpec("TIME_PERIOD", "year", Label("Año", "Year"), "year")
-INDICATOR = DimensionSpec(
-    "INDICATOR", "indicator_id", Label("Indicador", "Indicator"), "indicators"
-)
+REF_AREA = DimensionSpec("REF_AREA", "reporting_country_code", _("Reporting country"), "countries")
+TIME_PERIOD = DimensionSpec("TIME_PERIOD", "year", _("Year"), "year")
+INDICATOR = DimensionSpec("INDICATOR", "indicator_id", _("Indicator"), "indicators")
 DERIVED: dict[str, tuple[DimensionSpec, ...]] = {
     "nationality": (
         DimensionSpec(
             "TRAVELLER_TYPE",
             "traveller_type",
-            Label("Tipo de viajero", "Traveller type"),
+            _("Traveller type"),
             "traveller_types",
         ),
         DimensionSpec(
             "REGION",
             "region_code",
-            Label("Región de nacionalidad", "Region of nationality"),
+            _("Region of nationality"),
             "regions",
         ),
     ),
-    "port": (
-        DimensionSpec(
-            "BORDER_TYPE", "border_type", Label("Tipo de frontera", "Border type"), "border_types"
-        ),
-    ),
+    "port": (DimensionSpec("BORDER_TYPE", "border_type", _("Border type"), "border_types"),),
 }
 """Dimensions no spec declares because the marts derive them from a spec dimension (the key):
 whether a traveller is a national, the M49 region of a nationality, the kind of border of a
@@ -119,9 +122,9 @@ def dimension_specs(
 
 
 SPECIAL = {
-    TOTAL: Label("Total", "Total"),
-    "_U": Label("No especificado", "Not specified"),
-    "_Z": Label("No aplicable", "Not applicable"),
+    TOTAL: _("Total"),
+    "_U": _("Not specified"),
+    "_Z": _("Not applicable"),
 }
 UNITS = {
     "count": N_("number"),
@@ -132,9 +135,9 @@ UNITS = {
 }
 """Units of an indicator's value in the open data (English msgids, :mod:`migstat.translations`)."""
 ATTRIBUTES = {
-    "OBS_STATUS": Label("Estado de la observación", "Observation status"),
-    "UNIT_MEASURE": Label("Unidad de conteo", "Counting unit"),
-    "COMMENT_OBS": Label("Nota", "Note"),
+    "OBS_STATUS": _("Observation status"),
+    "UNIT_MEASURE": _("Counting unit"),
+    "COMMENT_OBS": _("Note"),
 }
 
 
@@ -388,11 +391,9 @@ def load_datasets(
                 f"{src['source_title_es']} ({unit_name.es})",
                 f"{src['source_title_en']} ({unit_name.en})",
             ),
-            Label(
-                f"Celdas de detalle publicadas del registro «{src['source_title_es']}»; "
-                f"unidad de conteo: {unit_name.es}.",
-                f"Published detail cells of the register “{src['source_title_en']}”; "
-                f"counting unit: {unit_name.en}.",
+            _(DESCRIPTION).format(
+                {"source": str(src["source_title_es"]), "unit": unit_name.es},
+                {"source": str(src["source_title_en"]), "unit": unit_name.en},
             ),
             unit,
             dims,
@@ -423,12 +424,10 @@ def _indicators(warehouse: Warehouse, labels: _Labels, specs: Specs) -> Dataset:
     )
     return _build(
         "indicators",
-        Label("Indicadores comparables", "Comparable indicators"),
-        Label(
-            "Indicadores calculados de la misma manera para cada país a partir de los envíos "
-            "aceptados; cada uno lleva su unidad de conteo.",
+        _("Comparable indicators"),
+        _(
             "Indicators computed the same way for every country from the accepted "
-            "submissions; each carries its counting unit.",
+            "submissions; each carries its counting unit."
         ),
         None,
         dims,
