@@ -90,7 +90,7 @@ def minimal_xlsx(
     return path
 
 
-def filled_template(folder: Path, name: str, year: int = 2023) -> Path:
+def filled_template(folder: Path, name: str = "GTM_returns_2023.xlsx", year: int = 2023) -> Path:
     """A valid returns workbook of Guatemala, every data cell 7."""
     folder.mkdir(parents=True, exist_ok=True)
     source = SPECS.source("returns")

@@ -10,7 +10,6 @@ timed.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -31,9 +30,11 @@ from fixtures.cli import migstat as run_migstat
 from fixtures.cli import migstat_env
 
 from migstat.archive import archived_hashes
+from migstat.build import _processes_of
 from migstat.history import Journal
 from migstat.home import Home
 from migstat.lifecycle import verify
+from migstat.lock import is_held
 from migstat.specs import load_specs
 from migstat.workbooks.samples import SampleMaker, make_file
 
@@ -104,16 +105,6 @@ def lock_holder(home: Path, name: str = "store") -> int | None:
         return None
 
 
-def lock_is_held(home: Path, name: str = "store") -> bool:
-    with (home / "locks" / f"{name}.lock").open("a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return False
-
-
 @contextmanager
 def frozen_load(home: Path, name: str, folder: Path) -> Iterator[Background]:
     """A real `migstat load` stopped (SIGSTOP) while it holds the store lock; resumed on exit."""
@@ -124,26 +115,17 @@ def frozen_load(home: Path, name: str, folder: Path) -> Iterator[Background]:
     )
     os.kill(load.process.pid, signal.SIGSTOP)
     try:
-        assert load.process.poll() is None and lock_is_held(home), "load finished too early"
+        assert load.process.poll() is None and is_held(Home(home.resolve()), "store"), (
+            "load finished too early"
+        )
         yield load
     finally:
         os.kill(load.process.pid, signal.SIGCONT)
 
 
 def dbt_pids(home: Path) -> list[int]:
-    marker = f"MIGSTAT_DBT_DATABASE={home / 'warehouse' / 'build-'}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and any(item.startswith(marker) for item in environ.split(b"\0")):
-            found.append(int(entry.name))
-    return found
+    """The dbt processes building this home's warehouse, found as `migstat build` finds them."""
+    return _processes_of(Home(home.resolve()))
 
 
 def query(path: Path, sql: str) -> list[tuple]:

@@ -14,6 +14,7 @@ import pytest
 from fixtures.cli import migstat as run_cli
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from limits_corpus import filled_template
 
 from loaders.load import load_paths
 from loaders.parse import parse_number
@@ -128,16 +129,6 @@ def test_round_trip_every_cell_of_every_source(
         else:
             assert value is None, key
             assert text == written, key
-
-
-def filled_template(folder: Path, name: str = "GTM_returns_2023.xlsx") -> Path:
-    source = SPECS.source("returns")
-    country = SPECS.country("GTM")
-    values = {}
-    for sheet in SPECS.template_layout("returns").sheets:
-        grid = sheet_grid(sheet, source, country)
-        values[sheet.name] = {(row, *column): 7 for row in grid.rows for column in grid.columns}
-    return write_template("returns", "GTM", 2023, folder / name, values)
 
 
 def test_reloading_the_same_file_is_skipped_and_changes_nothing(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import duckdb
 import openpyxl
 import pytest
 import yaml
+from fixtures.cli import migstat_env, run
 
 from migstat.home import REPO_ROOT
 
@@ -33,15 +34,8 @@ IGNORED = shutil.ignore_patterns(
 
 
 def cli(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(project), "MIGSTAT_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """The CLI of the copy: its own process, the copy's code first on the path."""
+    return run(migstat_env(home, PYTHONPATH=str(project)), *args, cwd=project)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

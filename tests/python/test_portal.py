@@ -11,8 +11,6 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from fixtures.cli import run as migstat
 from openpyxl import load_workbook
 
 COUNTRIES = ["MEX", "GTM", "BLZ", "SLV", "HND", "NIC", "CRI", "PAN", "DOM"]
@@ -69,16 +68,6 @@ def free_port() -> int:
                 continue
             return port
     pytest.skip("no free port in 8590-8599")
-
-
-def migstat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 class Portal:

@@ -37,6 +37,7 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from fixtures.cli import run as run_migstat
 from fixtures.superset_api import SupersetApiError, SupersetClient
 
 from migstat.home import REPO_ROOT, Home
@@ -70,15 +71,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def migstat(env: dict[str, str], *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "migstat", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def migstat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_migstat(env, *args, timeout=1800)
 
 
 def _build_warehouse(env: dict[str, str], home: Home) -> None:

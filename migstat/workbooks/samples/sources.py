@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from itertools import product
+from typing import TypedDict, Unpack
 
 from migstat.specs import LayoutSpec, SheetLayout, Specs, load_specs
 from migstat.workbooks.samples.drawing import (
@@ -240,6 +241,15 @@ def _split_many(
     return Table((*extra, *by), cells)
 
 
+class DrawOptions(TypedDict, total=False):
+    """How a submission departs from a plain draw: ``drop_month`` leaves a month out;
+    ``extra_rows`` adds row labels outside the member list, each with that share of the row
+    weights (``{"Wakanda": 0.01}``)."""
+
+    drop_month: str | None
+    extra_rows: Mapping[str, float] | None
+
+
 class SampleMaker:
     """Builds the cell values of sample submissions from the specs, deterministically."""
 
@@ -251,13 +261,7 @@ class SampleMaker:
         return random.Random(":".join(str(part) for part in (self.seed, *parts)))
 
     def draw(
-        self,
-        source_id: str,
-        country_code: str,
-        year: int,
-        *,
-        drop_month: str | None = None,
-        extra_rows: Mapping[str, float] | None = None,
+        self, source_id: str, country_code: str, year: int, **options: Unpack[DrawOptions]
     ) -> Draw:
         """What the micro-tables of one submission are drawn from: its random streams and the
         magnitudes of the country spec (``sample:``), else of the source spec."""
@@ -272,50 +276,31 @@ class SampleMaker:
             country=country,
             magnitude=magnitude,
             total=round(magnitude.yearly_total * level),
-            drop_month=drop_month,
-            extra_rows=extra_rows or {},
+            drop_month=options.get("drop_month"),
+            extra_rows=options.get("extra_rows") or {},
         )
 
     def tables(
-        self,
-        source_id: str,
-        country_code: str,
-        year: int,
-        *,
-        drop_month: str | None = None,
-        extra_rows: Mapping[str, float] | None = None,
+        self, source_id: str, country_code: str, year: int, **options: Unpack[DrawOptions]
     ) -> list[Table]:
         """The micro-tables the sheets of the submission are summed from (each sheet from the
-        first table that :meth:`Table.draws` it).
-
-        ``drop_month`` leaves a month out; ``extra_rows`` adds row labels outside the member
-        list, each with that share of the row weights (``{"Wakanda": 0.01}``).
-        """
-        draw = self.draw(
-            source_id, country_code, year, drop_month=drop_month, extra_rows=extra_rows
-        )
+        first table that :meth:`Table.draws` it)."""
+        draw = self.draw(source_id, country_code, year, **options)
         maker = MAKERS.get(source_id)
         if maker is not None:
             return maker(draw)
         return generic_tables(draw, self.specs.template_layout(source_id))
 
     def values(
-        self,
-        source_id: str,
-        country_code: str,
-        year: int,
-        *,
-        drop_month: str | None = None,
-        extra_rows: Mapping[str, float] | None = None,
+        self, source_id: str, country_code: str, year: int, **options: Unpack[DrawOptions]
     ) -> dict[str, dict[CellKey, CellValue]]:
         """Every data cell of the submission, summed from its micro-tables (zeros as "-";
         the cells of ``drop_month`` blank)."""
         source = self.specs.source(source_id)
         country = self.specs.country(country_code)
         layout = self.specs.template_layout(source_id)
-        tables = self.tables(
-            source_id, country_code, year, drop_month=drop_month, extra_rows=extra_rows
-        )
+        tables = self.tables(source_id, country_code, year, **options)
+        drop_month = options.get("drop_month")
         result: dict[str, dict[CellKey, CellValue]] = {}
         for sheet in layout.sheets:
             table = next((table for table in tables if table.draws(sheet)), None)
