@@ -447,7 +447,7 @@ class ZipWorkbook:
                 letters = set(all_letters)
                 high = max(letters, key=_column_key)
                 low = min(letters, key=_column_key)
-                numbers = list(map(int, all_numbers))
+                numbers = list(map(int, set(all_numbers)))  # a row's cells share one
                 top, bottom = min(numbers) - 1, max(numbers) - 1
                 first_row, last_row = min(first_row, top), max(last_row, bottom)
                 first_column = min(first_column, column_letter_to_index(low.decode()))

@@ -12,15 +12,16 @@ records the row it adds up into (``parent_row``) and its path of labels (``row_k
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 import re
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from math import isfinite
 from typing import Any, Protocol
-
-import numpy as np
 
 from loaders.workbook import Grid
 from migstat import codes
@@ -145,6 +146,9 @@ CELL_STRING_FIELDS = (
     "row_key",
 )
 CELL_NUMBER_FIELDS = ("row_number", "column_number", "parent_row", "value")
+ROW_STRING_FIELDS = ("sheet", "measure", "parent_label", "row_key")
+ROW_NUMBER_FIELDS = ("row_number", "parent_row")
+"""The fields that hold one value per row of a sheet (``CellColumns.pack``)."""
 NO_PARENT = -1
 """``parent_row`` of a cell at the top of its table, in columns (``None`` in a ``CellRecord``)."""
 
@@ -154,10 +158,13 @@ class CellColumns:
     key (a dimension), all of the same length.
 
     The parser appends whole rows at a time; the worker process that parsed a file sends these
-    columns (``pack`` turns the numeric ones into numpy arrays, which pickle as raw buffers) and
-    the store writes them as they are, with no per-cell object on either side. ``records()``
-    gives ``CellRecord`` objects for the code that reads cells one by one (layout check, tests).
-    ``value`` is NaN and ``parent_row`` is ``NO_PARENT`` where a record has ``None``.
+    columns and the store writes them as they are, with no per-cell object on either side.
+    ``pack`` readies them for the trip: numeric columns become ``array`` buffers (they pickle as
+    raw bytes) and the columns that hold one value per row (sheet, row, parent, row labels) are
+    cut down to that one value per row, with the row lengths beside them; ``arrays`` gives
+    every column back at full length as numpy arrays. ``records()`` gives ``CellRecord`` objects
+    for the code that reads cells one by one (layout check, tests). ``value`` is NaN and
+    ``parent_row`` is ``NO_PARENT`` where a record has ``None``.
     """
 
     def __init__(self) -> None:
@@ -165,6 +172,13 @@ class CellColumns:
         self.numbers: dict[str, Any] = {name: [] for name in CELL_NUMBER_FIELDS}
         self.labels: dict[str, list[str | None]] = {}
         self.count = 0
+        self.row_lengths: list[int] | None = []
+        """Cells of each ``add_row`` call, in order; ``None`` once the columns no longer
+        follow whole rows (built from records or extended)."""
+        self.cell_label_keys: set[str] = set()
+        """Label keys given per cell (``column_labels``) in some row: not one value per row."""
+        self.packed: list[str] = []
+        """Columns cut down to one value per row by ``pack`` (``unpack`` restores them)."""
 
     def __len__(self) -> int:
         return self.count
@@ -198,6 +212,7 @@ class CellColumns:
         n = len(cells)
         if not n:
             return
+        self.unpack()
         strings, numbers = self.strings, self.numbers
         strings["sheet"].extend([sheet] * n)
         strings["cell"].extend(cells)
@@ -213,17 +228,22 @@ class CellColumns:
         numbers["value"].extend([math.nan if value is None else value for value in values])
         for key in (*labels, *column_labels):
             self._label_column(key)
+        self.cell_label_keys.update(column_labels)
         for key, column in self.labels.items():
             if key in column_labels:
                 column.extend(column_labels[key])
             else:
                 column.extend([labels.get(key)] * n)
         self.count += n
+        if self.row_lengths is not None:
+            self.row_lengths.append(n)
 
     def extend(self, other: CellColumns) -> None:
         """Append another ``CellColumns`` (the cells of the next sheet)."""
         if not other.count:
             return
+        self.unpack()
+        other.unpack()
         other_numbers = other.unpacked_numbers()
         for name in CELL_STRING_FIELDS:
             self.strings[name].extend(other.strings[name])
@@ -234,17 +254,80 @@ class CellColumns:
         for key, column in self.labels.items():
             column.extend(other.labels.get(key) or [None] * other.count)
         self.count += other.count
+        self.row_lengths = None
+
+    def _row_columns(self) -> list[tuple[dict[str, Any], str]]:
+        """(where, name) of the columns that hold one value per row."""
+        keys = [key for key in self.labels if key not in self.cell_label_keys]
+        return [
+            *((self.strings, name) for name in ROW_STRING_FIELDS),
+            *((self.numbers, name) for name in ROW_NUMBER_FIELDS),
+            *((self.labels, key) for key in keys),
+        ]
 
     def pack(self) -> CellColumns:
-        """Numeric columns as numpy arrays (int32, float64): cheap to pickle and to write."""
+        """Ready for the trip to another process: numeric columns as ``array`` buffers (int32,
+        float64) and, when the columns follow whole rows, one value per row where a column
+        holds one value per row."""
+        if self.row_lengths is not None and self.row_lengths and not self.packed:
+            starts = list(itertools.accumulate(self.row_lengths, initial=0))[:-1]
+            first_of_rows = operator.itemgetter(*starts)
+            for where, name in self._row_columns():
+                values = first_of_rows(where[name])
+                where[name] = list(values) if len(starts) > 1 else [values]
+                self.packed.append(name)
         for name in CELL_NUMBER_FIELDS:
-            kind = np.float64 if name == "value" else np.int32
-            self.numbers[name] = np.asarray(self.numbers[name], dtype=kind)
+            if not isinstance(self.numbers[name], array):
+                self.numbers[name] = array("d" if name == "value" else "i", self.numbers[name])
         return self
 
+    def unpack(self) -> None:
+        """Every column back at full length, as lists (after ``pack``)."""
+        for name in CELL_NUMBER_FIELDS:
+            if isinstance(self.numbers[name], array):
+                self.numbers[name] = self.numbers[name].tolist()
+        if not self.packed:
+            return
+        assert self.row_lengths is not None
+        lengths = self.row_lengths
+        for where, name in self._row_columns():
+            if name in self.packed:
+                full: list[Any] = []
+                for value, n in zip(where[name], lengths, strict=True):
+                    full.extend([value] * n)
+                where[name] = full
+        self.packed = []
+
+    def arrays(self) -> dict[str, Any]:
+        """Every field and label key (as ``label:<key>``) at full length, as numpy arrays:
+        what the store writes."""
+        import numpy as np  # the reader processes never need numpy
+
+        lengths = np.asarray(self.row_lengths or [], dtype=np.int64)
+        packed = set(self.packed)
+
+        def full(values: Sequence[Any], name: str, kind: Any) -> Any:
+            column = np.empty(len(values), dtype=kind) if kind is object else None
+            if column is not None:
+                column[:] = values
+            else:
+                column = np.asarray(values, dtype=kind)
+            return np.repeat(column, lengths) if name in packed else column
+
+        result: dict[str, Any] = {}
+        for name in CELL_STRING_FIELDS:
+            result[name] = full(self.strings[name], name, object)
+        for name in CELL_NUMBER_FIELDS:
+            kind = np.float64 if name == "value" else np.int32
+            result[name] = full(self.numbers[name], name, kind)
+        for key, column in self.labels.items():
+            result[f"label:{key}"] = full(column, key, object)
+        return result
+
     def unpacked_numbers(self) -> dict[str, list[Any]]:
+        self.unpack()
         return {
-            name: column.tolist() if isinstance(column, np.ndarray) else column
+            name: column.tolist() if isinstance(column, array) else list(column)
             for name, column in self.numbers.items()
         }
 
@@ -292,6 +375,7 @@ class CellColumns:
         keys = dict.fromkeys(key for record in records for key in record.labels)
         columns.labels = {key: [record.labels.get(key) for record in records] for key in keys}
         columns.count = len(records)
+        columns.row_lengths = None
         return columns
 
 
@@ -713,8 +797,7 @@ def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:
     """Whether a row label belongs to a layout's label set (see :class:`LabelSet`)."""
     if labels.is_empty():
         return False
-    keys = set(codes.candidates(label))
-    if labels.labels and keys & {codes.normalize(written) for written in labels.labels}:
+    if labels.labels and not _written_keys(tuple(labels.labels)).isdisjoint(_candidate_keys(label)):
         return True
     if labels.regex:
         text = codes.strip_footnote(codes.clean(label))
@@ -723,6 +806,18 @@ def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:
         ):
             return True
     return labels.codelist is not None and oracle.is_member(labels.codelist, label)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _candidate_keys(label: str) -> frozenset[str]:
+    """``codes.candidates`` of a label, remembered: the same labels come on every row."""
+    return frozenset(codes.candidates(label))
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def _written_keys(written: tuple[str, ...]) -> frozenset[str]:
+    """The normalised labels of a label set, remembered per set."""
+    return frozenset(codes.normalize(label) for label in written)
 
 
 def _indentation(label: str | None) -> int:

@@ -202,6 +202,10 @@ def worker_main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     _serve(Connection(0, writable=False), Connection(channel_out, readable=False))
+    # Every answer is written; leave without tearing the interpreter down (the parent waits
+    # for this exit).
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass
