@@ -161,8 +161,8 @@ class CellColumns:
     columns and the store writes them as they are, with no per-cell object on either side.
     ``pack`` readies them for the trip: numeric columns become ``array`` buffers (they pickle as
     raw bytes) and the columns that hold one value per row (sheet, row, parent, row labels) are
-    cut down to that one value per row, with the row lengths beside them; ``arrays`` gives
-    every column back at full length as numpy arrays. ``records()`` gives ``CellRecord`` objects
+    cut down to that one value per row, with the row lengths beside them; ``split`` gives
+    them as numpy arrays, the row columns once per row. ``records()`` gives ``CellRecord`` objects
     for the code that reads cells one by one (layout check, tests). ``value`` is NaN and
     ``parent_row`` is ``NO_PARENT`` where a record has ``None``.
     """
@@ -298,31 +298,39 @@ class CellColumns:
                 where[name] = full
         self.packed = []
 
-    def arrays(self) -> dict[str, Any]:
-        """Every field and label key (as ``label:<key>``) at full length, as numpy arrays:
-        what the store writes."""
+    def split(self) -> tuple[dict[str, Any], dict[str, Any], Any]:
+        """(row columns, cell columns, row lengths) as numpy arrays: the fields that hold one
+        value per row (``ROW_STRING_FIELDS``, ``ROW_NUMBER_FIELDS`` and the row labels, as
+        ``label:<key>``) once per row, the others once per cell; what the store writes. Columns
+        that do not follow whole rows count each cell as a row of one."""
         import numpy as np  # the reader processes never need numpy
 
-        lengths = np.asarray(self.row_lengths or [], dtype=np.int64)
-        packed = set(self.packed)
+        def objects(values: Sequence[Any]) -> Any:
+            column = np.empty(len(values), dtype=object)
+            column[:] = values
+            return column
 
-        def full(values: Sequence[Any], name: str, kind: Any) -> Any:
-            column = np.empty(len(values), dtype=kind) if kind is object else None
-            if column is not None:
-                column[:] = values
-            else:
-                column = np.asarray(values, dtype=kind)
-            return np.repeat(column, lengths) if name in packed else column
-
-        result: dict[str, Any] = {}
-        for name in CELL_STRING_FIELDS:
-            result[name] = full(self.strings[name], name, object)
-        for name in CELL_NUMBER_FIELDS:
-            kind = np.float64 if name == "value" else np.int32
-            result[name] = full(self.numbers[name], name, kind)
+        if self.row_lengths is not None:
+            self.pack()
+        if self.packed:
+            lengths = np.asarray(self.row_lengths, dtype=np.int64)
+        else:
+            self.unpack()
+            lengths = np.ones(self.count, dtype=np.int64)
+        rows: dict[str, Any] = {name: objects(self.strings[name]) for name in ROW_STRING_FIELDS}
+        for name in ROW_NUMBER_FIELDS:
+            rows[name] = np.asarray(self.numbers[name], dtype=np.int32)
+        cells: dict[str, Any] = {
+            name: objects(self.strings[name])
+            for name in CELL_STRING_FIELDS
+            if name not in ROW_STRING_FIELDS
+        }
+        cells["column_number"] = np.asarray(self.numbers["column_number"], dtype=np.int32)
+        cells["value"] = np.asarray(self.numbers["value"], dtype=np.float64)
         for key, column in self.labels.items():
-            result[f"label:{key}"] = full(column, key, object)
-        return result
+            where = cells if self.packed and key in self.cell_label_keys else rows
+            where[f"label:{key}"] = objects(column)
+        return rows, cells, lengths
 
     def unpacked_numbers(self) -> dict[str, list[Any]]:
         self.unpack()

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import duckdb
 import numpy as np
 
-from loaders.parse import CELL_NUMBER_FIELDS, CELL_STRING_FIELDS, NO_PARENT, ParsedSubmission
+from loaders.parse import NO_PARENT, ROW_NUMBER_FIELDS, ROW_STRING_FIELDS, ParsedSubmission
 from migstat.errors import MigstatError
 from migstat.specs import Specs
 
@@ -495,36 +495,71 @@ class RawStore:
         self._insert_rows("submission_sheets", SHEET_COLUMNS, rows)
 
     def _insert_cells(self, source: str, loaded: Sequence[tuple[int, ParsedSubmission]]) -> None:
-        """The cells of every file of ``loaded`` (all of ``source``), column by column, with one
-        insert: each cell keeps its submission, sheet and cell reference."""
-        parts = [(i, p.cell_columns.arrays()) for i, p in loaded if len(p.cell_columns)]
+        """The cells of every file of ``loaded`` (all of ``source``), with one insert: each
+        cell keeps its submission, sheet and cell reference.
+
+        What is the same for a whole row of a sheet (sheet, row, parent, row labels) goes in
+        once per row and is joined to the row's cells in DuckDB: each value crosses from Python
+        once per row rather than once per cell. The cells go in in their parsed order."""
+        parts = [(i, p.cell_columns.split()) for i, p in loaded if len(p.cell_columns)]
         if not parts:
             return
-        batch: dict[str, np.ndarray] = {
-            "submission_id": np.concatenate(
-                [np.full(len(columns["value"]), i, dtype=np.int32) for i, columns in parts]
-            )
+        dimensions = self.specs.source(source).dimension_names()
+        per_cell = {
+            dimension
+            for dimension in dimensions
+            if any(f"label:{dimension}" in cells for _, (_, cells, _) in parts)
         }
-        for name in (*CELL_NUMBER_FIELDS, *CELL_STRING_FIELDS):
-            batch[name] = np.concatenate([columns[name] for _, columns in parts])
-        for dimension in self.specs.source(source).dimension_names():
-            key = f"label:{dimension}"
-            batch[f"{dimension}_label"] = np.concatenate(
-                [
-                    columns[key] if key in columns else np.full(len(columns["value"]), None)
-                    for _, columns in parts
-                ]
+        row_parts: list[dict[str, np.ndarray]] = []
+        cell_parts: list[dict[str, np.ndarray]] = []
+        first_row = 0
+        for submission_id, (rows, cells, lengths) in parts:
+            row_count, cell_count = len(lengths), int(lengths.sum())
+            row_ids = np.arange(first_row, first_row + row_count, dtype=np.int64)
+            first_row += row_count
+            row_part = {
+                "row_id": row_ids,
+                "submission_id": np.full(row_count, submission_id, dtype=np.int32),
+            }
+            row_part.update((name, rows[name]) for name in (*ROW_STRING_FIELDS, *ROW_NUMBER_FIELDS))
+            cell_part = {"row_id": np.repeat(row_ids, lengths)}
+            cell_part.update(
+                (name, column) for name, column in cells.items() if not name.startswith("label:")
             )
-        self.con.register("cells_batch", batch)
+            for dimension in dimensions:
+                key = f"label:{dimension}"
+                if dimension in per_cell:
+                    if key in cells:
+                        column = cells[key]
+                    elif key in rows:
+                        column = np.repeat(rows[key], lengths)
+                    else:
+                        column = np.full(cell_count, None)
+                    cell_part[f"{dimension}_label"] = column
+                else:
+                    row_part[f"{dimension}_label"] = rows.get(key, np.full(row_count, None))
+            row_parts.append(row_part)
+            cell_parts.append(cell_part)
+        rows_batch = {
+            name: np.concatenate([part[name] for part in row_parts]) for name in row_parts[0]
+        }
+        cells_batch = {
+            name: np.concatenate([part[name] for part in cell_parts]) for name in cell_parts[0]
+        }
+        cells_batch["position"] = np.arange(len(cells_batch["row_id"]), dtype=np.int64)
+        self.con.register("rows_batch", rows_batch)
+        self.con.register("cells_batch", cells_batch)
         try:
             self.con.execute(
                 f"insert into raw.{source} by name "
-                "select * exclude (value, parent_row), "
-                "case when isnan(value) then null else value end as value, "
-                f"nullif(parent_row, {NO_PARENT}) as parent_row from cells_batch"
+                "select c.* exclude (row_id, position, value), r.* exclude (row_id, parent_row), "
+                "case when isnan(c.value) then null else c.value end as value, "
+                f"nullif(r.parent_row, {NO_PARENT}) as parent_row "
+                "from cells_batch c join rows_batch r on c.row_id = r.row_id order by c.position"
             )
         finally:
             self.con.unregister("cells_batch")
+            self.con.unregister("rows_batch")
 
 
 def insert_columns(

@@ -3,6 +3,7 @@ written in one transaction, each file still all-or-nothing with every cell's ori
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -141,3 +142,88 @@ def test_a_file_that_fails_in_a_batch_leaves_no_row_and_the_files_before_it_stay
     assert submissions == [(1, f"{1:064x}")]
     assert returns == [(1, len(good.cell_columns))]
     assert sheets == [(1,)]
+
+
+def test_cells_sent_once_per_row_are_stored_in_order_with_their_own_row_and_labels(
+    tmp_path: Path,
+) -> None:
+    """What is the same for a whole row crosses from the reader once per row (``pack``) and is
+    joined back to the row's cells in the store: a packed file (through pickle, as from a
+    reader process), the same cells built one by one (no rows), and columns where a label is
+    given per row in one row and per cell in the next, all in one transaction, give every cell
+    its own row's values and labels, in the order parsed."""
+    parsed = parse_file(filled(tmp_path, "returns", "GTM", 2023, 1), SPECS, Limits())
+    records = parsed.cells
+    packed = pickle.loads(pickle.dumps(replace(parsed, cell_columns=parsed.cell_columns.pack())))
+    assert packed.cell_columns.packed  # one value per row for the row fields
+    loose = replace(parsed, cell_columns=CellColumns.from_records(records))
+    mixed_columns = CellColumns()
+    common = {"sheet": records[0].sheet, "measure": records[0].measure, "parent_label": None}
+    mixed_columns.add_row(
+        **common,
+        row_number=7,
+        parent_row=None,
+        row_key="a",
+        labels={"sex": "Hombres", "age_group": "0-4"},
+        column_labels={},
+        cells=["B7", "C7"],
+        column_numbers=[2, 3],
+        raw_texts=["1", None],
+        values=[1.0, None],
+        statuses=["number", "blank"],
+        roles=["detail", "detail"],
+    )
+    mixed_columns.add_row(
+        **common,
+        row_number=8,
+        parent_row=7,
+        row_key="a/b",
+        labels={"age_group": "5-9"},
+        column_labels={"sex": ["Mujeres", "Total"]},
+        cells=["B8", "C8"],
+        column_numbers=[2, 3],
+        raw_texts=["2", "3"],
+        values=[2.0, 3.0],
+        statuses=["number", "number"],
+        roles=["detail", "total"],
+    )
+    mixed_records = mixed_columns.records()
+    mixed = replace(
+        parsed,
+        cell_columns=pickle.loads(pickle.dumps(mixed_columns.pack())),
+        sheets=[],
+    )
+    assert mixed.cell_columns.packed and "sex" in mixed.cell_columns.cell_label_keys
+
+    def facts(number: int) -> FileFacts:
+        return FileFacts(Path(f"/rows/{number}.xlsx"), f"{number:064x}", 10, datetime(2025, 1, 1))
+
+    db = tmp_path / "landing.duckdb"
+    with RawStore(db, SPECS) as store:
+        ids = store.record([(facts(1), packed), (facts(2), loose), (facts(3), mixed)])
+    dimensions = SPECS.source("returns").dimension_names()
+    with duckdb.connect(str(db), read_only=True) as con:
+        for submission_id, expected in zip(ids, [records, records, mixed_records], strict=True):
+            stored = con.execute(
+                "select sheet, cell, row_number, column_number, "
+                f"{', '.join(f'{name}_label' for name in dimensions)}, raw_text, value, "
+                "value_status, cell_role, parent_row, row_key "
+                "from raw.returns where submission_id = ? order by rowid",
+                [submission_id],
+            ).fetchall()
+            assert stored == [
+                (
+                    c.sheet,
+                    c.cell,
+                    c.row_number,
+                    c.column_number,
+                    *(c.labels.get(name) for name in dimensions),
+                    c.raw_text,
+                    c.value,
+                    c.value_status,
+                    c.cell_role,
+                    c.parent_row,
+                    c.row_key,
+                )
+                for c in expected
+            ]
