@@ -178,6 +178,8 @@ _ATTR_T_SHARED = re.compile(rb"\st=[\"']s[\"']")
 
 FORMULA_OR_ERROR_MARKS = (b"<f>", b"<f ", b":f>", b":f ", b't="e"', b"t='e'")
 """Byte patterns of a formula element or an error-typed cell in a worksheet part."""
+FORMULA_OR_ERROR_HINTS = (b"<f", b":f", b'"e"', b"'e'")
+"""Each mark of ``FORMULA_OR_ERROR_MARKS`` contains one of these."""
 
 
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -428,7 +430,10 @@ class ZipWorkbook:
                 elif b"<sheetData" in buffer or b":sheetData" in buffer:
                     declared_checked = True
             if not formulas:
-                formulas = any(mark in buffer for mark in FORMULA_OR_ERROR_MARKS)
+                # Four quick looks rule out nearly every chunk before the six exact marks.
+                formulas = any(hint in buffer for hint in FORMULA_OR_ERROR_HINTS) and any(
+                    mark in buffer for mark in FORMULA_OR_ERROR_MARKS
+                )
             # Writers put ``r`` first: one pass finds every cell and, nearly always, its reference.
             # Tags with a namespace prefix (``<x:c>``) are rare: look for them only when present.
             prefixed = _ANY_PREFIX.search(buffer) is not None
