@@ -33,9 +33,6 @@ PROGRESS_THRESHOLD = 5
 BATCH_CELLS = 200_000
 """Cells written per transaction (with ``BATCH_FILES``, what a batch holds in memory)."""
 BATCH_FILES = 256
-IDLE_FLUSH_CELLS = 20_000
-"""While the readers have no result ready, a batch of at least this many cells is written
-(the writing overlaps with the reading instead of all coming after it)."""
 
 
 @dataclass(frozen=True)
@@ -152,11 +149,6 @@ class Batch:
         if self.cells >= BATCH_CELLS or len(self.waiting) >= BATCH_FILES:
             self.flush()
 
-    def flush_if_worth(self) -> None:
-        """Write now if the batch is big enough to be worth a transaction of its own."""
-        if self.cells >= IDLE_FLUSH_CELLS:
-            self.flush()
-
     def flush(self) -> None:
         if not self.waiting:
             return
@@ -247,7 +239,7 @@ def read_and_record(
         ReaderPool(specs, limits, default_workers(limits, len(jobs))) as pool,
     ):
         task = progress.add_task("loading", total=len(files))
-        results = pool.run(jobs, meanwhile=batch.flush_if_worth)
+        results = pool.run(jobs)
         for index, (path, fact) in enumerate(files):
             progress.update(task, description=f"loading {path.name}")
             if first_of.get(fact.sha256) == index:

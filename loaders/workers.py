@@ -322,13 +322,8 @@ class ReaderPool:
             "de forma segura",
         )
 
-    def run(
-        self, jobs: Sequence[Job], meanwhile: Callable[[], object] | None = None
-    ) -> Iterator[tuple[Job, JobResult]]:
-        """Results in the order of ``jobs``, whatever order the workers finish in.
-
-        ``meanwhile`` is called when the next result is not there yet, before waiting for it: the
-        caller's own work (writing what it has) then overlaps with the reading."""
+    def run(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, JobResult]]:
+        """Results in the order of ``jobs``, whatever order the workers finish in."""
         queue = deque(jobs)
         done: dict[int, JobResult] = {}
         expected = deque(jobs)
@@ -355,8 +350,6 @@ class ReaderPool:
             busy = [w for w in self._workers if w.job is not None]
             if not busy:
                 continue
-            if meanwhile is not None and not wait([w.results for w in busy], 0):
-                meanwhile()
             deadline = min(w.started for w in busy) + self.limits.worker_seconds
             ready = set(wait([w.results for w in busy], max(0.0, deadline - time.monotonic())))
             for worker in busy:
