@@ -39,7 +39,8 @@ BATCH_FILES = 256
 class LoadOutcome:
     file: Path
     status: str
-    """``loaded``, ``rejected`` or ``skipped`` (same content already received)."""
+    """``loaded``, ``rejected``, ``skipped`` (same content already received) or ``ignored`` (a
+    file in a loaded folder that is not a workbook: reported, never read)."""
     submission_id: int | None
     message: str = ""
     country: str | None = None
@@ -65,6 +66,43 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
         else:
             raise MigstatError(f"no such file or folder: {path}")
     return found
+
+
+SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
+"""Files an operating system leaves in folders: never reported."""
+
+
+def not_workbooks(paths: Iterable[Path]) -> list[LoadOutcome]:
+    """Files inside the folders of ``paths`` that are not workbooks by their extension (a CSV
+    export, a PDF of the bulletin, a workbook renamed ``.csv``): reported as ``ignored`` so
+    that the office hears of them, never read, never recorded. Hidden files, Office lock
+    files (``~$...``) and system files are left out."""
+    ignored: list[LoadOutcome] = []
+    for path in paths:
+        if not path.is_dir():
+            continue
+        for found in sorted(path.rglob("*")):
+            name = found.name
+            if (
+                not found.is_file()
+                or found.suffix.lower() in SUPPORTED_SUFFIXES
+                or name.startswith((".", "~$"))
+                or name.lower() in SYSTEM_FILES
+                or any(part.startswith(".") for part in found.relative_to(path).parts[:-1])
+            ):
+                continue
+            kinds = ", ".join(SUPPORTED_SUFFIXES)
+            ignored.append(
+                LoadOutcome(
+                    found,
+                    "ignored",
+                    None,
+                    f"no es un libro de cálculo ({kinds}): no se leyó; si es un libro, envíelo con "
+                    f"su extensión / not a workbook ({kinds}): not read; if it is one, send it "
+                    "with its extension",
+                )
+            )
+    return ignored
 
 
 def file_facts(path: Path, cache: HashCache | None = None) -> FileFacts:
@@ -294,7 +332,7 @@ def load_paths(
     with RawStore(raw_db, specs, keeper=keeper) as store:
         facts = [file_facts(path, cache) for path in files]
         cache.save()
-        return read_and_record(
+        outcomes = read_and_record(
             store,
             specs,
             list(zip(files, facts, strict=True)),
@@ -302,6 +340,7 @@ def load_paths(
             limits=limits,
             console=console,
         )
+    return outcomes + not_workbooks(paths)
 
 
 def retry_rejected(
@@ -354,7 +393,7 @@ def summary_table(outcomes: Sequence[LoadOutcome]) -> Table:
     table = Table(title="migstat load", show_lines=False)
     for header in ("file", "status", "id", "country", "source", "period", "cells", "message"):
         table.add_column(header, overflow="fold")
-    styles = {"loaded": "green", "skipped": "yellow", "rejected": "red"}
+    styles = {"loaded": "green", "skipped": "yellow", "rejected": "red", "ignored": "yellow"}
     for outcome in outcomes:
         table.add_row(
             outcome.file.name,
@@ -371,4 +410,6 @@ def summary_table(outcomes: Sequence[LoadOutcome]) -> Table:
         f"{counts['loaded']} loaded, {counts['skipped']} skipped, {counts['rejected']} rejected; "
         f"{sum(o.cells for o in outcomes):,} cells"
     )
+    if counts["ignored"]:
+        table.caption += f"; {counts['ignored']} ignored (not workbooks)"
     return table

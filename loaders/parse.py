@@ -19,7 +19,7 @@ import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from math import isfinite
 from typing import Any, Protocol
 
@@ -39,7 +39,14 @@ from migstat.specs import (
 )
 
 FILE_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<source>[a-z_]+?)_(?P<year>\d{4})(?:_.*)?$")
-THOUSANDS = re.compile(r"^-?\d{1,3}(?:([,.\s\u00a0])\d{3})(?:\1\d{3})*$")
+THOUSANDS = re.compile(r"^-?(?:[1-9]\d{0,2})(?:([,.\s\u00a0\u202f'\u2019])\d{3})(?:\1\d{3})*$")
+"""A whole number written with a thousands separator: 1.234, 1,234, 1 234 (also non-breaking
+and narrow spaces, 1'234); a first group of 0 is a decimal ("0.125"), never thousands."""
+GROUPED_DECIMAL = re.compile(
+    r"^-?(?:[1-9]\d{0,2})(?:([,.\s\u00a0\u202f'\u2019])\d{3})(?:\1\d{3})*(?!\1)([.,])\d+$"
+)
+"""A decimal number with thousands separators, either convention: 12,345.6 or 12.345,6."""
+SEPARATORS = re.compile(r"[,.\s\u00a0\u202f'\u2019]")
 PLAIN_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
 REFERENCE = re.compile(r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+))?(?:/(?P<regex>.+))?$")
 SHEET_TOKEN = "{sheet}"
@@ -487,11 +494,14 @@ def parse_number(
     lowered = stripped.lower()
     if stripped in zero_markers:
         return 0.0, "zero_marker"
-    if lowered in missing_markers:
-        return None, "missing_marker"
-    match = THOUSANDS.match(stripped)
+    if lowered in missing_markers or (stripped == "\u2026" and "..." in missing_markers):
+        return None, "missing_marker"  # "…": the ellipsis Excel's autocorrect makes of "..."
+    if THOUSANDS.match(stripped):
+        return float(SEPARATORS.sub("", stripped)), "number"
+    match = GROUPED_DECIMAL.match(stripped)
     if match:
-        return float(re.sub(r"[,.\s\u00a0]", "", stripped)), "number"
+        whole, fraction = stripped.rsplit(match[2], 1)
+        return float(f"{SEPARATORS.sub('', whole)}.{fraction}"), "number"
     if PLAIN_NUMBER.match(stripped):
         return float(stripped.replace(",", ".")), "number"
     return None, "text"
@@ -537,12 +547,27 @@ def file_name_parts(file_name: str) -> tuple[str | None, int | None]:
     return match["country"], int(match["year"])
 
 
+def _sheet_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 def matching_sheets(book: WorkbookLike, name: str, is_regex: bool) -> list[str]:
-    """The workbook's sheets a layout's sheet name (or pattern) designates."""
+    """The workbook's sheets a layout's sheet name (or pattern) designates.
+
+    A name matches whatever the case and the stray spaces (``'Entradas '``, ``'ENTRADAS'``); the
+    exact name wins when both are there. Hidden sheets count only when no visible sheet
+    matches (an office keeps last year's sheet hidden beside this year's)."""
     if not is_regex:
-        return [name] if book.has_sheet(name) else []
-    pattern = re.compile(name, re.IGNORECASE)
-    return [sheet for sheet in book.sheet_names if pattern.search(sheet.strip())]
+        if book.has_sheet(name):
+            return [name]
+        key = _sheet_key(name)
+        found = [sheet for sheet in book.sheet_names if _sheet_key(sheet) == key]
+    else:
+        pattern = re.compile(name, re.IGNORECASE)
+        found = [sheet for sheet in book.sheet_names if pattern.search(sheet.strip())]
+    hidden: set[str] = getattr(book, "hidden_sheets", set())
+    visible = [sheet for sheet in found if sheet not in hidden]
+    return visible or found
 
 
 def detection_matches(book: WorkbookLike, layout: LayoutSpec) -> bool:
@@ -685,6 +710,7 @@ def _read_reference(
         text: str | None = sheet
     else:
         row, column = _cell_position(reference["cell"])
+        sheet = next(iter(matching_sheets(book, sheet, False)), sheet)
         text = cell_text(book.value(sheet, row, column)) if book.has_sheet(sheet) else None
     if text and reference["regex"]:
         found = re.search(reference["regex"], text, re.IGNORECASE)
@@ -699,8 +725,9 @@ def _read_metadata(
     where: dict[str, tuple[str, str | None]] = {}
     first_sheet = next(iter(found.values()), None)
     if layout.metadata is not None:
-        sheet = layout.metadata.sheet
-        if not book.has_sheet(sheet):
+        sheet = next(iter(matching_sheets(book, layout.metadata.sheet, False)), "")
+        if not sheet:
+            sheet = layout.metadata.sheet
             raise WorkbookRejected(
                 "the metadata sheet is missing",
                 file=file_name,
@@ -710,7 +737,10 @@ def _read_metadata(
             )
         for name, ref in layout.metadata.cells.items():
             row, column = _cell_position(ref)
-            text = cell_text(book.value(sheet, row, column))
+            raw = book.value(sheet, row, column)
+            text = cell_text(raw)
+            if name == "year" and isinstance(raw, date):
+                text = str(_year_of_date(raw))
             values[name] = text.strip() if text else None
             where[name] = (sheet, ref)
     if layout.period:
@@ -719,6 +749,12 @@ def _read_metadata(
             values["period_text"] = layout.period
         else:
             values["period_text"], where["year"] = _read_reference(book, reference, first_sheet)
+            if reference["cell"] and not reference["regex"]:
+                period_sheet, period_cell = where["year"]
+                row, column = _cell_position(period_cell or "A1")
+                raw = book.value(period_sheet, row, column) if book.has_sheet(period_sheet) else ""
+                dated = _period_of_date(raw)
+                values["period_text"] = dated or values["period_text"]
         period = parse_period(values["period_text"] or "")
         if period is None:
             year_sheet, year_cell = where.get("year", (None, None))
@@ -770,8 +806,14 @@ def _read_metadata(
             f"source {values['source']!r} does not match the template's source {layout.source!r}",
             f"la fuente {values['source']!r} no es la de la plantilla ({layout.source!r})",
         )
-    year_text = (values["year"] or "").split(".")[0]
-    if not re.fullmatch(r"(19|20)\d{2}", year_text):
+    year_match = METADATA_YEAR.fullmatch(values["year"] or "")
+    year_text = year_match[1] if year_match else ""
+    year_flag = (year_match[2] or year_match[3]) if year_match else None
+    if year_flag and read_flag(year_flag) is None:
+        year_text = ""  # "2024 (x)": not a flag letter
+    elif year_flag and not values.get("flag"):
+        values["flag"] = year_flag  # "2024 (p)": the year, marked provisional
+    if not year_text:
         raise reject(
             "year",
             f"reference year {values['year']!r} is not a year",
@@ -780,6 +822,8 @@ def _read_metadata(
     values["year"] = year_text
     for name in ("first_month", "last_month"):
         text = values.get(name)
+        if text and not text.isdigit() and codes.normalize(text) in MONTHS:
+            text = values[name] = str(MONTHS[codes.normalize(text)])  # "Enero", "DIC."
         if text and not (text.isdigit() and 1 <= int(text) <= 12):
             raise reject(
                 name,
@@ -799,6 +843,44 @@ def _read_metadata(
             )
         values["flag"] = code or None
     return values
+
+
+METADATA_YEAR = re.compile(
+    r"\s*((?:19|20)\d{2})(?:\.0+)?\s*(?:\(\s*([a-z])\s*\)|([a-z]))?\s*", re.I
+)
+"""A reference year as offices type it: 2024, 2024.0, "2024 (p)", "2024p" (a flag letter)."""
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _year_of_date(value: date | datetime) -> int:
+    """The year a date cell stands for: a year typed into a cell formatted as a date is stored
+    as the date of that serial number (2024 -> 1905-07-16); any other date gives its year."""
+    moment = datetime(value.year, value.month, value.day)
+    if value.year < 1950:
+        return (moment - EXCEL_EPOCH).days
+    return value.year
+
+
+def _period_of_date(value: object) -> str | None:
+    """A period cell holding a date (or an Excel date serial, as an ``.xls`` without its date
+    format gives it), as the period text it shows: the first of a month names that month
+    ("abr-24" -> ``abril 2024``); any other day is a cut-off date (``cifras al 30 de abril``),
+    the year to that month. None for anything else."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        if not (float(value).is_integer() and 25_569 <= value <= 73_415):  # 1970 to 2100
+            return None
+        value = EXCEL_EPOCH + timedelta(days=int(value))
+    if not isinstance(value, date):  # a datetime is a date too
+        return None
+    names = MONTH_NAMES_ES.split()
+    month = names[value.month - 1]
+    if value.day == 1:
+        return f"{month} {value.year}"
+    return f"{names[0]}-{month} {value.year}"
+
+
+MONTH_NAMES_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre"
+MONTH_NAMES_ES += " diciembre"
 
 
 def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:

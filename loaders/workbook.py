@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import cast, overload
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from loaders.limits import Limits, ZipWorkbook, check_file_size, reject
 from migstat.errors import WorkbookRejected
@@ -194,6 +194,12 @@ class Workbook:
                 message_es=f"no es un libro legible: {exc}",
             ) from exc
         self.sheet_names: list[str] = list(self._book.sheet_names)
+        self.hidden_sheets: set[str] = {
+            meta.name
+            for meta in self._book.sheets_metadata
+            if meta.visible != SheetVisibleEnum.Visible
+        }
+        """Sheets hidden in the workbook (an old edition kept out of sight, a lookup list)."""
         self._grids: dict[str, SheetGrid] = {}
         self._cells_read = 0
 

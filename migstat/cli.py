@@ -269,6 +269,8 @@ def load(
             typer.secho(f"rejected: {outcome.message}", fg=typer.colors.RED, err=True)
         elif outcome.status == "skipped" and not as_json:
             info(f"skipped: {outcome.file.name}: {outcome.message}")
+        elif outcome.status == "ignored":
+            typer.secho(f"ignored: {outcome.file}: {outcome.message}", fg="yellow", err=True)
     if any(outcome.status == "rejected" for outcome in outcomes):
         raise typer.Exit(code=ExitCode.DATA)
 

@@ -36,7 +36,7 @@ def flag_letters() -> tuple[str, ...]:
 def read_flag(text: str) -> str | None:
     """The flag letter a metadata cell means (``Preliminar`` -> ``p``), ``""`` for a word saying
     definitive, None when the text is no flag at all."""
-    key = text.strip().lower()
+    key = text.strip().strip("()[]* ").strip().lower()  # "(p)" as written after a year
     if key in DEFINITIVE_WORDS:
         return ""
     for member in _declared():

@@ -198,7 +198,10 @@ class Reading(Strict):
     """How cell text is read; shared by every sheet of a layout."""
 
     zero_markers: list[str] = Field(default_factory=lambda: ["-", "—", "–"])
-    missing_markers: list[str] = Field(default_factory=lambda: ["n.d.", "nd", "...", "..", "s.d."])
+    missing_markers: list[str] = Field(
+        default_factory=lambda: ["n.d.", "n.d", "nd", "n/d", "...", "..", "s.d.", "s.d", "s/d"]
+    )
+    """Texts for "not available" (``...`` also matches the single ellipsis character)."""
     total_labels: list[str] = Field(default_factory=lambda: ["total", "total general", "totales"])
     stop_label_regex: str | None = None
     """Rows from the first one whose label matches end the table (default: read to the end)."""

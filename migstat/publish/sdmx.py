@@ -1,9 +1,13 @@
 """SDMX files of a dataset, written with pysdmx: SDMX-ML 3.0 structures (code lists, concepts,
 data structure definition, dataflow) and SDMX-CSV 2.0 data.
 
-pysdmx keeps one name per item; names are written in Spanish (the users' first language) and
-the English name travels in an annotation of type ``NAME_EN`` on every code, concept, code list,
-structure and dataflow. Observation flags are the ``OBS_STATUS`` attribute, never in the value.
+pysdmx keeps one name per item and labels it ``xml:lang="en"`` (checked in pysdmx 1.21: its
+writer has one ``Name`` per nameable artefact, its reader keeps the English one). The model is
+built with the Spanish names and the English name in an annotation of type ``NAME_EN`` on every
+code, concept, code list, structure and dataflow; the written XML then carries both names as
+SDMX intends, ``<com:Name xml:lang="es">`` followed by ``<com:Name xml:lang="en">`` (the
+annotation stays, for readers of the earlier files). Observation flags are the ``OBS_STATUS``
+attribute, never in the value.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
 from pysdmx.io import write_sdmx
 from pysdmx.io.format import Format
 from pysdmx.io.pd import PandasDataset
@@ -171,11 +176,31 @@ def frame(dataset: Dataset) -> pd.DataFrame:
     return result
 
 
-def _spanish(xml: str) -> str:
-    """pysdmx labels every name ``xml:lang="en"``: names and descriptions are Spanish here."""
+COMMON_NS = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _bilingual(xml: str) -> str:
+    """Spanish names and descriptions labelled ``es`` (pysdmx labels every one ``en``), and after
+    each Spanish name the English one from the item's ``NAME_EN`` annotation."""
     for tag in ("Name", "Description"):
         xml = xml.replace(f'<com:{tag} xml:lang="en">', f'<com:{tag} xml:lang="es">')
-    return xml
+    root = etree.fromstring(xml.encode("utf-8"))
+    com = f"{{{COMMON_NS}}}"
+    for annotation in root.iter(f"{com}Annotation"):
+        kind = annotation.find(f"{com}AnnotationType")
+        text = annotation.find(f"{com}AnnotationText")
+        if kind is None or kind.text != NAME_EN or text is None or not text.text:
+            continue
+        item = annotation.getparent().getparent()  # Annotation -> Annotations -> the item
+        names = item.findall(f"{com}Name")
+        if not names or any(name.get(XML_LANG) == "en" for name in names):
+            continue
+        english = etree.Element(f"{com}Name", {XML_LANG: "en"})
+        english.text = text.text
+        english.tail = names[-1].tail
+        names[-1].addnext(english)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 
 
 def write_structure(dataset: Dataset, path: Path) -> Path:
@@ -187,7 +212,7 @@ def write_structure(dataset: Dataset, path: Path) -> Path:
         [*objects, dataflow(dataset, dsd)], Format.STRUCTURE_SDMX_ML_3_0, prettyprint=True
     )
     assert xml is not None
-    path.write_text(_spanish(xml), encoding="utf-8")
+    path.write_text(_bilingual(xml), encoding="utf-8")
     return path
 
 

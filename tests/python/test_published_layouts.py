@@ -78,7 +78,7 @@ def test_a_text_cell_fails_only_the_checks_that_involve_it(tmp_path, monkeypatch
     table.fill()
 
     def change(grid: list[list[object]]) -> None:
-        grid[leaves[0].written_at[0] - 1][2] = "s/d"
+        grid[leaves[0].written_at[0] - 1][2] = "ver nota"
         grid[leaves[3].written_at[0] - 1][5] = 999_999
 
     path = table.write(tmp_path, change)

@@ -22,6 +22,10 @@
 
     ADD-003, a suspect cell: a part of two failing totals along different dimensions that both
     miss by the same amount; correcting that one cell would fix both.
+
+    ADD-004 (a warning), a total left blank although its own parts hold numbers: the total was
+    not typed (or a formula lost its value), so the table's own check of its details is missing.
+    Reported once per cell, along the first dimension that has parts.
 -#}
 {{ config(materialized='table') }}
 
@@ -251,6 +255,35 @@ suspect_cells as (
 
 ),
 
+blank_totals as (
+
+    select
+        totals.submission_id,
+        totals.sheet,
+        totals.cell,
+        totals.row_number,
+        totals.column_number,
+        checks.dimension,
+        checks.detail_sum,
+        row_number() over (
+            partition by totals.submission_id, totals.sheet, totals.cell
+            order by checks.dimension
+        ) as dimension_number
+
+    from checks
+    inner join cells as totals
+        on
+            checks.submission_id = totals.submission_id
+            and checks.sheet = totals.sheet
+            and checks.total_cell = totals.cell
+    where
+        totals.value is null
+        and not totals.is_unusable
+        and not checks.has_unusable_part
+        and abs(checks.detail_sum) > totals.tolerance_absolute
+
+),
+
 final as (
 
     select
@@ -285,6 +318,24 @@ final as (
 
     from suspect_cells
     where pair_number = 1
+
+    union all
+
+    select
+        submission_id,
+        'ADD-004' as rule_id,
+        sheet,
+        cell,
+        row_number,
+        column_number,
+        {{ format_number('detail_sum') }} as expected,
+        cast(null as {{ text_type() }}) as found,
+        cast(null as {{ text_type() }}) as label,
+        dimension,
+        cast(null as {{ text_type() }}) as detail
+
+    from blank_totals
+    where dimension_number = 1
 
 )
 
