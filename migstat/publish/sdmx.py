@@ -198,7 +198,9 @@ def _bilingual(xml: str) -> str:
             continue
         english = etree.Element(f"{com}Name", {XML_LANG: "en"})
         english.text = text.text
+        previous = names[-1].getprevious()
         english.tail = names[-1].tail
+        names[-1].tail = previous.tail if previous is not None else names[-1].tail
         names[-1].addnext(english)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
 

@@ -115,11 +115,12 @@ def test_sdmx_reads_back_with_sdmx1_and_matches_structure_and_marts(
         structure = sdmx.read_sdmx(exported / f"{entry['id']}.structure.xml")
         dsd = structure.structure[entry["structure"]["dsd"]]  # type: ignore[index]
         assert entry["structure"]["dataflow"] in structure.dataflow  # type: ignore[index]
-        # bilingual: Spanish names, English in an annotation
+        # bilingual: every name in Spanish and English (xml:lang), English also annotated
         dim = dsd.dimensions.get("REF_AREA")
         codelist = dim.local_representation.enumerated
         first = next(iter(codelist))
-        assert first.name.localizations.get("es")
+        for named in (first, codelist, dsd, structure.dataflow[entry["structure"]["dataflow"]]):  # type: ignore[index]
+            assert {"es", "en"} <= set(named.name.localizations), named
         assert any(a.type == "NAME_EN" for a in first.annotations)
         message = sdmx.read_sdmx(exported / f"{entry['id']}.sdmx.csv", structure=dsd)
         observations = message.data[0].obs
