@@ -4,10 +4,15 @@ headers and notes are skipped, periods come from titles; plus the period parser 
 
 from __future__ import annotations
 
+import copy
 import shutil
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from gallery import GALLERY, LAYOUTS_DIR, Table
 
@@ -149,3 +154,184 @@ def test_a_file_rejected_for_want_of_a_layout_loads_on_retry(tmp_path):
         ).fetchall()
     assert history == [("rejected", "STR-LAYOUT", None), ("loaded", None, table.layout_id)]
     assert "0 loaded, 0 skipped, 0 rejected" in load("--retry").stdout, "nothing left to retry"
+
+
+# --- Tables as offices really save them -----------------------------------------------------
+# Each case writes a gallery table the way an office's spreadsheet habits change it (numbers
+# typed as text with the separators of its locale, sheet names with stray spaces, last year's
+# sheet kept hidden, the period as a date) and expects exactly the numbers and period of the
+# clean table, with no rule failing. Found by the hostile-table sweep: each of these was a false
+# alarm (VAL-003 on every number, STR-LAYOUT or a wrong/rejected period) before the fix.
+
+BY_NAME = {table.name: table for table in TABLES}
+ES_MONTH_END = {4: datetime(2024, 4, 30), 6: datetime(2024, 6, 30)}
+
+
+def _numbers_as_text(write: Callable[[float], str]) -> Callable[[Table, list[list[object]]], None]:
+    def change(table: Table, grid: list[list[object]]) -> None:
+        for row in grid:
+            for column, value in enumerate(row):
+                if column and isinstance(value, int | float) and not isinstance(value, bool):
+                    row[column] = write(float(value))
+
+    return change
+
+
+def _grouped(separator: str) -> Callable[[float], str]:
+    return lambda value: f"{round(value):,}".replace(",", separator)
+
+
+def _decimal(thousands: str, point: str) -> Callable[[float], str]:
+    def write(value: float) -> str:
+        text = f"{value:,.1f}".replace(",", "\0").replace(".", point)
+        return text.replace("\0", thousands)
+
+    return write
+
+
+def _period(value: object) -> Callable[[Table, list[list[object]]], None]:
+    def change(table: Table, grid: list[list[object]]) -> None:
+        grid[1][0] = value
+
+    return change
+
+
+def _excel_serial(moment: datetime) -> float:
+    return float((moment - datetime(1899, 12, 30)).days)
+
+
+def _hide_last_year(path: Path) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    old = book.copy_worksheet(sheet)
+    old.title = str(int(sheet.title) - 1)
+    old["B6"] = 1  # last year's numbers: never read
+    old.sheet_state = "hidden"
+    book.move_sheet(old, offset=-1)
+    book.save(path)
+
+
+@dataclass
+class Saved:
+    """One way an office saves a gallery table."""
+
+    name: str
+    table: str
+    change: Callable[[Table, list[list[object]]], None] | None = None
+    sheet: str | None = None
+    suffix: str | None = None
+    after: Callable[[Path], None] | None = None
+    period: tuple[int, int, int] | None = None
+    """The period expected when the case changes it (else the table's own)."""
+
+
+SAVED = [
+    Saved("thousands as text with dots", "costa_rica", _numbers_as_text(_grouped("."))),
+    Saved(
+        "thousands as text with commas", "nicaragua_totals_below", _numbers_as_text(_grouped(","))
+    ),
+    Saved(
+        "thousands with no-break spaces (.xls)",
+        "mexico_ytd",
+        _numbers_as_text(_grouped("\u00a0")),
+    ),
+    Saved(
+        "thousands with narrow no-break spaces",
+        "guatemala_blocks",
+        _numbers_as_text(_grouped("\u202f")),
+    ),
+    Saved("thousands with apostrophes", "panama_sex", _numbers_as_text(_grouped("'"))),
+    Saved(
+        "estimates as text, 1.234,5",
+        "el_salvador_estimates",
+        _numbers_as_text(_decimal(".", ",")),
+        suffix=".xlsx",
+    ),
+    Saved(
+        "estimates as text, 1,234.5", "el_salvador_estimates", _numbers_as_text(_decimal(",", "."))
+    ),
+    Saved("sheet name with a trailing space", "costa_rica", sheet="Entradas "),
+    Saved("sheet name in capitals", "belize_english", sheet="TABLE 5"),
+    Saved("last year's sheet kept hidden", "panama_sex", after=_hide_last_year),
+    Saved(
+        "period as an Excel serial (cut-off date, .xls)",
+        "mexico_ytd",
+        _period(_excel_serial(ES_MONTH_END[4])),
+    ),
+    Saved(
+        "period as a date cell (cut-off date, .xlsx)",
+        "mexico_ytd",
+        _period(ES_MONTH_END[4]),
+        suffix=".xlsx",
+    ),
+    Saved(
+        "period as the first of a month (that month)",
+        "honduras_returns",
+        _period(_excel_serial(datetime(2024, 6, 1))),
+        period=(2024, 6, 6),
+    ),
+]
+
+
+def _values(parsed: object) -> dict[tuple[int, int], float | None]:
+    return {(c.row_number, c.column_number): c.value for c in parsed.cells}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("case", SAVED, ids=lambda case: case.name)
+def test_a_table_saved_as_offices_do_reads_as_the_clean_one(case: Saved, tmp_path: Path) -> None:
+    clean = copy.deepcopy(BY_NAME[case.table])
+    (tmp_path / "clean").mkdir()
+    expected = parse(clean, tmp_path / "clean")
+    table = copy.deepcopy(clean)
+    table.file_name = f"saved_{Path(clean.file_name).stem}{case.suffix or clean.suffix}"
+    table.sheet = case.sheet or table.sheet
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    path = table.write(folder, (lambda grid: case.change(table, grid)) if case.change else None)
+    if case.after:
+        case.after(path)
+    home = tmp_path / "home"
+    shutil.copytree(LAYOUTS_DIR, home / "specs" / "layouts")
+    result = check_file(path, Specs(overlay=home / "specs"))
+    assert result.findings == [], result.findings
+    assert (result.year, result.first_month, result.last_month) == (
+        case.period or (clean.year, *clean.months)
+    )
+    parsed = parse_workbook(
+        Workbook(path),
+        load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml"),
+        Specs(),
+        CodeListOracle(load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")),
+        path.name,
+    )
+    got = _values(parsed)
+    want = _values(expected)
+    assert got.keys() == want.keys()
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-9) if value is not None else got[key] is None
+    assert [record.sheet for record in parsed.sheets if record.is_present] == [table.sheet]
+
+
+@pytest.mark.parametrize("written", ["\u2026", "n/d", "s/d", "N.D.", "..."])
+def test_not_available_as_offices_write_it(written: str, tmp_path: Path) -> None:
+    """'…' (Excel's autocorrect of '...'), 'n/d', 's/d': not available (VAL-004, a warning),
+    never a text error (VAL-003) that would quarantine the whole table."""
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    leaf = list(table.root.leaves())[2]
+    table.fill()
+
+    def change(grid: list[list[object]]) -> None:
+        grid[leaf.written_at[0] - 1][3] = written
+
+    path = table.write(tmp_path, change)
+    parsed = parse_workbook(
+        Workbook(path),
+        load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml"),
+        Specs(),
+        CodeListOracle(load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")),
+        path.name,
+    )
+    cell = next(
+        c for c in parsed.cells if (c.row_number, c.column_number) == (leaf.written_at[0], 4)
+    )
+    assert (cell.value, cell.value_status) == (None, "missing_marker")
