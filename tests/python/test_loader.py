@@ -278,3 +278,40 @@ def test_a_published_hierarchical_table_loads_through_its_layout_file_only(tmp_p
     detail, row_totals, grand_total, zeros = sums
     assert detail == row_totals == grand_total > 1_000_000
     assert zeros >= 1
+
+
+def test_files_in_a_folder_that_are_not_workbooks_are_reported_not_skipped_silently(
+    tmp_path: Path,
+) -> None:
+    """An office's folder holds its workbook, the bulletin as PDF, a CSV export and the system's
+    own clutter: the workbook loads, the PDF and the CSV are reported (bilingual, on stderr and
+    in --json as ``ignored``), the load still succeeds, nothing about them is recorded; hidden
+    files, Office lock files and Thumbs.db are not mentioned."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    filled_template(inbox)
+    (inbox / "boletin_marzo.pdf").write_bytes(b"%PDF-1.4\n")
+    (inbox / "export_sistema.csv").write_text("pais;total\nGTM;12\n", encoding="utf-8")
+    (inbox / ".DS_Store").write_bytes(b"\0")
+    (inbox / "~$GTM_returns_2023.xlsx").write_bytes(b"lock")
+    (inbox / "Thumbs.db").write_bytes(b"\0")
+    home = tmp_path / "home"
+    done = run_cli(home, "load", str(inbox))
+    assert done.returncode == 0, done.stderr
+    ignored = [line for line in done.stderr.splitlines() if line.startswith("ignored: ")]
+    assert [line.split(": ")[1].rsplit("/", 1)[-1] for line in ignored] == [
+        "boletin_marzo.pdf",
+        "export_sistema.csv",
+    ]
+    assert all("no es un libro de cálculo" in line and "not a workbook" in line for line in ignored)
+    assert "1 loaded, 0 skipped, 0 rejected" in done.stdout
+    assert "2 ignored (not workbooks)" in done.stdout
+    again = json.loads(run_cli(home, "load", str(inbox), "--json").stdout)
+    assert [(Path(o["file"]).name, o["status"], o["id"]) for o in again] == [
+        ("GTM_returns_2023.xlsx", "skipped", 1),
+        ("boletin_marzo.pdf", "ignored", None),
+        ("export_sistema.csv", "ignored", None),
+    ]
+    with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
+        files = con.execute("select file_name from raw.submissions").fetchall()
+    assert files == [("GTM_returns_2023.xlsx",)]
