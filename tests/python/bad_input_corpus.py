@@ -17,7 +17,7 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -270,6 +270,23 @@ def hide_rows(sheet: str, *rows: int) -> Callable[[Workbook], None]:
             book[sheet].row_dimensions[row].hidden = True
 
     return change
+
+
+def numbers_as_text(sheet: str, separator: str) -> Callable[[Workbook], None]:
+    """Every number of a sheet typed as text with a thousands separator ("1\u00a0234")."""
+
+    def change(book: Workbook) -> None:
+        for row in book[sheet].iter_rows(min_row=6, min_col=2):
+            for cell in row:
+                if isinstance(cell.value, int):
+                    cell.value = f"{cell.value:,}".replace(",", separator)
+
+    return change
+
+
+def year_in_a_date_cell(year: int) -> datetime:
+    """What a year typed into a cell formatted as a date holds: the date of serial ``year``."""
+    return datetime(1899, 12, 30) + timedelta(days=year)
 
 
 def formulas_for_totals(book: Workbook) -> None:
@@ -598,6 +615,71 @@ KINDS: list[Kind] = [
         edit("GTM", "returns", 2020, "GTM_returns_2020.xlsx", hide_rows("POR_PAIS", 7, 8)),
         ACCEPTED,
         None,
+    ),
+    # --- as offices type them (the hostile-table sweep: each was a false alarm before)
+    Kind(
+        "year typed '2018 (p)' in the metadata",
+        edit(
+            "SLV", "returns", 2018, "SLV_returns_2018.xlsx", set_cells("Metadatos", B6="2018 (p)")
+        ),
+        ACCEPTED,
+        None,
+    ),
+    Kind(
+        "year typed into a cell formatted as a date",
+        edit(
+            "DOM",
+            "returns",
+            2018,
+            "DOM_returns_2018.xlsx",
+            set_cells("Metadatos", B6=year_in_a_date_cell(2018)),
+        ),
+        ACCEPTED,
+        None,
+    ),
+    Kind(
+        "month names instead of numbers in the metadata",
+        edit(
+            "BLZ",
+            "returns",
+            2018,
+            "BLZ_returns_2018.xlsx",
+            set_cells("Metadatos", B7="Enero", B8="DIC."),
+        ),
+        ACCEPTED,
+        None,
+    ),
+    Kind(
+        "sheet name with a trailing space",
+        edit(
+            "CRI", "returns", 2018, "CRI_returns_2018.xlsx", rename_sheet("POR_PAIS", "POR_PAIS ")
+        ),
+        ACCEPTED,
+        None,
+    ),
+    Kind(
+        "numbers typed as text with no-break-space thousands",
+        edit(
+            "MEX", "returns", 2018, "MEX_returns_2018.xlsx", numbers_as_text("POR_PAIS", "\u00a0")
+        ),
+        ACCEPTED,
+        None,
+    ),
+    Kind(
+        "'s/d' typed in a cell (not available)",
+        edit("SLV", "returns", 2017, "SLV_returns_2017.xlsx", set_cells("POR_MES_SEXO", C9="s/d")),
+        WARNED,
+        "VAL-004",
+        "POR_MES_SEXO",
+        "C9",
+    ),
+    Kind(
+        "grand total left blank over numbers",
+        edit("NIC", "returns", 2017, "NIC_returns_2017.xlsx", set_cells("POR_MES_SEXO", B18=None)),
+        WARNED,
+        "ADD-004",
+        "POR_MES_SEXO",
+        "B18",
     ),
     Kind(
         "formulas without cached values in totals",
