@@ -9,16 +9,20 @@ nothing from outside this server (``Content-Security-Policy: default-src 'self'`
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -47,6 +51,10 @@ STATE_TEXT = {
     "loaded": ("cargado", "loaded"),
 }
 NOT_FOUND = ("No encontrado", "Not found")
+EVENT_POLL_SECONDS = 0.5
+"""How often an event stream looks at the states the worker writes."""
+EVENT_STREAM_SECONDS = 600
+"""How long one event stream lasts before the browser reconnects (bounds idle connections)."""
 
 
 def secret_key(home: Home) -> bytes:
@@ -327,6 +335,52 @@ def create_app(home: Home | None = None) -> FastAPI:
         with db() as portal:
             rows = portal.uploads(None if user.is_coordinator else user.country, wanted)
         return JSONResponse([progress(row) for row in rows])
+
+    @app.get("/uploads.events")
+    async def upload_events(request: Request, ids: str = "") -> Response:
+        """The progress of the caller's uploads pushed as server-sent events: one ``progress``
+        event per upload whenever its state changes, then ``done`` once every one is final.
+        The worker writes the states to ``portal.sqlite``; this stream reads them every half
+        second on the server (one small query) and sends only changes, so the page no longer
+        asks again and again. A stream lasts at most ``EVENT_STREAM_SECONDS``; the browser's
+        EventSource reconnects by itself."""
+        user, _ = await asyncio.to_thread(page_user, request)
+        wanted = [int(part) for part in ids.split(",") if part.strip().isdigit()][:200]
+        country = None if user.is_coordinator else user.country
+
+        def states() -> list[dict[str, Any]]:
+            with db() as portal:
+                return [progress(row) for row in portal.uploads(country, wanted)]
+
+        async def stream() -> AsyncIterator[str]:
+            sent: dict[int, tuple[object, ...]] = {}
+            yield "retry: 2000\n\n"
+            started = time.monotonic()
+            quiet = 0.0
+            while time.monotonic() - started < EVENT_STREAM_SECONDS:
+                if await request.is_disconnected():
+                    return
+                items = await asyncio.to_thread(states)
+                for item in items:
+                    seen = (item["status"], item["message_es"], item["submission_id"])
+                    if sent.get(item["id"]) != seen:
+                        sent[item["id"]] = seen
+                        quiet = 0.0
+                        yield f"event: progress\ndata: {json.dumps(item)}\n\n"
+                if all(item["final"] for item in items):
+                    yield "event: done\ndata: {}\n\n"
+                    return
+                await asyncio.sleep(EVENT_POLL_SECONDS)
+                quiet += EVENT_POLL_SECONDS
+                if quiet >= 15:
+                    quiet = 0.0
+                    yield ": still working\n\n"
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     def progress(row: dict[str, Any]) -> dict[str, Any]:
         es, en = STATE_TEXT.get(row["state"], (row["state"], row["state"]))

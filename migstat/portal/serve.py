@@ -21,6 +21,7 @@ def main() -> None:
         log_level="warning",
         proxy_headers=False,
         server_header=False,
+        timeout_graceful_shutdown=5,  # open progress streams never hold `portal down`
     )
 
 

@@ -7,6 +7,7 @@ non-workbook files are refused; nine offices upload at once and nothing is lost.
 from __future__ import annotations
 
 import http.cookiejar
+import itertools
 import json
 import os
 import re
@@ -187,6 +188,8 @@ def test_office_uploads_in_browser_and_sees_verdicts(
     errors: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(portal.url) else outside.append(r.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     page.goto(portal.url + "/")
     page.fill("#name", "gtm")
     page.fill("#password", PASSWORD)
@@ -203,6 +206,8 @@ def test_office_uploads_in_browser_and_sees_verdicts(
     flawed_row.locator("td.state-quarantined").wait_for(timeout=600_000)
     assert "publicado / published" in good_row.inner_text()
     assert "en cuarentena / quarantined" in flawed_row.inner_text()
+    assert any("/uploads.events?ids=" in url for url in asked), "progress is pushed (SSE)"
+    assert not any("/uploads.json" in url for url in asked), "the page does not poll"
 
     flawed_row.locator("a").first.click()
     page.wait_for_selector("#verdict")
@@ -240,6 +245,47 @@ def test_office_uploads_in_browser_and_sees_verdicts(
     context.close()
     assert outside == [], f"requests outside the portal: {outside}"
     assert errors == [], f"script errors: {errors}"
+
+
+def read_events(session: Browserless, path: str, seconds: float = 600) -> list[tuple[str, dict]]:
+    """The server-sent events of one stream, until the server ends it."""
+    events: list[tuple[str, dict]] = []
+    name, data = "message", ""
+    with session.opener.open(session.url + path, timeout=seconds) as answer:
+        assert answer.headers["Content-Type"].startswith("text/event-stream")
+        for raw in answer:
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+            elif not line and data:
+                events.append((name, json.loads(data)))
+                name, data = "message", ""
+    return events
+
+
+@pytest.mark.slow
+def test_progress_is_pushed_as_server_sent_events(portal: Portal) -> None:
+    """An upload's states arrive as ``progress`` events, each state once, in order, ending with
+    the verdict and ``done``; another country's upload sends nothing (as if it did not exist)."""
+    status, body = portal.api(
+        "HND", "/api/v1/submissions", file=portal.samples / "HND_returns_2023.xlsx"
+    )
+    assert status == 202, body
+    upload_id = body["id"]
+    office = Browserless(portal.url)
+    assert office.login("hnd") in (200, 303)
+    events = read_events(office, f"/uploads.events?ids={upload_id}")
+    progress = [data for name, data in events if name == "progress"]
+    assert events[-1][0] == "done" and progress, events
+    states = [item["status"] for item in progress]
+    assert all(item["id"] == upload_id for item in progress)
+    assert states[-1] in FINAL and progress[-1]["final"], states
+    assert all(a != b for a, b in itertools.pairwise(progress)), f"sent without a change: {states}"
+    stranger = Browserless(portal.url)
+    assert stranger.login("mex") in (200, 303)
+    assert read_events(stranger, f"/uploads.events?ids={upload_id}") == [("done", {})]
 
 
 @pytest.mark.slow

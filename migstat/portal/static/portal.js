@@ -56,6 +56,43 @@
     return ids;
   }
 
+  function show(item) {
+    var row = table && table.querySelector("tr[data-id='" + item.id + "']");
+    if (row) render(row, item);
+    var single = document.getElementById("upload-state");
+    if (single && single.dataset.id == String(item.id) && item.final) {
+      window.location.reload();
+    }
+  }
+
+  // Progress is pushed by the server (server-sent events on /uploads.events); a browser
+  // without EventSource, or a stream that breaks, falls back to asking every 700 ms.
+  var stream = null;
+  var streamIds = "";
+  function watch() {
+    var ids = pending().join(",");
+    if (!ids) return;
+    if (!window.EventSource) { poll(); return; }
+    if (stream && streamIds === ids) return;
+    if (stream) stream.close();
+    streamIds = ids;
+    stream = new EventSource("/uploads.events?ids=" + ids);
+    stream.addEventListener("progress", function (event) { show(JSON.parse(event.data)); });
+    stream.addEventListener("done", function () {
+      stream.close();
+      stream = null;
+      streamIds = "";
+      watch();
+    });
+    stream.onerror = function () {
+      if (stream && stream.readyState === EventSource.CLOSED) {
+        stream = null;
+        streamIds = "";
+        poll();
+      }
+    };
+  }
+
   var polling = false;
   function poll() {
     var ids = pending();
@@ -63,16 +100,7 @@
     polling = true;
     fetch("/uploads.json?ids=" + ids.join(","), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
-      .then(function (items) {
-        items.forEach(function (item) {
-          var row = table && table.querySelector("tr[data-id='" + item.id + "']");
-          if (row) render(row, item);
-          var single = document.getElementById("upload-state");
-          if (single && single.dataset.id == String(item.id) && item.final) {
-            window.location.reload();
-          }
-        });
-      })
+      .then(function (items) { items.forEach(show); })
       .finally(function () {
         polling = false;
         setTimeout(poll, 700);
@@ -112,7 +140,7 @@
           });
           table.insertBefore(row, table.firstChild);
         });
-        poll();
+        watch();
       });
   }
 
@@ -136,5 +164,5 @@
       form.reset();
     });
   }
-  poll();
+  watch();
 })();
