@@ -1047,6 +1047,7 @@ class SheetReader:
         block_label: str | None = None
         block: list[_Pending] = []
         stack: list[_Open] = []
+        totals_seen: set[tuple[str, tuple[str | None, ...]]] = set()
         for row_index in range(rows.first_row - 1, last):
             row = self.grid[row_index]
             label = cell_text(row[self.label_column]) if self.label_column < len(row) else None
@@ -1067,6 +1068,7 @@ class SheetReader:
             ):
                 yield block, block_label
                 block, stack = [], []
+                totals_seen = set()
                 block_label = self._block_label(label)
                 self._row(row_index, "block", label, block=block_label)
                 continue
@@ -1077,6 +1079,13 @@ class SheetReader:
             if not has_values and self.layout.kind == "template":
                 has_values = True
             role, level = self._place(label)
+            if role == "total" and has_values:
+                repeated = (row_label_key(label), tuple(texts))
+                if repeated in totals_seen:
+                    # the grand total printed again under the table, same numbers: skipped
+                    self._row(row_index, "header", label, block=block_label)
+                    continue
+                totals_seen.add(repeated)
             indent = _indentation(label)
             if role in ("aggregate", "member", "total"):
                 self._pop(stack, level)

@@ -196,6 +196,12 @@ def _period(value: object) -> Callable[[Table, list[list[object]]], None]:
     return change
 
 
+def _total_again_below(table: Table, grid: list[list[object]]) -> None:
+    """The grand total printed a second time under the last row (before the notes)."""
+    total = list(grid[table.root.written_at[0] - 1])
+    grid.insert(len(grid) - len(table.notes) - 1, total)
+
+
 def _excel_serial(moment: datetime) -> float:
     return float((moment - datetime(1899, 12, 30)).days)
 
@@ -253,6 +259,7 @@ SAVED = [
     Saved("sheet name with a trailing space", "costa_rica", sheet="Entradas "),
     Saved("sheet name in capitals", "belize_english", sheet="TABLE 5"),
     Saved("last year's sheet kept hidden", "panama_sex", after=_hide_last_year),
+    Saved("grand total printed again under the table", "costa_rica", _total_again_below),
     Saved(
         "period as an Excel serial (cut-off date, .xls)",
         "mexico_ytd",
