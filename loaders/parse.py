@@ -861,6 +861,14 @@ def _year_of_date(value: date | datetime) -> int:
     return value.year
 
 
+def _header_text(value: object) -> str | None:
+    """A column header as read: a date (a month typed as "ene-23", stored as 2023-01-01) is
+    the name of its month."""
+    if isinstance(value, date):
+        return MONTH_NAMES_ES.split()[value.month - 1]
+    return cell_text(value)
+
+
 def _period_of_date(value: object) -> str | None:
     """A period cell holding a date (or an Excel date serial, as an ``.xls`` without its date
     format gives it), as the period text it shows: the first of a month names that month
@@ -973,6 +981,7 @@ class SheetReader:
         self.stop = reading.compiled_stop()
         self.note = reading.compiled_note()
         self.continuation = reading.compiled_continuation()
+        self.derived = reading.compiled_derived() if layout.kind == "published" else None
         self.columns = self._read_headers()
         self.header_texts = self._header_texts()
         self.label_column = column_letter_to_index(sheet.rows.label_column)
@@ -1060,6 +1069,8 @@ class SheetReader:
             kind = self._classify(label, texts)
             if kind == "blank":
                 continue
+            if kind == "data" and label and self.derived and self.derived.search(label):
+                kind = "note"  # "Variación %" under the table: derived, not data
             if (
                 label is not None
                 and blocks is not None
@@ -1303,7 +1314,7 @@ class SheetReader:
         columns: list[tuple[int, tuple[str, ...]]] = []
         upper: str | None = None
         for column_index in range(first_column, end):
-            lower = cell_text(grid[lowest][column_index])
+            lower = _header_text(grid[lowest][column_index])
             if len(header_rows) == 2:
                 row_above = grid[header_rows[0]]
                 above = (
@@ -1315,6 +1326,8 @@ class SheetReader:
                 continue
             if label_matches(sheet.columns.skip, lower, self.oracle):
                 continue
+            if self.derived and self.derived.search(lower):
+                continue  # "Var. %" beside the total: derived, not data
             if len(header_rows) == 2:
                 if upper is None:
                     raise WorkbookRejected(

@@ -210,6 +210,12 @@ class Reading(Strict):
         r"informaci[oó]n|datos|incluye|excluye|preliminar|\*|\(?\d{1,2}[/)]|[a-z][/)]\s)"
     )
     """Rows whose label matches are notes (at page ends, between blocks): skipped, never data."""
+    derived_label_regex: str = (
+        r"%|\bvariaci[oó]n\b|\bvar\.|\btasa\b|\bparticipaci[oó]n\b|\bestructura\b|"
+        r"\bpercent|\bshare\b"
+    )
+    """Published tables only: rows and columns whose label matches hold figures derived from the
+    table (``Variación % 2024/2023``, ``Var. %``, ``Participación``): skipped, never data."""
     continuation_regex: str = r"\((contin[uú]a(ci[oó]n)?|cont\.?|continued)\)|\bcontinuaci[oó]n\b"
     """A row whose label matches repeats the title or headers of a table printed over pages."""
     estimates: bool = False
@@ -224,6 +230,9 @@ class Reading(Strict):
 
     def compiled_note(self) -> re.Pattern[str]:
         return re.compile(self.note_label_regex, re.IGNORECASE)
+
+    def compiled_derived(self) -> re.Pattern[str]:
+        return re.compile(self.derived_label_regex, re.IGNORECASE)
 
     def compiled_continuation(self) -> re.Pattern[str]:
         return re.compile(self.continuation_regex, re.IGNORECASE)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from gallery import GALLERY, LAYOUTS_DIR, Table
+from gallery import GALLERY, LAYOUTS_DIR, MONTHS_SHORT, Table
 
 from loaders.load import CodeListOracle
 from loaders.parse import parse_period, parse_workbook
@@ -202,6 +202,31 @@ def _total_again_below(table: Table, grid: list[list[object]]) -> None:
     grid.insert(len(grid) - len(table.notes) - 1, total)
 
 
+def _months_as_dates(table: Table, grid: list[list[object]]) -> None:
+    """Month headers typed as "ene-23" (stored as the first day of each month)."""
+    header = grid[len(table.title) + 1]
+    for column, text in enumerate(header):
+        if isinstance(text, str) and text.rstrip(".") in [m.rstrip(".") for m in MONTHS_SHORT]:
+            month = [m.rstrip(".") for m in MONTHS_SHORT].index(text.rstrip(".")) + 1
+            header[column] = datetime(table.year, month, 1)
+
+
+def _variation_below(table: Table, grid: list[list[object]]) -> None:
+    """A row of percentage changes under the total, as bulletins print it."""
+    width = len(grid[table.root.written_at[0] - 1])
+    changes = [round(-7.5 + 1.3 * column, 1) for column in range(1, width)]
+    grid.insert(len(grid) - len(table.notes) - 1, ["Variación % 2023/2022", *changes])
+
+
+def _share_column(table: Table, grid: list[list[object]]) -> None:
+    """A "Var. %" column beside the total."""
+    header = len(table.title) + 1
+    grid[header].append("Var. %")
+    for row in grid[header + 1 :]:
+        if len(row) > 2:
+            row.append(3.2)
+
+
 def _excel_serial(moment: datetime) -> float:
     return float((moment - datetime(1899, 12, 30)).days)
 
@@ -260,6 +285,9 @@ SAVED = [
     Saved("sheet name in capitals", "belize_english", sheet="TABLE 5"),
     Saved("last year's sheet kept hidden", "panama_sex", after=_hide_last_year),
     Saved("grand total printed again under the table", "costa_rica", _total_again_below),
+    Saved("month headers typed as dates", "costa_rica", _months_as_dates),
+    Saved("a row of percentage changes under the table", "costa_rica", _variation_below),
+    Saved("a 'Var. %' column beside the total", "costa_rica", _share_column),
     Saved(
         "period as an Excel serial (cut-off date, .xls)",
         "mexico_ytd",
