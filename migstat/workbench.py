@@ -260,13 +260,23 @@ def additivity_findings(
             edges[(sheet, total.cell, f"ADD-001 {dimension}")] += members["parts"]
             totals[(sheet, total.cell, f"ADD-001 {dimension}")] = total
     findings = []
+    blank_totals: set[tuple[str, str]] = set()
     for key, parts in edges.items():
         total = totals[key]
-        if not parts or total.value is None or total.value_status in ("text", "missing_marker"):
+        if not parts or total.value_status in ("text", "missing_marker"):
             continue
         if any(part.value_status in ("text", "missing_marker") for part in parts):
             continue
         detail_sum = sum(part.value or 0.0 for part in parts)
+        if total.value is None:
+            # ADD-004 (a warning): a blank total over numbers, once per cell
+            if abs(detail_sum) > absolute and (key[0], key[1]) not in blank_totals:
+                blank_totals.add((key[0], key[1]))
+                dimension = key[2].partition(" ")[2]
+                findings.append(
+                    Finding("ADD-004", key[0], key[1], _number(detail_sum), None, dimension)
+                )
+            continue
         if abs(total.value - detail_sum) > max(absolute, relative * abs(total.value)):
             rule, _, dimension = key[2].partition(" ")
             findings.append(

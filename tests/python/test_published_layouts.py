@@ -370,3 +370,22 @@ def test_not_available_as_offices_write_it(written: str, tmp_path: Path) -> None
         c for c in parsed.cells if (c.row_number, c.column_number) == (leaf.written_at[0], 4)
     )
     assert (cell.value, cell.value_status) == (None, "missing_marker")
+
+
+def test_a_blank_grand_total_over_numbers_is_a_warning_named_at_its_cell(tmp_path: Path) -> None:
+    """The grand total's corner left blank (typed by hand, or a formula that lost its value):
+    ADD-004 once, at that cell, with what its parts add up to; nothing else fails."""
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    table.fill()
+    row = table.root.written_at[0]
+    corner = f"N{row}"
+
+    def change(grid: list[list[object]]) -> None:
+        grid[row - 1][13] = None
+
+    path = table.write(tmp_path, change)
+    home = tmp_path / "home"
+    shutil.copytree(LAYOUTS_DIR, home / "specs" / "layouts")
+    result = check_file(path, Specs(overlay=home / "specs"))
+    assert [(f.rule, f.cell, f.found) for f in result.findings] == [("ADD-004", corner, None)]
+    assert result.findings[0].expected == str(round(sum(table.root.values)))
