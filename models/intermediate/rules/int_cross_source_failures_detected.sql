@@ -3,7 +3,7 @@
     * XSR-001 an asylum submission's decisions of the year exceed its applications;
     * XSR-002 nationals of country R returned from country X in a year exceed the foreigners of
       nationality R that X (a reporting country) presented to its migration authority that
-      year, as X published it.
+      year, as X published it; named at the first cell of X's row.
 -#}
 {{ config(materialized='table') }}
 
@@ -98,7 +98,9 @@ returns_by_origin as (
         year,
         sheet,
         country_from_code,
-        sum(value) as returnees
+        sum(value) as returnees,
+        min(row_number) as first_row,
+        min(column_number) as first_column
 
     from returns_cells
     where source = 'returns'
@@ -132,9 +134,10 @@ return_failures as (
         returns_by_origin.submission_id,
         'XSR-002' as rule_id,
         returns_by_origin.sheet,
-        cast(null as {{ text_type() }}) as cell,
-        cast(null as integer) as row_number,
-        cast(null as integer) as column_number,
+        {{ column_letter('returns_by_origin.first_column') }}
+        || cast(returns_by_origin.first_row as {{ text_type() }}) as cell,
+        returns_by_origin.first_row as row_number,
+        returns_by_origin.first_column as column_number,
         {{ format_number('presented_by_nationality.presentations') }} as expected,
         {{ format_number('returns_by_origin.returnees') }} as found,
         returns_by_origin.country_from_code as label,
