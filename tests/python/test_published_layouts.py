@@ -353,7 +353,7 @@ def test_not_available_as_offices_write_it(written: str, tmp_path: Path) -> None
     never a text error (VAL-003) that would quarantine the whole table."""
     table = copy.deepcopy(BY_NAME["costa_rica"])
     leaf = list(table.root.leaves())[2]
-    table.fill()
+    table.grid()  # numbers, and where each row is written
 
     def change(grid: list[list[object]]) -> None:
         grid[leaf.written_at[0] - 1][3] = written
@@ -376,7 +376,7 @@ def test_a_blank_grand_total_over_numbers_is_a_warning_named_at_its_cell(tmp_pat
     """The grand total's corner left blank (typed by hand, or a formula that lost its value):
     ADD-004 once, at that cell, with what its parts add up to; nothing else fails."""
     table = copy.deepcopy(BY_NAME["costa_rica"])
-    table.fill()
+    table.grid()  # numbers, and where each row is written
     row = table.root.written_at[0]
     corner = f"N{row}"
 
