@@ -517,7 +517,7 @@ class RawStore:
             row_count, cell_count = len(lengths), int(lengths.sum())
             row_ids = np.arange(first_row, first_row + row_count, dtype=np.int64)
             first_row += row_count
-            row_part = {
+            row_part: dict[str, np.ndarray] = {
                 "row_id": row_ids,
                 "submission_id": np.full(row_count, submission_id, dtype=np.int32),
             }
