@@ -18,6 +18,13 @@ are removed when the next build starts. A build that would drop (country, source
 the published warehouse has, other than by a withdrawal, refuses to publish unless
 ``allow_unpublish`` is given (a lost raw store must be restored, not republished empty).
 
+Builds are incremental (README "Incremental builds and --full-refresh"): when the published
+warehouse was built by the same project and specs (:func:`project_fingerprint`), the tables of
+its incremental models are copied into the new build file (:func:`carry_over`) and dbt judges
+only the submissions not judged yet and merges the marts by key; dbt's unit tests and the docs
+page (both depend on the project only) are left out. Otherwise, and with ``full_refresh``, dbt
+rebuilds everything (``--full-refresh``). Either way the published file is only read.
+
 Quarantine is data, not a build failure: rule models compute each submission's verdict before
 the marts, so one bad submission never blocks the others. When dbt fails anyway, the build
 bisects the submissions (``migstat.containment``): the ones whose data makes it fail are set
@@ -28,6 +35,7 @@ broken (it fails without any submission: a model error, or a mart invariant test
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -123,6 +131,8 @@ class BuildResult:
     """Leftovers of dead builds removed at the start (files, dbt processes)."""
     set_aside: list[int] = field(default_factory=list)
     """Submissions whose data made dbt fail, kept out of this build (rule STR-BUILD)."""
+    mode: str = "full"
+    """``incremental`` (from the published warehouse's tables) or ``full`` (everything rebuilt)."""
 
     @property
     def quarantined(self) -> list[Verdict]:
@@ -168,6 +178,100 @@ def refresh_specs(path: Path, overlay: Path | None = None) -> None:
         write_sheet_positions(con, specs)
         write_rule_table(con)
         write_label_resolutions(con, build_resolver(overlay))
+
+
+META_SCHEMA = "build_meta"
+"""Schema of a build file recording how it was built (project fingerprint, incremental tables)."""
+FINGERPRINT_FILES = ("dbt_project.yml", "selectors.yml", "profiles.yml")
+FINGERPRINT_DIRS = ("models", "macros", "seeds", "specs")
+FINGERPRINT_CODE = ("codes.py", "resolutions.py", "rules.py", "wiring.py", "specs.py")
+
+
+def project_fingerprint(home: Home, spec_vars: dict[str, Any]) -> str:
+    """sha256 of what decides a submission's verdict and the marts besides its own data: the dbt
+    project (models, macros, seeds, dbt tests), the shipped specs and the home's spec overlay,
+    the dbt vars, the Python that writes the build's spec and label tables, and the versions of
+    migstat, dbt and DuckDB. An incremental build needs the published warehouse's to be equal."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for name in ("migstat", "dbt-core", "dbt-duckdb", "duckdb"):
+        digest.update(f"{name}={version(name)}\n".encode())
+    digest.update(json.dumps(spec_vars, sort_keys=True).encode())
+    files = [PROJECT_ROOT / name for name in FINGERPRINT_FILES]
+    for folder in FINGERPRINT_DIRS:
+        files += sorted((PROJECT_ROOT / folder).rglob("*"))
+    files += sorted(p for p in (PROJECT_ROOT / "tests").rglob("*") if "python" not in p.parts)
+    files += sorted((home.root / "specs").rglob("*"))
+    code = Path(__file__).parent
+    files += [code / name for name in FINGERPRINT_CODE]
+    files.append(PROJECT_ROOT / "loaders" / "store.py")
+    for path in files:
+        if path.is_file():
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def built_with(path: Path) -> tuple[str, list[tuple[str, str]]] | None:
+    """The fingerprint a warehouse file was built with and its incremental tables, or None
+    (no file, or built before incremental builds)."""
+    if not path.exists():
+        return None
+    try:
+        with connect_read_only(path) as con:
+            row = con.execute(f"select fingerprint from {META_SCHEMA}.build").fetchone()
+            tables = con.execute(
+                f"select schema_name, table_name from {META_SCHEMA}.incremental_tables"
+            ).fetchall()
+    except duckdb.Error:
+        return None
+    return (str(row[0]), [(str(t[0]), str(t[1])) for t in tables]) if row else None
+
+
+def incremental_tables(manifest: Path) -> list[tuple[str, str]]:
+    """(schema, table) of every incremental model of a dbt manifest (none without one)."""
+    if not manifest.exists():
+        return []
+    nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+    return sorted(
+        (node["schema"], node.get("alias") or node["name"])
+        for node in nodes.values()
+        if node.get("resource_type") == "model"
+        and node.get("config", {}).get("materialized") == "incremental"
+    )
+
+
+def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]]) -> None:
+    """Copy the incremental models' tables of the published warehouse into the build file
+    (the published file is attached read-only: a killed build never changes it)."""
+    with duckdb.connect(str(build_path)) as con:
+        con.execute("attach ? as previous (read_only)", [str(published)])
+        try:
+            for schema, table in tables:
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create or replace table "{schema}"."{table}" as '
+                    f'select * from previous."{schema}"."{table}"'
+                )
+        finally:
+            con.execute("detach previous")
+
+
+def record_build(path: Path, fingerprint: str, mode: str, tables: list[tuple[str, str]]) -> None:
+    """Write how the build file was built (schema ``build_meta``), read by the next build."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create schema if not exists {META_SCHEMA}")
+        con.execute(
+            f"create or replace table {META_SCHEMA}.build as select ? as fingerprint, "
+            "? as mode, current_timestamp as built_at",
+            [fingerprint, mode],
+        )
+        con.execute(
+            f"create or replace table {META_SCHEMA}.incremental_tables "
+            "(schema_name varchar, table_name varchar)"
+        )
+        if tables:
+            con.executemany(f"insert into {META_SCHEMA}.incremental_tables values (?, ?)", tables)
 
 
 def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict[str, str]]:
@@ -359,14 +463,18 @@ def run_dbt(
     build_path: Path,
     log_path: Path,
     on_node: Callable[[NodeDone], None] | None = None,
+    *,
+    full_refresh: bool = True,
 ) -> DbtRun:
     """``dbt build`` on ``build_path`` through dbtRunner in a child process (its own process
     group, tied to this process: :mod:`migstat.dbt_child`); ``on_node`` hears of every node as it
     finishes. dbt's console output goes to ``log_path``. The vars follow from the specs
-    (:func:`migstat.wiring.dbt_vars`)."""
+    (:func:`migstat.wiring.dbt_vars`). ``full_refresh``: rebuild every incremental model;
+    otherwise an incremental run, without the unit tests (they test the project, unchanged)."""
     spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
     _, env = dbt_command(home, build_path)
     argv = [sys.executable, "-m", "migstat.dbt_child", "build", "--vars", json.dumps(spec_vars)]
+    argv += ["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]
     argv += ["--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     owner = build_path.with_suffix(".json")
     read_end, write_end = os.pipe()
@@ -394,7 +502,10 @@ def run_dbt(
             encoding="utf-8",
         )
         try:
-            with _stop_group_on_signals(process), os.fdopen(read_end, encoding="utf-8") as events:
+            with (
+                _stop_group_on_signals(process),
+                os.fdopen(read_end, encoding="utf-8") as events,
+            ):
                 for line in events:
                     _hear(json.loads(line), run, on_node)
                 run.exit_code = process.wait()
@@ -414,9 +525,9 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
     it (see ``$MIGSTAT_HOME/dbt/docs.log``): the build publishes all the same."""
     from migstat.dbt_docs import docs_path, offline
 
-    argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
     page = home.root / "dbt" / "target" / "static_index.html"
     page.unlink(missing_ok=True)
+    argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
     with (home.root / "dbt" / "docs.log").open("w", encoding="utf-8") as log:
         done = subprocess.run(
             argv,
@@ -457,9 +568,12 @@ def build(
     allow_unpublish: bool = False,
     say: Callable[[str], None] | None = None,
     on_node: Callable[[NodeDone], None] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Run one build for ``home``; publish it when it passes. dbt's output goes to
-    ``$MIGSTAT_HOME/dbt/build.log``. ``say`` gets the waiting and cleaning messages."""
+    ``$MIGSTAT_HOME/dbt/build.log``. ``say`` gets the waiting and cleaning messages. The build
+    is incremental when the published warehouse was built by the same project and specs, unless
+    ``full_refresh``."""
     home.ensure()
     tell = say or (lambda text: print(text, file=sys.stderr))
     missing = missing_declarations(load_specs(overlay=home.root / "specs"))
@@ -482,10 +596,15 @@ def build(
             wal = home.raw_db.with_name(home.raw_db.name + ".wal")
             if wal.exists():
                 shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
+        fingerprint = project_fingerprint(home, dbt_vars(load_specs(overlay=home.root / "specs")))
+        previous = None if full_refresh else built_with(home.published_db)
+        incremental = previous is not None and previous[0] == fingerprint and bool(previous[1])
         try:
             refresh_specs(build_path, home.root / "specs")
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
+            if incremental and previous is not None:
+                carry_over(home.published_db, build_path, previous[1])
         except duckdb.Error as error:
             build_path.unlink(missing_ok=True)
             raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
@@ -498,13 +617,16 @@ def build(
         set_aside: list[int] = []
         searched_in_vain = False
         try:
-            dbt = run_dbt(home, build_path, log_path, on_node)
+            if not quiet:
+                print(f"build: {'incremental' if incremental else 'full'}")
+            dbt = run_dbt(home, build_path, log_path, on_node, full_refresh=not incremental)
             if dbt.exit_code != 0:
                 first = dbt
                 search_log = log_path.with_name("build-search.log")
+                # The search probes rebuild everything: each probe starts from the raw tables.
                 found = find_culprits(
                     build_path,
-                    lambda: run_dbt(home, build_path, search_log).exit_code == 0,
+                    lambda: run_dbt(home, build_path, search_log, full_refresh=True).exit_code == 0,
                     lambda: first.failed_nodes,
                     tell,
                 )
@@ -533,9 +655,15 @@ def build(
             refused = dropped_keys(before, set(published_keys(build_path)), withdrawn)
         published = None
         if passed and not refused:
-            docs = render_docs(home, build_path)
             from migstat.dbt_docs import docs_path
 
+            manifest = home.root / "dbt" / "target" / "manifest.json"
+            mode = "incremental" if incremental and not set_aside else "full"
+            record_build(build_path, fingerprint, mode, incremental_tables(manifest))
+            # The docs page describes the project: an incremental build (same project) keeps
+            # the published one.
+            keep_docs = incremental and docs_path(home.published_db).exists()
+            docs = None if keep_docs else render_docs(home, build_path)
             os.replace(build_path, home.published_db)
             published = home.published_db
             if docs is not None:
@@ -552,4 +680,5 @@ def build(
             refused_keys=refused,
             cleaned=cleaned,
             set_aside=set_aside,
+            mode="incremental" if incremental and not set_aside else "full",
         )

@@ -822,6 +822,9 @@ def build(
         "--allow-unpublish",
         help="Publish even if country/source/period keys published now would disappear.",
     ),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="Rebuild every model and judge every submission again."
+    ),
 ) -> None:
     """Build the warehouse with dbt and publish it if every model and error test passed.
 
@@ -830,6 +833,9 @@ def build(
     warehouse/migstat.duckdb (dashboards keep reading the old one meanwhile). Prints each
     submission's verdict: accepted, accepted with warnings, quarantined (rule ids and cells),
     rejected, superseded, withdrawn.
+
+    Incremental when the published warehouse was built by the same project and specs: only new
+    submissions are judged and the marts are merged by key; --full-refresh rebuilds everything.
 
     A build that would drop a (country, source, period) the published warehouse has (other than
     by `migstat withdraw`) refuses to publish unless --allow-unpublish. Waits for a running load
@@ -850,6 +856,7 @@ def build(
             allow_unpublish=allow_unpublish,
             say=say_on_stderr,
             on_node=_show_node,
+            full_refresh=full_refresh,
         )
     except MigstatError as error:
         raise fail(error) from error
@@ -858,6 +865,7 @@ def build(
             json.dumps(
                 {
                     "passed": result.passed,
+                    "mode": result.mode,
                     "seconds": round(result.seconds, 1),
                     "published": str(result.published_path) if result.published_path else None,
                     "build": str(result.build_path),

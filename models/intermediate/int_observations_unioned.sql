@@ -1,6 +1,12 @@
 {#- Materialized as a table (not a view like the rest of the folder): every rule model and mart
     reads it, and label resolution should run once per build, not once per reader. -#}
-{{ config(materialized='table') }}
+{#- Incremental: a submission's cells never change (a correction is a new submission), so each
+    build adds the cells of the submissions not here yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set dimensions = observation_dimensions() %}
 
@@ -9,6 +15,7 @@ with
 submissions as (
 
     select * from {{ ref('stg_raw__submissions') }}
+    {{ submissions_not_in_this() }}
 
 ),
 
@@ -67,6 +74,7 @@ measures as (
             row_key
 
         from {{ relation }}
+        {{ submissions_not_in_this() }}
 
     ),
 

@@ -27,7 +27,12 @@
     not typed (or a formula lost its value), so the table's own check of its details is missing.
     Reported once per cell, along the first dimension that has parts.
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('ADD-001', 'absolute', 0.5) %}
@@ -37,6 +42,7 @@ with
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -340,3 +346,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

@@ -6,7 +6,12 @@
     layout (raw.spec_sheet_positions); the first data cell of the label when the layout does not
     say. How each label resolved comes from raw.label_resolutions (migstat/codes.py).
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set dimensions = observation_dimensions() %}
 
@@ -15,6 +20,7 @@ with
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -171,3 +177,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

@@ -4,7 +4,12 @@
       of the month holds a number or a zero marker);
     * CMP-002 (warn) no month outside that period holds a non-zero number.
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 with
 
@@ -18,6 +23,7 @@ submissions as (
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -151,3 +157,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

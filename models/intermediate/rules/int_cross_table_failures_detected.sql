@@ -7,7 +7,12 @@
     that sheet's reported total cell for the coordinate (when it has one).
     Sheets missing from a submission are left to STR-001.
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('XTB-001', 'absolute', 0.5) %}
@@ -18,6 +23,7 @@ with
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -244,3 +250,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

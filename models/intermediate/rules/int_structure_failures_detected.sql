@@ -20,7 +20,12 @@
       failure per row, naming the empty label cell, the first non-blank cell in `found`.
       Such rows are left out of STR-004 (their empty label is no repeated label).
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set reference_date = var('migstat_reference_date', none) %}
 
@@ -51,6 +56,7 @@ submission_sheets as (
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -483,3 +489,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

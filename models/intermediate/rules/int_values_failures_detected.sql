@@ -8,7 +8,12 @@
     One rule per cell, the first that applies in that order: VAL-003, VAL-004, VAL-006,
     VAL-001, VAL-005, VAL-002. Total over any double: only comparisons, no cast.
 -#}
-{{ config(materialized='table') }}
+{#- Incremental: only the submissions not judged yet (macros/incremental.sql). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
 
 {%- set max_exact = 9007199254740992 %}
 {%- set default_max = 1000000000 %}
@@ -18,6 +23,7 @@ with
 observations as (
 
     select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
 
 ),
 
@@ -85,3 +91,4 @@ final as (
 )
 
 select * from final
+{{ unjudged_submissions_only() }}

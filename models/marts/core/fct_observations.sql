@@ -1,3 +1,14 @@
+{#- Incremental, merged by (country, source, period): each key publishes one submission, so a
+    build deletes the rows of the submissions no longer published (a newer version accepted, a
+    withdrawal) and adds those of the submissions published now and not here yet. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where submission_id not in (select submission_id from {{ ref('int_submissions_verdicted') }} where is_published){% endif %}",
+) }}
+
 {#- Dimensions with columns of their own below; any other dimension of the specs (a new
     source's) is published as its `<dimension>_code`, after these. -#}
 {%- set shown_dimensions = ['flow', 'nationality', 'country_from', 'sex', 'age_group', 'port',
@@ -80,6 +91,9 @@ final as (
     left join countries as origins
         on observations.country_from_code = origins.code
     where verdicts.is_published and observations.cell_role = 'detail'
+    {%- if is_incremental() %}
+        and observations.submission_id not in (select present.submission_id from {{ this }} as present)
+    {%- endif %}
 
 )
 

@@ -1,0 +1,35 @@
+{#- Incremental builds (README "Incremental builds and --full-refresh").
+
+    `migstat build` starts an incremental build from the tables of the published warehouse
+    (same project and specs, else it rebuilds everything with --full-refresh). The blocking
+    rule models judge only the submissions the ledger `int_submissions_judged` does not list;
+    a verdict once given is kept. -#}
+
+{#- The strategy of the incremental models: delete the rows of the keys in the new batch,
+    then insert the batch (DuckDB). Spark runs are always full builds; `append` only keeps
+    its incremental materialization valid there. -#}
+{% macro incremental_merge_strategy() -%}
+    {{ return('delete+insert' if target.type == 'duckdb' else 'append') }}
+{%- endmacro %}
+
+{#- `where <column> not in (<submissions already judged>)` in an incremental run of a rule
+    model, nothing otherwise (a full build judges every submission). The ledger is read
+    without ref(): it is written after the verdicts, downstream of every rule model. (Unit
+    tests have no `this`: they judge their fixtures whole.) -#}
+{% macro unjudged_submissions_only(column='submission_id') -%}
+    {%- if this is not none and is_incremental() -%}
+        {%- set ledger = adapter.get_relation(
+            database=this.database, schema=this.schema, identifier='int_submissions_judged'
+        ) -%}
+        {%- if ledger is not none -%}
+            where {{ column }} not in (select judged.submission_id from {{ ledger }} as judged)
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `where <column> not in (<submissions this model holds>)` in an incremental run. -#}
+{% macro submissions_not_in_this(column='submission_id') -%}
+    {%- if this is not none and is_incremental() -%}
+        where {{ column }} not in (select present.submission_id from {{ this }} as present)
+    {%- endif -%}
+{%- endmacro %}

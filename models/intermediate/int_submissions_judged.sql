@@ -1,0 +1,46 @@
+{#- The ledger of incremental builds: every submission judged so far, with the build (dbt
+    invocation) that judged it. The blocking rule models skip the submissions listed here
+    (`unjudged_submissions_only()`, macros/incremental.sql), so a verdict once given is kept.
+    A submission the containment search set aside (rule STR-BUILD) is not listed: the next
+    build judges it again. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='submission_id',
+    incremental_strategy=incremental_merge_strategy(),
+) }}
+
+with
+
+submissions as (
+
+    select * from {{ ref('stg_raw__submissions') }}
+
+),
+
+verdicts as (
+
+    select * from {{ ref('int_submissions_verdicted') }}
+
+),
+
+final as (
+
+    select
+        verdicts.submission_id,
+        submissions.load_status,
+        '{{ invocation_id }}' as judged_by_invocation_id
+
+    from verdicts
+    inner join submissions
+        on verdicts.submission_id = submissions.submission_id
+    where
+        coalesce(submissions.error_rule, '') <> 'STR-BUILD'
+        {%- if is_incremental() %}
+            and verdicts.submission_id not in (
+                select present.submission_id from {{ this }} as present
+            )
+        {%- endif %}
+
+)
+
+select * from final
