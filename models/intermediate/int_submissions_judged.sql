@@ -20,6 +20,7 @@ submissions as (
 verdicts as (
 
     select * from {{ ref('int_submissions_verdicted') }}
+    {{ submissions_not_in_this() }}
 
 ),
 
@@ -33,13 +34,7 @@ final as (
     from verdicts
     inner join submissions
         on verdicts.submission_id = submissions.submission_id
-    where
-        coalesce(submissions.error_rule, '') <> 'STR-BUILD'
-        {%- if is_incremental() %}
-            and verdicts.submission_id not in (
-                select present.submission_id from {{ this }} as present
-            )
-        {%- endif %}
+    where coalesce(submissions.error_rule, '') <> 'STR-BUILD'
 
 )
 
