@@ -241,12 +241,21 @@ def incremental_tables(manifest: Path) -> list[tuple[str, str]]:
     )
 
 
-def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]]) -> None:
+def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]]) -> bool:
     """Copy the incremental models' tables of the published warehouse into the build file
-    (the published file is attached read-only: a killed build never changes it)."""
+    (the published file is attached read-only: a killed build never changes it). False, and
+    nothing copied, when a submission the published warehouse knows is no longer the same in
+    the raw store (another file under its id, or gone: a store rebuilt differently)."""
     with duckdb.connect(str(build_path)) as con:
         con.execute("attach ? as previous (read_only)", [str(published)])
         try:
+            changed = con.execute(
+                "select count(*) from previous.raw.submissions as before "
+                "left join raw.submissions as now on before.submission_id = now.submission_id "
+                "where now.sha256 is distinct from before.sha256"
+            ).fetchone()
+            if changed is None or changed[0]:
+                return False
             for schema, table in tables:
                 con.execute(f'create schema if not exists "{schema}"')
                 con.execute(
@@ -255,6 +264,7 @@ def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]])
                 )
         finally:
             con.execute("detach previous")
+    return True
 
 
 def record_build(path: Path, fingerprint: str, mode: str, tables: list[tuple[str, str]]) -> None:
@@ -604,7 +614,7 @@ def build(
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
             if incremental and previous is not None:
-                carry_over(home.published_db, build_path, previous[1])
+                incremental = carry_over(home.published_db, build_path, previous[1])
         except duckdb.Error as error:
             build_path.unlink(missing_ok=True)
             raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
@@ -617,8 +627,11 @@ def build(
         set_aside: list[int] = []
         searched_in_vain = False
         try:
-            if not quiet:
-                print(f"build: {'incremental' if incremental else 'full'}")
+            tell(
+                "build: incremental (new submissions judged, marts merged by key)"
+                if incremental
+                else "build: full (every model rebuilt, every submission judged)"
+            )
             dbt = run_dbt(home, build_path, log_path, on_node, full_refresh=not incremental)
             if dbt.exit_code != 0:
                 first = dbt

@@ -90,3 +90,31 @@ def test_the_raw_store_is_not_changed_by_the_search(contained):
     assert statuses == [(1, "loaded", None), (2, "loaded", None), (3, "loaded", None),
                         (4, "loaded", None)]  # fmt: skip
     assert cells is not None and cells[0] > 0
+
+
+def test_the_next_build_starts_incremental_judges_the_culprit_again_and_contains_it(contained):
+    """The published warehouse is the contained build: the next build starts incremental from
+    it, judges the set-aside submission again (it is not on the ledger), fails on it, and the
+    search (full rebuilds) sets it aside again; the others stay published."""
+    done = subprocess.run(
+        [sys.executable, "-m", "migstat", "build", "--json"],
+        env={**os.environ, "MIGSTAT_HOME": str(contained["home"])},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["set_aside"] == [2] and result["mode"] == "full", result
+    assert "build: incremental" in done.stderr
+    assert "submission 2 makes the build fail" in done.stderr
+    with duckdb.connect(str(contained["warehouse"]), read_only=True) as con:
+        published = con.execute(
+            "select distinct submission_id from marts.fct_observations order by 1"
+        ).fetchall()
+        judged = con.execute(
+            "select submission_id from intermediate.int_submissions_judged order by 1"
+        ).fetchall()
+    assert published == [(1,), (3,), (4,)]
+    assert judged == [(1,), (3,), (4,)]
