@@ -105,7 +105,8 @@ def run_spark_dbt(raw_dir: Path, spark_dir: Path, *args: str) -> SparkRun:
     spark_dir.mkdir(parents=True, exist_ok=True)
     log_path = spark_dir / "dbt" / "build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = args or ("build", "--exclude-resource-type", "test", "unit_test")
+    # Always a full build: incremental builds are DuckDB's (macros/incremental.sql).
+    command = args or ("build", "--full-refresh", "--exclude-resource-type", "test", "unit_test")
     argv = [str(dbt), *command, "--target", "spark"]
     argv += ["--project-dir", str(root), "--profiles-dir", str(root)]
     started = time.perf_counter()
