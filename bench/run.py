@@ -6,12 +6,16 @@ Tiers (all generated from migstat's sample generator, seed 0):
 
 * ``S``: the samples (9 countries x 6 sources x 3 years, 164 files), written as workbooks.
 * ``M``: about 10x: the same for 30 years (1995-2024), written as workbooks.
-* ``L``: at least 20 million fact rows. Writing that many workbooks is too slow on a shared
-  2-core machine, so L's raw store is generated directly from tier M's loaded raw store: every
-  submission of M is copied with its reference year shifted back by 30, 60, ... years (new
-  submission ids, file names and sha256) until the cell tables hold 20 million rows. The
-  loader is therefore measured at S and M; L measures the build, one new reporting period
-  loaded from workbooks on top of it, a corrected resubmission, publish and Superset.
+* ``L``: at least 20 million fact rows (``fct_observations``): nine countries x six sources x
+  twenty consecutive years (2005-2024), monthly, with the full nationality detail and, for
+  movements, nationality by month and age group and by border post and month. Written by
+  ``bench/tier_l.py`` (numpy draws, openpyxl write-only, worker processes) into the tier's home
+  with a specs overlay (``<home>/specs``) that gives the templates that detail; see its
+  docstring. The loader is measured at L too; the readers side by side (pandas, calamine) only at
+  S and M (at L pandas alone would take longer than the whole build).
+
+Generated workbooks are kept in ``<home>/inbox`` (a marker file records the plan), so a rerun does
+not regenerate them; ``--reuse-raw`` also keeps the loaded raw store.
 
 Measured in one run (machines are noisy; the ratios are what to read):
 
@@ -60,6 +64,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 SOURCES_TABLE = "select source from raw.spec_sources order by source"
 L_TARGET_ROWS = 20_000_000
+"""Tier L's fact rows (published detail cells, ``fct_observations``) at least."""
 RELOAD_FILES = 1000
 
 
@@ -67,14 +72,14 @@ RELOAD_FILES = 1000
 class Tier:
     name: str
     years: tuple[int, ...]
-    from_tier: str | None = None
-    """L: raw store derived from this tier's raw store instead of workbooks."""
+    large: bool = False
+    """L: workbooks from ``bench/tier_l.py`` (full detail, specs overlay) instead of the samples."""
 
 
 TIERS = {
     "S": Tier("S", tuple(range(2022, 2025))),
     "M": Tier("M", tuple(range(1995, 2025))),
-    "L": Tier("L", tuple(range(1995, 2025)), from_tier="M"),
+    "L": Tier("L", tuple(range(2005, 2025)), large=True),
 }
 
 
@@ -321,67 +326,20 @@ def raw_facts(raw_db: Path) -> dict[str, int]:
     return {"cells": cells, "submissions": submissions[0], "loaded": submissions[1]}
 
 
+def fact_rows(home: Path) -> int:
+    """Rows of ``fct_observations`` in the published warehouse."""
+    with duckdb.connect(str(home / "warehouse" / "migstat.duckdb"), read_only=True) as con:
+        row = con.execute("select count(*) from marts.fct_observations").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def latest_year(home: Path) -> int:
     """The latest reference year in a home's raw store (a new period comes after it)."""
     with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
         row = con.execute("select max(reference_year) from raw.submissions").fetchone()
     assert row is not None and row[0] is not None
     return int(row[0])
-
-
-def derive_large_store(source_raw: Path, target_raw: Path, target_rows: int) -> dict[str, int]:
-    """Tier L's raw store: tier M's submissions copied with years shifted back by 30, 60, ...
-    until the cell tables hold ``target_rows`` rows (documented in the module docstring)."""
-    target_raw.parent.mkdir(parents=True, exist_ok=True)
-    target_raw.unlink(missing_ok=True)
-    shutil.copy2(source_raw, target_raw)
-    with duckdb.connect(str(target_raw)) as con:
-        sources = [r[0] for r in con.execute(SOURCES_TABLE).fetchall()]
-        base_rows = sum(
-            con.execute(f"select count(*) from raw.{s}").fetchone()[0]  # type: ignore[index]
-            for s in sources
-        )
-        span, max_id = con.execute(
-            "select max(reference_year) - min(reference_year) + 1, max(submission_id) "
-            "from raw.submissions"
-        ).fetchone()  # type: ignore[misc]
-        copies = max(0, -(-target_rows // base_rows) - 1)
-        for copy in range(1, copies + 1):
-            shift, offset = span * copy, max_id * copy
-            con.execute("begin")
-            con.execute(
-                f"""
-                insert into raw.submissions by name
-                select * replace (
-                    submission_id + {offset} as submission_id,
-                    coalesce(replace(file_name, cast(reference_year as varchar),
-                        cast(reference_year - {shift} as varchar)), 'L{copy}-' || file_name)
-                        as file_name,
-                    coalesce(replace(file_path, cast(reference_year as varchar),
-                        cast(reference_year - {shift} as varchar)), file_path || '-L{copy}')
-                        as file_path,
-                    sha256 || '-L{copy}' as sha256,
-                    cast(reference_year - {shift} as varchar) as period,
-                    reference_year - {shift} as reference_year,
-                    filename_year - {shift} as filename_year
-                )
-                from raw.submissions where submission_id <= {max_id}
-                """
-            )
-            con.execute(
-                f"insert into raw.submission_sheets by name select * replace "
-                f"(submission_id + {offset} as submission_id) from raw.submission_sheets "
-                f"where submission_id <= {max_id}"
-            )
-            for source in sources:
-                con.execute(
-                    f"insert into raw.{source} by name select * replace "
-                    f"(submission_id + {offset} as submission_id) from raw.{source} "
-                    f"where submission_id <= {max_id}"
-                )
-            con.execute("commit")
-        con.execute("checkpoint")
-    return raw_facts(target_raw)
 
 
 # ---------------------------------------------------------------- readers side by side
@@ -519,11 +477,21 @@ def _products_note(output: str) -> str:
 
 
 def step_new_period(
-    report: Report, home: Path, year: int, timeout: float | None, publish_too: bool = True
+    report: Report,
+    home: Path,
+    year: int,
+    timeout: float | None,
+    publish_too: bool = True,
+    large: bool = False,
 ) -> None:
     new_dir = home / "new-period"
     shutil.rmtree(new_dir, ignore_errors=True)
-    files = write_period(new_dir, year)
+    if large:
+        from tier_l import write_period as write_large_period
+
+        files = write_large_period(home, new_dir, year)
+    else:
+        files = write_period(new_dir, year)
     load = run(migstat(home, "load", str(new_dir)), home_env(home))
     build = run(migstat(home, "build"), home_env(home), timeout=timeout)
     if build.returncode != 0:
@@ -574,7 +542,12 @@ def step_correction(
     out = home / "correction"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    path = write_correction(out, "CRI", "entries_exits", year, tier)
+    if tier == "L":
+        from tier_l import write_correction as write_large_correction
+
+        path = write_large_correction(home, out, "CRI", "entries_exits", year)
+    else:
+        path = write_correction(out, "CRI", "entries_exits", year, tier)
     load = run(migstat(home, "load", str(path)), home_env(home))
     build = run(migstat(home, "build"), home_env(home), timeout=timeout)
     if build.returncode != 0:
@@ -713,12 +686,11 @@ def main() -> None:
     started = datetime.now(UTC)
     report = Report(tier.name)
     print(f"tier {tier.name}: home {home}", flush=True)
-    inbox_home = home if tier.from_tier is None else Path(f"/tmp/bench-{tier.from_tier}")
     if args.fresh:
         shutil.rmtree(home, ignore_errors=True)
     # Derived state (warehouses, site) starts empty; generated workbooks are reused.
     raw_db = home / "warehouse" / "landing.duckdb"
-    reuse = args.reuse_raw and tier.from_tier is None and raw_db.exists()
+    reuse = args.reuse_raw and raw_db.exists()
     if not reuse:
         # The archive and history of an earlier run: a load into an empty store refuses them.
         shutil.rmtree(home / "archive", ignore_errors=True)
@@ -730,36 +702,37 @@ def main() -> None:
                     stale.unlink() if stale.is_file() else shutil.rmtree(stale)
             continue
         shutil.rmtree(home / sub, ignore_errors=True)
-    gen_s, files = timed(lambda: generate_inbox(inbox_home / "inbox", tier.years, args.workers))
-    report.add("generate workbooks", gen_s, "s", f"{len(files):,} files (reused when present)")  # type: ignore[arg-type]
+    if tier.large:
+        from tier_l import generate as generate_large
+
+        gen_started = time.perf_counter()
+        files, written = generate_large(home, args.workers, tier.years)
+        gen_s = time.perf_counter() - gen_started
+        what = f"{written:,} grid cells written" if written else "reused"
+        report.add(
+            "generate workbooks (bench/tier_l.py)", gen_s, "s", f"{len(files):,} files, {what}"
+        )
+        skip.add("readers")
+    else:
+        gen_started = time.perf_counter()
+        files = generate_inbox(home / "inbox", tier.years, args.workers)
+        gen_s = time.perf_counter() - gen_started
+        report.add("generate workbooks", gen_s, "s", f"{len(files):,} files (reused when present)")
     if reuse:
         facts = raw_facts(raw_db)
-        report.facts.update({"files": len(files), **facts})  # type: ignore[arg-type]
+        report.facts.update({"files": len(files), **facts})
         report.add("migstat load (all files)", None, "s", "raw store reused (--reuse-raw)")
         for name in ("loader_vs_pandas", "loader_vs_bare_parse"):
             report.add(name, None, "x", "raw store reused (--reuse-raw): see the other tiers")
-    elif tier.from_tier is None:
-        step_loader(report, home, files, "readers" in skip)  # type: ignore[arg-type]
     else:
-        source_raw = inbox_home / "warehouse" / "landing.duckdb"
-        if not source_raw.exists():
-            run(migstat(inbox_home, "load", str(inbox_home / "inbox")), home_env(inbox_home))
-        derive_s, facts = timed(
-            lambda: derive_large_store(
-                source_raw, home / "warehouse" / "landing.duckdb", L_TARGET_ROWS
-            )
-        )
-        report.facts.update(facts)  # type: ignore[arg-type]
-        report.add(
-            "derive raw store from tier M (SQL copy, years shifted)",
-            derive_s,
-            "s",
-            f"{facts['cells']:,} raw cell rows, {facts['submissions']:,} submissions",  # type: ignore[index]
-        )
-        for name in ("loader_vs_pandas", "loader_vs_bare_parse"):
-            report.add(name, None, "x", "L's raw store is generated directly: see tiers S and M")
+        step_loader(report, home, files, "readers" in skip)
     build = step_build(report, home, "migstat build (full)", args.build_timeout)
     report.slowest = slowest_models(home)
+    if build.returncode == 0:
+        facts_rows = fact_rows(home)
+        report.facts["fct_observations rows"] = facts_rows
+        note = f"target at L: at least {L_TARGET_ROWS:,}" if tier.large else ""
+        report.add("fct_observations rows (published detail cells)", facts_rows, "rows", note)
     if build.returncode == 0:
         if "publish" in skip:
             report.add("publish (first, whole site)", None, "s", why_skipped)
@@ -770,7 +743,7 @@ def main() -> None:
         if "reload" in skip:
             report.add("re-load unchanged files", None, "s", why_skipped)
         else:
-            step_reload(report, home, files)  # type: ignore[arg-type]
+            step_reload(report, home, files)
         if "correction" in skip:
             report.add("corrected workbook resubmitted", None, "s", why_skipped)
         else:
@@ -779,7 +752,12 @@ def main() -> None:
             report.add("new period, every country", None, "s", why_skipped)
         else:
             step_new_period(
-                report, home, latest_year(home) + 1, args.build_timeout, "publish" not in skip
+                report,
+                home,
+                latest_year(home) + 1,
+                args.build_timeout,
+                "publish" not in skip,
+                tier.large,
             )
         if args.superset:
             port = int(os.environ.get("BENCH_SUPERSET_PORT", "8391"))

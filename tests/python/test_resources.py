@@ -16,6 +16,8 @@ from migstat.publish.data import Warehouse
 from migstat.resources import (
     MEMORY_CEILING_MB,
     MEMORY_FLOOR_MB,
+    cgroup_cpus,
+    cgroup_memory_mb,
     cpu_count,
     duckdb_env,
     total_memory_mb,
@@ -84,3 +86,56 @@ def test_dbt_profile_hands_the_settings_to_duckdb_and_a_big_query_spills(
     assert (row["memory"], int(row["threads"])) == ("61.0 MiB", 1)
     assert row["spill"] == str(home.root / "tmp" / "duckdb")
     assert int(row["distinct_rows"]) == 2_000_000
+
+
+def _cgroup(tmp_path: Path, files: dict[str, str], lines: str) -> tuple[Path, Path]:
+    root = tmp_path / "cgroup"
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(lines)
+    return root, proc
+
+
+def test_cgroup_v2_limits_are_read(tmp_path: Path) -> None:
+    """A container (cgroup v2): 3 GiB and one and a half CPUs on the process's own group,
+    a lower memory limit on its parent; "max" means no limit."""
+    root, proc = _cgroup(
+        tmp_path,
+        {
+            "cgroup.controllers": "cpu memory",
+            "job/memory.max": str(3 * 1024**3),
+            "job/cpu.max": "150000 100000",
+            "job/task/memory.max": "max",
+            "job/task/cpu.max": "max 100000",
+        },
+        "0::/job/task\n",
+    )
+    assert cgroup_memory_mb(root, proc) == 3 * 1024
+    assert cgroup_cpus(root, proc) == 2
+
+
+def test_cgroup_v1_limits_are_read_and_unlimited_is_none(tmp_path: Path) -> None:
+    root, proc = _cgroup(
+        tmp_path,
+        {
+            "memory/slice/memory.limit_in_bytes": str(2 * 1024**3),
+            "cpu/slice/cpu.cfs_quota_us": "100000",
+            "cpu/slice/cpu.cfs_period_us": "100000",
+        },
+        "4:memory:/slice\n1:cpu,cpuacct:/slice\n",
+    )
+    assert cgroup_memory_mb(root, proc) == 2 * 1024
+    assert cgroup_cpus(root, proc) == 1
+    root, proc = _cgroup(
+        tmp_path / "free",
+        {
+            "memory/memory.limit_in_bytes": "9223372036854771712",
+            "cpu/cpu.cfs_quota_us": "-1",
+            "cpu/cpu.cfs_period_us": "100000",
+        },
+        "4:memory:/\n1:cpu:/\n",
+    )
+    assert cgroup_memory_mb(root, proc) is None
+    assert cgroup_cpus(root, proc) is None

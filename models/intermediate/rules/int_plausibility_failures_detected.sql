@@ -6,7 +6,10 @@
       the log change, centred on the same calendar month's median change in the other
       published years (seasonality; the overall median when there is none) and scaled by the
       MAD of all month-on-month changes of the other published years (at least
-      `min_history` of them);
+      `min_history` of them). The history is bounded: only the published years within
+      `history_years` of the submission's year (before or after it) count, so each series
+      is compared with at most 2 x `history_years` years and the cost grows linearly with
+      the years stored (it grew with their square);
     * PLA-003 share of women (F / (F + M)) outside the tolerated range;
     * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
     Totals come from one sheet per measure and flow (macro canonical_cells).
@@ -16,6 +19,7 @@
 {%- set yoy_limit = rule_tolerance('PLA-001', 'relative', 0.5) %}
 {%- set z_limit = rule_tolerance('PLA-002', 'robust_z', 3.5) %}
 {%- set min_history = rule_tolerance('PLA-002', 'min_history', 12) %}
+{%- set history_years = rule_tolerance('PLA-002', 'history_years', 5) %}
 {%- set women_min = rule_tolerance('PLA-003', 'min_share', 0.05) %}
 {%- set women_max = rule_tolerance('PLA-003', 'max_share', 0.85) %}
 {%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
@@ -225,6 +229,7 @@ history_medians as (
             and series.measure = history.measure
             and series.flow_key = history.flow_key
             and series.year <> history.year
+            and abs(series.year - history.year) <= {{ history_years }}
     group by 1, 2, 3
 
 ),
@@ -252,6 +257,7 @@ history_spread as (
             and series.measure = history.measure
             and series.flow_key = history.flow_key
             and series.year <> history.year
+            and abs(series.year - history.year) <= {{ history_years }}
     group by 1, 2, 3, 4, 5
 
 ),
@@ -274,6 +280,7 @@ same_month_medians as (
             and changes.flow_key = history.flow_key
             and changes.month = history.month
             and changes.year <> history.year
+            and abs(changes.year - history.year) <= {{ history_years }}
     group by 1, 2, 3, 4
 
 ),
