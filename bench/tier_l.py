@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 YEARS = tuple(range(2005, 2025))
 SEED = 0
+GENERATOR_VERSION = 1
+"""Raise when the numbers or the workbook shape change: a cached inbox is then written again."""
 ZERO = "-"
 TOTAL = "_T"
 
@@ -416,7 +418,7 @@ def write_workbook(job: Job) -> tuple[str, int]:
         for line in _rows_of_sheet(sheet, source, country, grid_values, title):
             ws.append(line)
     path = Path(job.out_dir) / job.name
-    tmp = path.with_suffix(".part")
+    tmp = path.with_name(path.name + ".part")
     book.save(tmp)
     tmp.replace(path)
     return job.name, cells
@@ -455,26 +457,36 @@ def plan(home: Path, years: Sequence[int] = YEARS) -> list[Job]:
 
 
 def generate(home: Path, workers: int, years: Sequence[int] = YEARS) -> tuple[list[Path], int]:
-    """Tier L's inbox under ``home/inbox`` (reused when complete); returns the files and the
-    number of data cells written (0 when reused)."""
+    """Tier L's inbox under ``home/inbox``; returns the files and the number of data cells
+    written in this call. A complete inbox of the same plan is reused; an interrupted one is
+    resumed (each workbook is written to ``.part`` and renamed, so a file present is whole)."""
     inbox = home / "inbox"
     marker = inbox / ".bench-l-complete"
-    overlay_stamp = hashlib.sha256(
-        json.dumps(EXTRA_SHEETS, sort_keys=True).encode() + Path(__file__).read_bytes()
-    ).hexdigest()[:16]
-    stamp = json.dumps({"years": list(years), "seed": SEED, "code": overlay_stamp})
+    started = inbox / ".bench-l-plan"
+    stamp = json.dumps(
+        {
+            "years": list(years),
+            "seed": SEED,
+            "generator": GENERATOR_VERSION,
+            "sheets": EXTRA_SHEETS,
+        },
+        sort_keys=True,
+    )
     if marker.exists() and marker.read_text() == stamp and (home / "specs").is_dir():
         jobs = plan(home, years)
         return [inbox / job.name for job in jobs], 0
-    shutil.rmtree(inbox, ignore_errors=True)
-    inbox.mkdir(parents=True)
+    if not (started.exists() and started.read_text() == stamp):
+        shutil.rmtree(inbox, ignore_errors=True)
+        inbox.mkdir(parents=True)
+        started.write_text(stamp)
     write_overlay(home)
     jobs = plan(home, years)
+    todo = [job for job in jobs if not (inbox / job.name).exists()]
     # Largest first, so the workers finish together.
-    jobs.sort(key=lambda job: (job.source != "entries_exits", job.country, job.year))
+    todo.sort(key=lambda job: (job.source != "entries_exits", job.country, job.year))
     cells = 0
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-        for _, count in pool.map(write_workbook, jobs, chunksize=1):
+        for _, count in pool.map(write_workbook, todo, chunksize=1):
             cells += count
     marker.write_text(stamp)
     return [inbox / job.name for job in jobs], cells
