@@ -27,6 +27,22 @@ end
 {%- endmacro %}
 
 
+{#- One 64-bit hash of several text columns, for joining on a compound key without building a
+    long string per row (DuckDB hash() / Spark xxhash64(): the same column values give the same
+    hash; different values collide with a chance of about 2^-64 per pair). -#}
+{% macro key_hash(exprs) %}
+{{- return(adapter.dispatch('key_hash', 'migstat')(exprs)) -}}
+{% endmacro %}
+
+{% macro default__key_hash(exprs) -%}
+hash({{ exprs | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__key_hash(exprs) -%}
+xxhash64({{ exprs | join(', ') }})
+{%- endmacro %}
+
+
 {#- The median of a numeric expression (interpolated between the two middle values). -#}
 {% macro median(expr) %}
 {{- return(adapter.dispatch('median', 'migstat')(expr)) -}}
