@@ -443,20 +443,27 @@ def write_correction(home: Path, out_dir: Path, country: str, source: str, year:
     return out_dir / write_workbook(job)[0]
 
 
-def plan(home: Path, years: Sequence[int] = YEARS) -> list[Job]:
+def plan(
+    home: Path, years: Sequence[int] = YEARS, countries: Sequence[str] | None = None
+) -> list[Job]:
     from migstat.specs import load_specs
 
     specs = load_specs(overlay=home / "specs")
     inbox = home / "inbox"
     return [
         Job(str(home), str(inbox), country, source, year, max(years))
-        for country in sorted(specs.countries)
+        for country in sorted(countries or specs.countries)
         for source in sorted(specs.sources)
         for year in years
     ]
 
 
-def generate(home: Path, workers: int, years: Sequence[int] = YEARS) -> tuple[list[Path], int]:
+def generate(
+    home: Path,
+    workers: int,
+    years: Sequence[int] = YEARS,
+    countries: Sequence[str] | None = None,
+) -> tuple[list[Path], int]:
     """Tier L's inbox under ``home/inbox``; returns the files and the number of data cells
     written in this call. A complete inbox of the same plan is reused; an interrupted one is
     resumed (each workbook is written to ``.part`` and renamed, so a file present is whole)."""
@@ -469,18 +476,19 @@ def generate(home: Path, workers: int, years: Sequence[int] = YEARS) -> tuple[li
             "seed": SEED,
             "generator": GENERATOR_VERSION,
             "sheets": EXTRA_SHEETS,
+            **({"countries": sorted(countries)} if countries else {}),
         },
         sort_keys=True,
     )
     if marker.exists() and marker.read_text() == stamp and (home / "specs").is_dir():
-        jobs = plan(home, years)
+        jobs = plan(home, years, countries)
         return [inbox / job.name for job in jobs], 0
     if not (started.exists() and started.read_text() == stamp):
         shutil.rmtree(inbox, ignore_errors=True)
         inbox.mkdir(parents=True)
         started.write_text(stamp)
     write_overlay(home)
-    jobs = plan(home, years)
+    jobs = plan(home, years, countries)
     todo = [job for job in jobs if not (inbox / job.name).exists()]
     # Largest first, so the workers finish together.
     todo.sort(key=lambda job: (job.source != "entries_exits", job.country, job.year))
