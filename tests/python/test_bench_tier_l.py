@@ -54,7 +54,7 @@ def test_generated_workbooks_load_and_a_rerun_reuses_them(tmp_path: Path) -> Non
     assert cells > 150_000
     assert tier_l.generate(home, workers=1, years=[2024], countries=["CRI"]) == (files, 0)
     chosen = files
-    done = migstat(home, "--json", "load", *map(str, chosen), timeout=900)
+    done = migstat(home, "load", *map(str, chosen), timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
         statuses = con.execute(
