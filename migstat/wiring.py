@@ -159,7 +159,7 @@ def missing_declarations(specs: Specs, root: Path = PROJECT_ROOT) -> list[str]:
             and f"{name}_code" not in fact_columns
         ):
             problems.append(
-                f"dimension {name}: declare the column `{name}_code` (data_type: varchar, and "
+                f"dimension {name}: declare the column `{name}_code` (data_type: string, and "
                 f"its description) of fct_observations in {FACT_CONTRACT.as_posix()}: the "
                 "mart's contract is enforced, so a column it does not list fails the build"
             )

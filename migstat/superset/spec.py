@@ -32,6 +32,8 @@ DASHBOARDS_DIR = Path(
 MARTS_CONTRACT = PROJECT_ROOT / "models" / "marts"
 DOC_BLOCKS = PROJECT_ROOT / "models" / "_docs.md"
 UUID_NAMESPACE = uuid.UUID("6f1c52a4-6c1e-4d0b-9a39-3f6b0c1b7a11")
+#: Contract type names that the DuckDB warehouse spells otherwise.
+PORTABLE_TYPES = {"STRING": "VARCHAR"}
 
 Viz = Literal["big_number", "bar", "line", "pie", "table", "raw_table"]
 
@@ -175,7 +177,9 @@ class Project(Strict):
         found = found or self.contract_types.get(table, {}).get(column.name)
         if found is None:
             raise BundleError(f"dataset {table}: column {column.name} has no type in the contract")
-        return found.upper()
+        # The contract spells text portably (`string`: DuckDB and Spark both read it); the
+        # warehouse Superset queries is DuckDB, whose name for it is VARCHAR.
+        return PORTABLE_TYPES.get(found.upper(), found.upper())
 
     def dataset_columns(self, table: str) -> dict[str, ColumnSpec]:
         """Every column of a dataset: the contract's, completed by the dataset YAML."""

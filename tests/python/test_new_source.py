@@ -69,7 +69,7 @@ def declare_fact_column(project: Path, column: str, description: str) -> None:
     path = project / "models" / "marts" / "core" / "_core__models.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     fact = next(model for model in data["models"] if model["name"] == "fct_observations")
-    fact["columns"].append({"name": column, "data_type": "varchar", "description": description})
+    fact["columns"].append({"name": column, "data_type": "string", "description": description})
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
@@ -99,7 +99,7 @@ def test_seventh_source_by_spec_alone(project: Path, tmp_path: Path) -> None:
         message
     )
     assert f"models/staging/stg_{SOURCE}__cells.sql" in message
-    assert "declare the column `study_level_code` (data_type: varchar" in message
+    assert "declare the column `study_level_code` (data_type: string" in message
 
     ok(cli(project, home, "dbt-sources", "--write"))
     staging = project / "models" / "staging" / f"stg_{SOURCE}__cells.sql"
