@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -103,6 +104,8 @@ def run_spark_dbt(raw_dir: Path, spark_dir: Path, *args: str) -> SparkRun:
     root = project_root()
     dbt = ensure_spark_venv(root).with_name("dbt")
     spark_dir.mkdir(parents=True, exist_ok=True)
+    # The catalog lives in the session (in-memory): every invocation starts from no tables.
+    shutil.rmtree(spark_dir / "warehouse", ignore_errors=True)
     log_path = spark_dir / "dbt" / "build.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # Always a full build: incremental builds are DuckDB's (macros/incremental.sql).

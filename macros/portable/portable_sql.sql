@@ -110,8 +110,9 @@ nullif(array_position(split({{ csv }}, ','), {{ item }}), 0)
 ({{ numerator }}) // ({{ denominator }})
 {%- endmacro %}
 
+{#- Spark's `div` gives a bigint; DuckDB's `//` of two integers an integer (contracts see it). -#}
 {% macro spark__int_div(numerator, denominator) -%}
-({{ numerator }}) div ({{ denominator }})
+cast(({{ numerator }}) div ({{ denominator }}) as int)
 {%- endmacro %}
 
 

@@ -50,10 +50,11 @@ shares as (
         end as share_of_foreigners,
         case
             when traveller_type = 'FOR'
-                then row_number() over (
+                -- row_number() is a bigint on DuckDB, an int on Spark: the contract says bigint.
+                then cast(row_number() over (
                         partition by reporting_country_code, year, flow_code, traveller_type
                         order by movements desc, nationality_code asc
-                    )
+                    ) as bigint)
         end as rank_among_foreigners
 
     from by_nationality

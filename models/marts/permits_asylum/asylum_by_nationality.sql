@@ -90,10 +90,11 @@ final as (
         joined.applications / nullif(sum(joined.applications) over (
             partition by joined.reporting_country_code, joined.year
         ), 0) as applications_share,
-        row_number() over (
+        -- row_number() is a bigint on DuckDB, an int on Spark: the contract says bigint.
+        cast(row_number() over (
             partition by joined.reporting_country_code, joined.year
             order by joined.applications desc, joined.nationality_code asc
-        ) as applications_rank,
+        ) as bigint) as applications_rank,
         joined.decisions_total,
         joined.decisions_recognised,
         joined.decisions_complementary,
