@@ -21,11 +21,12 @@ system-deps:
 run: setup
 	$(BIN)/migstat run
 
-test: setup system-deps
+test: setup system-deps spark-venv
 	$(BIN)/pytest
 
 # The Spark engine's own environment (dbt-spark session mode + PySpark; pins in
-# requirements/spark.txt). `migstat spark build` and the Spark test create it when missing.
+# requirements/spark.txt). `make test` installs it (the Spark comparison runs in the suite);
+# `migstat spark build` and the Spark test also create it when missing.
 SPARK_VENV := .venv-spark
 
 $(SPARK_VENV)/bin/dbt: requirements/spark.txt
