@@ -109,7 +109,12 @@ def test_build_passes_publishes_and_strict_fails_on_quarantine(built):
 
 def test_build_shows_one_line_per_model_as_it_finishes(built):
     """dbt runs through dbtRunner; its event callback gives one progress line per model."""
-    lines = [line.strip() for line in built["progress"].splitlines() if " model " in line]
+    lines = [
+        line.strip()
+        for line in built["progress"].splitlines()
+        if re.match(r"\d+/\d+ model ", line.strip())
+    ]
+    assert "build: full" in built["progress"], "the build says its mode"
     names = {line.split(" model ", 1)[1].split(":", 1)[0] for line in lines}
     assert {"stg_raw__submissions", "fct_observations", "quality_submissions"} <= names, lines[:5]
     assert len(lines) == len(names), "one line per model"
