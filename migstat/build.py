@@ -34,22 +34,17 @@ broken (it fails without any submission: a model error, or a mart invariant test
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import duckdb
@@ -60,6 +55,12 @@ from migstat.dbt_child import EVENTS_FD_ENV
 from migstat.errors import MigstatError
 from migstat.home import PROJECT_ROOT, Home
 from migstat.lock import writer_lock
+from migstat.process_group import (
+    die_with_parent,
+    kill_group,
+    processes_with_env,
+    stop_group_on_signals,
+)
 from migstat.readonly import connect_read_only
 from migstat.resolutions import write_label_resolutions
 from migstat.resources import duckdb_env
@@ -68,12 +69,14 @@ from migstat.specs import Specs, load_specs
 from migstat.wiring import dbt_vars, missing_declarations
 
 Key = tuple[str, str, str]
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-PR_SET_PDEATHSIG = 1
 
 
 class BuildInterrupted(MigstatError):
     """The build got a stop signal: dbt was stopped, the published warehouse is unchanged."""
+
+
+def _interrupted(signum: int) -> BuildInterrupted:
+    return BuildInterrupted(f"build interrupted by signal {signum}; dbt stopped")
 
 
 class UnpublishRefused(MigstatError):
@@ -371,40 +374,19 @@ def dropped_keys(before: dict[Key, int], after: set[Key], withdrawn: set[int]) -
     return sorted(key for key, sid in before.items() if key not in after and sid not in withdrawn)
 
 
-def _processes_of(home: Home) -> list[int]:
+def dbt_processes(home: Home) -> list[int]:
     """PIDs of dbt processes (of this user) building a file of this home's warehouse."""
-    marker = f"MIGSTAT_DBT_DATABASE={home.warehouse_dir / 'build-'}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and any(item.startswith(marker) for item in environ.split(b"\0")):
-            found.append(int(entry.name))
-    return found
-
-
-def _kill_group(pid: int, sig: int = signal.SIGKILL) -> None:
-    try:
-        group = os.getpgid(pid)
-        if group == pid:
-            os.killpg(group, sig)
-        else:
-            os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+    return processes_with_env(
+        "MIGSTAT_DBT_DATABASE", str(home.warehouse_dir / "build-"), prefix=True
+    )
 
 
 def clean_leftovers(home: Home) -> list[str]:
     """Remove what dead builds left: dbt processes and ``build-*`` files. Call it holding the
     build lock: then no live build of this home owns any of them."""
     cleaned = []
-    for pid in _processes_of(home):
-        _kill_group(pid)
+    for pid in dbt_processes(home):
+        kill_group(pid)
         cleaned.append(f"dbt process {pid}")
     for path in sorted(home.warehouse_dir.glob("build-*")):
         owner = ""
@@ -416,38 +398,6 @@ def clean_leftovers(home: Home) -> list[str]:
         path.unlink(missing_ok=True)
         cleaned.append(f"{path.name}{owner}")
     return cleaned
-
-
-def _die_with_parent(parent: int) -> Callable[[], None]:
-    """``preexec_fn``: the child gets SIGKILL when the build process dies, however it dies."""
-    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
-
-    def setup() -> None:
-        if prctl is not None:
-            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return setup
-
-
-@contextmanager
-def _stop_group_on_signals(process: subprocess.Popen[bytes]) -> Iterator[None]:
-    """While dbt runs: a stop signal kills its process group and interrupts the build."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        _kill_group(process.pid)
-        raise BuildInterrupted(f"build interrupted by signal {signum}; dbt stopped")
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -500,7 +450,7 @@ def run_dbt(
                 stderr=subprocess.STDOUT,
                 pass_fds=(write_end,),
                 start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()),  # the CLI is single-threaded here
+                preexec_fn=die_with_parent(os.getpid()),  # the CLI is single-threaded here
             )
         except BaseException:
             os.close(read_end)
@@ -513,7 +463,7 @@ def run_dbt(
         )
         try:
             with (
-                _stop_group_on_signals(process),
+                stop_group_on_signals(process, _interrupted),
                 os.fdopen(read_end, encoding="utf-8") as events,
             ):
                 for line in events:
@@ -521,7 +471,7 @@ def run_dbt(
                 run.exit_code = process.wait()
                 return run
         except BaseException:
-            _kill_group(process.pid)
+            kill_group(process.pid)
             process.wait()
             raise
         finally:
@@ -546,7 +496,7 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
             stdout=log,
             stderr=subprocess.STDOUT,
             check=False,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid()),
         )
     if done.returncode != 0 or not page.exists():
         return None

@@ -706,14 +706,15 @@ def spark_build(
     ),
 ) -> None:
     """Export the raw store, build every seed and model on Spark (HOME/spark), compare marts."""
-    from migstat.spark import compare_marts, export_raw, run_spark_dbt
+    from migstat.spark import TIMEOUT_ENV, compare_marts, export_raw, run_spark_dbt
 
     home = Home.from_env()
     spark_dir = home.root / "spark"
     export_raw(home.published_db, spark_dir / "raw")
     run = run_spark_dbt(spark_dir / "raw", spark_dir)
+    ended = f"stopped after its timeout ({TIMEOUT_ENV})" if run.timed_out else "exit"
     typer.echo(
-        f"dbt on Spark: exit {run.exit_code} in {run.seconds:.1f} s, output in {run.log_path}"
+        f"dbt on Spark: {ended} {run.exit_code} in {run.seconds:.1f} s, output in {run.log_path}"
     )
     if run.exit_code != 0:
         raise typer.Exit(code=1)

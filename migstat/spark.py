@@ -7,6 +7,8 @@
   missing (dbt-spark and PySpark pin their own dbt-core; they stay out of the main environment).
 * :func:`run_spark_dbt` runs ``dbt build`` (models and seeds) with ``--target spark``;
   Spark writes its tables as Parquet under ``<spark_dir>/warehouse/<schema>.db/<table>/``.
+  dbt and its JVM form one process group, killed at the end of the run, after a timeout
+  (``MIGSTAT_SPARK_TIMEOUT``, seconds) or when the caller is stopped.
 * :func:`compare_marts` reads those files with DuckDB and compares every mart row by row with
   the DuckDB build of the same raw data.
 """
@@ -23,7 +25,9 @@ from pathlib import Path
 
 import duckdb
 
+from migstat.errors import MigstatError
 from migstat.home import project_root
+from migstat.process_group import run_in_group
 
 REQUIREMENTS = Path("requirements") / "spark.txt"
 SPARK_VENV = ".venv-spark"
@@ -31,13 +35,33 @@ SPARK_VENV = ".venv-spark"
 DECIMALS = 6
 
 
+TIMEOUT_ENV = "MIGSTAT_SPARK_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 3 * 3600.0
+
+
 @dataclass(frozen=True)
 class SparkRun:
-    """One dbt invocation on Spark."""
+    """One dbt invocation on Spark. ``timed_out``: it was stopped after its timeout (with its
+    JVM); ``exit_code`` is then the signal's negative number."""
 
     exit_code: int
     seconds: float
     log_path: Path
+    timed_out: bool = False
+
+
+def spark_timeout() -> float:
+    """Seconds a Spark dbt run may take: ``MIGSTAT_SPARK_TIMEOUT`` or three hours."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
+        raise MigstatError(f"{TIMEOUT_ENV}={text!r} is not a number of seconds above 0")
+    return seconds
 
 
 def export_raw(database: Path, out_dir: Path) -> list[str]:
@@ -98,9 +122,16 @@ def spark_env(raw_dir: Path, spark_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_spark_dbt(raw_dir: Path, spark_dir: Path, *args: str) -> SparkRun:
+def run_spark_dbt(
+    raw_dir: Path, spark_dir: Path, *args: str, timeout: float | None = None
+) -> SparkRun:
     """``dbt <args>`` (default: build of seeds and models) on Spark, from the raw Parquet in
-    ``raw_dir``; output in ``spark_dir/dbt/build.log``."""
+    ``raw_dir``; output in ``spark_dir/dbt/build.log``.
+
+    dbt and the JVM it starts run in their own process group, which is killed when the run ends,
+    after ``timeout`` seconds (default :func:`spark_timeout`), on SIGTERM, SIGINT or SIGHUP
+    (raising :class:`migstat.process_group.GroupInterrupted`) and when this process dies: no
+    JVM outlives the run."""
     root = project_root()
     dbt = ensure_spark_venv(root).with_name("dbt")
     spark_dir.mkdir(parents=True, exist_ok=True)
@@ -112,12 +143,13 @@ def run_spark_dbt(raw_dir: Path, spark_dir: Path, *args: str) -> SparkRun:
     command = args or ("build", "--full-refresh", "--exclude-resource-type", "test", "unit_test")
     argv = [str(dbt), *command, "--target", "spark"]
     argv += ["--project-dir", str(root), "--profiles-dir", str(root)]
+    limit = spark_timeout() if timeout is None else timeout
     started = time.perf_counter()
     with log_path.open("w") as log:
-        done = subprocess.run(
-            argv, env=spark_env(raw_dir, spark_dir), stdout=log, stderr=subprocess.STDOUT
-        )
-    return SparkRun(done.returncode, time.perf_counter() - started, log_path)
+        done = run_in_group(argv, env=spark_env(raw_dir, spark_dir), output=log, timeout=limit)
+        if done.timed_out:
+            log.write(f"\nmigstat: stopped after the timeout of {limit:g} s ({TIMEOUT_ENV})\n")
+    return SparkRun(done.exit_code, time.perf_counter() - started, log_path, done.timed_out)
 
 
 def spark_table_files(spark_dir: Path, schema: str, table: str) -> str:

@@ -30,7 +30,7 @@ from fixtures.cli import migstat as run_migstat
 from fixtures.cli import migstat_env
 
 from migstat.archive import archived_hashes
-from migstat.build import _processes_of
+from migstat.build import dbt_processes
 from migstat.history import Journal
 from migstat.home import Home
 from migstat.lifecycle import verify
@@ -125,7 +125,7 @@ def frozen_load(home: Path, name: str, folder: Path) -> Iterator[Background]:
 
 def dbt_pids(home: Path) -> list[int]:
     """The dbt processes building this home's warehouse, found as `migstat build` finds them."""
-    return _processes_of(Home(home.resolve()))
+    return dbt_processes(Home(home.resolve()))
 
 
 def query(path: Path, sql: str) -> list[tuple]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from migstat.process_group import processes_with_env
 from migstat.spark import compare_marts, ensure_spark_venv, export_raw, run_spark_dbt
 from migstat.workbooks.samples import parse_years, write_samples
 
@@ -86,3 +88,57 @@ def test_a_changed_mart_row_is_reported(duckdb_build: dict, tmp_path: Path) -> N
     differences = compare_marts(duckdb_build["warehouse"], spark_dir)
     assert "only on Spark" in differences["dim_sources"]
     assert "no Spark table" in differences["movements_yearly"]
+
+
+# A query that runs for hours on a local Spark: a run that hangs with its JVM up.
+HANGING = ("show", "--inline", "select sum(id % 7) as s from range(0, 1000000000000)")
+
+
+def spark_processes(spark_dir: Path) -> list[int]:
+    """dbt and the JVM of a Spark run (both carry its MIGSTAT_SPARK_DIR)."""
+    return processes_with_env("MIGSTAT_SPARK_DIR", str(spark_dir.resolve()))
+
+
+def is_java(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"java")
+    except OSError:
+        return False
+
+
+def test_a_spark_run_past_its_timeout_is_stopped_with_its_jvm(tmp_path: Path) -> None:
+    ensure_spark_venv()
+    spark_dir = tmp_path / "spark"
+    (spark_dir / "raw").mkdir(parents=True)
+    run = run_spark_dbt(spark_dir / "raw", spark_dir, *HANGING, timeout=30)
+    assert run.timed_out and run.exit_code != 0
+    assert "stopped after the timeout of 30 s" in run.log_path.read_text()
+    assert spark_processes(spark_dir) == []
+
+
+def test_a_stopped_spark_run_leaves_no_jvm(tmp_path: Path) -> None:
+    """`migstat spark build` stopped from outside (SIGTERM) while Spark runs: dbt and JVM go."""
+    ensure_spark_venv()
+    spark_dir = tmp_path / "spark"
+    (spark_dir / "raw").mkdir(parents=True)
+    caller = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from migstat.spark import run_spark_dbt\n"
+        f"run_spark_dbt(Path({str(spark_dir / 'raw')!r}), Path({str(spark_dir)!r}), *{HANGING!r})\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", caller], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 600
+    while not any(is_java(pid) for pid in spark_processes(spark_dir)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the JVM never started"
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert "interrupted by signal 15" in err
+    deadline = time.monotonic() + 60
+    while spark_processes(spark_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert spark_processes(spark_dir) == [], "dbt or its JVM outlived the stopped run"
