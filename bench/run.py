@@ -228,6 +228,20 @@ def migstat(home: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "migstat", *args]
 
 
+def spill_dir(home: Path) -> Path:
+    """Where DuckDB spills during a build of ``home`` (migstat.build's default temp_directory)."""
+    return home / "tmp" / "duckdb"
+
+
+def run_build(home: Path, *args: str, timeout: float | None) -> Ran:
+    """``migstat build ARGS`` in ``home``. DuckDB's spill folder goes afterwards, whether the
+    build finished or was stopped at the time limit (a killed DuckDB leaves its spill files)."""
+    try:
+        return run(migstat(home, "build", *args), home_env(home), timeout=timeout)
+    finally:
+        shutil.rmtree(spill_dir(home), ignore_errors=True)
+
+
 def home_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["MIGSTAT_HOME"] = str(home)
@@ -393,7 +407,7 @@ def slowest_models(home: Path, count: int = 8) -> list[tuple[str, float]]:
 
 
 def step_build(report: Report, home: Path, label: str, timeout: float | None) -> Ran:
-    ran = run(migstat(home, "build"), home_env(home), timeout=timeout)
+    ran = run_build(home, timeout=timeout)
     if ran.returncode is None:
         report.add(f"{label} wall", None, "s", f"stopped after the {timeout:.0f} s limit")
         report.add(
@@ -493,7 +507,7 @@ def step_new_period(
     else:
         files = write_period(new_dir, year)
     load = run(migstat(home, "load", str(new_dir)), home_env(home))
-    build = run(migstat(home, "build"), home_env(home), timeout=timeout)
+    build = run_build(home, timeout=timeout)
     if build.returncode != 0:
         why = "stopped at the time limit" if build.returncode is None else "build failed"
         report.add("new period, every country: load + build + publish", None, "s", why)
@@ -525,7 +539,7 @@ def step_new_period(
     else:
         report.add("new period, every country: load + build + publish", None, "s", "--skip publish")
     # The same warehouse rebuilt from scratch: what the incremental build saves.
-    full = run(migstat(home, "build", "--full-refresh"), home_env(home), timeout=timeout)
+    full = run_build(home, "--full-refresh", timeout=timeout)
     if full.returncode == 0:
         report.add(
             "same data: migstat build --full-refresh",
@@ -549,7 +563,7 @@ def step_correction(
     else:
         path = write_correction(out, "CRI", "entries_exits", year, tier)
     load = run(migstat(home, "load", str(path)), home_env(home))
-    build = run(migstat(home, "build"), home_env(home), timeout=timeout)
+    build = run_build(home, timeout=timeout)
     if build.returncode != 0:
         why = "stopped at the time limit" if build.returncode is None else "build failed"
         report.add("corrected workbook resubmitted: load + build + publish", None, "s", why)

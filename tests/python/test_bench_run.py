@@ -1,0 +1,28 @@
+"""bench/run.py's own housekeeping: no DuckDB spill files left behind by the builds it runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from migstat.home import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+
+import run as bench
+
+
+@pytest.mark.parametrize("timeout", [0.01, None], ids=["stopped", "finished"])
+def test_the_spill_folder_goes_after_a_build(tmp_path: Path, timeout: float | None) -> None:
+    spill = bench.spill_dir(tmp_path)
+    spill.mkdir(parents=True)
+    # What a DuckDB killed while spilling leaves.
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"\0" * 4096)
+    ran = bench.run_build(tmp_path, timeout=timeout)
+    if timeout is None:
+        assert ran.returncode is not None, "the build was not meant to be stopped"
+    else:
+        assert ran.returncode is None, "the build was meant to be stopped at its time limit"
+    assert not spill.exists()
