@@ -18,7 +18,7 @@ import numpy as np
 
 from loaders.parse import NO_PARENT, ROW_NUMBER_FIELDS, ROW_STRING_FIELDS, ParsedSubmission
 from migstat.errors import MigstatError
-from migstat.specs import Specs
+from migstat.specs import SourceSpec, Specs
 
 CONNECT_PATIENCE_SECONDS = 30.0
 
@@ -92,6 +92,18 @@ CELL_COLUMNS_AFTER = [
     ("parent_label", "varchar"),
     ("row_key", "varchar"),
 ]
+
+
+def cell_columns(source: SourceSpec) -> list[tuple[str, str]]:
+    """The columns of a source's raw cell table (``raw.<source id>``) with their DuckDB types:
+    the fixed cell columns around one ``<dimension>_label`` column per dimension."""
+    return [
+        *CELL_COLUMNS_BEFORE,
+        *((f"{name}_label", "varchar") for name in source.dimension_names()),
+        *CELL_COLUMNS_AFTER,
+    ]
+
+
 ADDED_COLUMNS = {
     "submissions": [
         ("tolerance_absolute", "double"),
@@ -265,11 +277,7 @@ class RawStore:
         for table, columns in ADDED_COLUMNS.items():
             self._add_missing_columns(table, columns)
         for source in self.specs.sources.values():
-            columns = [
-                *CELL_COLUMNS_BEFORE,
-                *((f"{name}_label", "varchar") for name in source.dimension_names()),
-                *CELL_COLUMNS_AFTER,
-            ]
+            columns = cell_columns(source)
             ddl = ", ".join(f"{name} {kind}" for name, kind in columns)
             con.execute(f"create table if not exists raw.{source.id} ({ddl})")
             self._add_missing_columns(source.id, columns)

@@ -1,8 +1,9 @@
 """The raw cell tables of ``models/staging/_sources.yml``, generated from the source specs.
 
-dbt never asks the database what a raw table holds: each source's columns (with their types), the
-code list of every ``<dimension>_label`` column and the source's cross-table groups are declared
-in ``_sources.yml`` and read from the graph by the macros (``source_dimensions``,
+dbt never asks the database what a raw table holds: each source's columns (with the types the raw
+store declares, :func:`loaders.store.cell_columns`, text spelled ``string`` as in the contracts),
+the code list of every ``<dimension>_label`` column and the source's cross-table groups are
+declared in ``_sources.yml`` and read from the graph by the macros (``source_dimensions``,
 ``cross_table_dimension_sets``). That part of the file lies between two marker lines and is
 written from ``specs/sources/*.yml`` by ``migstat dbt-sources --write``; ``--check`` (and a test)
 says when it is out of date. Everything outside the markers is written by hand.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from loaders.store import CELL_COLUMNS_AFTER, CELL_COLUMNS_BEFORE
+from loaders.store import cell_columns
 from migstat.errors import SpecError
 from migstat.home import PROJECT_ROOT, SPECS_DIR
 from migstat.specs import SourceSpec, Specs
@@ -40,32 +41,37 @@ CELL_DESCRIPTIONS = {
 }
 
 
-def _data_type(kind: str) -> str:
-    return kind.removesuffix(" not null")
+# DuckDB types of the raw store -> the names both engines read (contracts spell text `string`:
+# Spark has no unsized varchar; DuckDB reads `string` as VARCHAR).
+PORTABLE_TYPES = {"varchar": "string"}
+
+
+def portable_type(kind: str) -> str:
+    """The raw store's declared type (``varchar not null``) as ``_sources.yml`` spells it."""
+    base = kind.removesuffix(" not null").strip().lower()
+    return PORTABLE_TYPES.get(base, base)
+
+
+def _column(name: str, kind: str, description: str) -> dict[str, object]:
+    return {"name": name, "data_type": portable_type(kind), "description": description}
 
 
 def _table(source: SourceSpec) -> dict[str, object]:
     columns: list[dict[str, object]] = []
-    for name, kind in CELL_COLUMNS_BEFORE:
-        columns.append(
-            {"name": name, "data_type": _data_type(kind), "description": CELL_DESCRIPTIONS[name]}
+    for name, kind in cell_columns(source):
+        if name in CELL_DESCRIPTIONS:
+            columns.append(_column(name, kind, CELL_DESCRIPTIONS[name]))
+            continue
+        dimension_name = name.removesuffix("_label")
+        dimension = source.dimensions[dimension_name]
+        column = _column(
+            name,
+            kind,
+            f"{dimension.title.en} as written (code list `{dimension.codelist}`; NULL when"
+            " the sheet does not break down by it).",
         )
-    for name, dimension in source.dimensions.items():
-        columns.append(
-            {
-                "name": f"{name}_label",
-                "data_type": "varchar",
-                "description": (
-                    f"{dimension.title.en} as written (code list `{dimension.codelist}`; NULL when"
-                    " the sheet does not break down by it)."
-                ),
-                "config": {"meta": {"dimension": name, "codelist": dimension.codelist}},
-            }
-        )
-    for name, kind in CELL_COLUMNS_AFTER:
-        columns.append(
-            {"name": name, "data_type": _data_type(kind), "description": CELL_DESCRIPTIONS[name]}
-        )
+        column["config"] = {"meta": {"dimension": dimension_name, "codelist": dimension.codelist}}
+        columns.append(column)
     return {
         "name": source.id,
         "description": f"Cells of {source.title.en.lower()} workbooks, one row per data cell.",

@@ -15,12 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from fixtures import raw_fixture
 
+from loaders.store import RawStore
 from migstat.build import refresh_specs
 from migstat.home import PROJECT_ROOT
+from migstat.specs import load_specs
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +72,34 @@ def test_sources_yml_is_generated_from_the_specs() -> None:
     tables = {table["name"]: table for table in sources["sources"][0]["tables"]}
     labels = [c["name"] for c in tables["work_permits"]["columns"] if c["name"].endswith("_label")]
     assert "nationality_label" in labels and "activity_label" in labels
+
+
+def test_sources_yml_declares_the_raw_stores_own_column_types(tmp_path: Path) -> None:
+    """Every raw cell table's columns in _sources.yml, in order, with the type the raw store
+    gives them, spelled as both engines read it (text is `string`: Spark has no unsized
+    varchar)."""
+    portable = {"VARCHAR": "string", "INTEGER": "integer", "DOUBLE": "double"}
+    specs = load_specs()
+    with RawStore(tmp_path / "landing.duckdb", specs):
+        pass
+    with duckdb.connect(str(tmp_path / "landing.duckdb"), read_only=True) as con:
+        stored = {
+            source: [
+                (name, portable[kind])
+                for name, kind in con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+                    [source],
+                ).fetchall()
+            ]
+            for source in specs.sources
+        }
+    sources = yaml.safe_load((PROJECT_ROOT / "models/staging/_sources.yml").read_text())
+    tables = {table["name"]: table for table in sources["sources"][0]["tables"]}
+    for source, columns in stored.items():
+        declared = [(c["name"], c["data_type"]) for c in tables[source]["columns"]]
+        assert declared == columns, source
+    assert ("nationality_label", "string") in stored["entries_exits"]
 
 
 def test_compile_needs_no_database_and_gives_the_same_sql(tmp_path: Path) -> None:
