@@ -3,8 +3,9 @@
 Usage: .venv/bin/python bench/superset_latency.py [--rounds N] [--concurrency C]
 Talks to the Superset of $MIGSTAT_HOME (run `migstat superset up` first); logs in as admin with
 SUPERSET_ADMIN_PASSWORD or the home's generated password. Each round requests
-/api/v1/chart/<id>/data/ once per chart (Superset caches no chart data here, so every request
-runs its DuckDB query). Memory is the resident set (RSS) of the gunicorn master and workers,
+/api/v1/chart/<id>/data/ once per chart of each dashboard (Superset caches no chart data here, so
+every request runs its DuckDB query). Latency p50/p95 overall and per dashboard, and the ten
+slowest charts by median. Memory is the resident set (RSS) of the gunicorn master and workers,
 read from /proc after the rounds. Prints one JSON line.
 """
 
@@ -60,8 +61,9 @@ def main() -> None:
         raise SystemExit("Superset is not running for this MIGSTAT_HOME: migstat superset up")
     password = os.environ.get("SUPERSET_ADMIN_PASSWORD") or Paths(home).password.read_text()
     client = SupersetClient.login(url, "admin", password.strip())
-    chart_ids = [
-        chart["id"]
+    # A chart on several dashboards is measured once per dashboard that shows it.
+    charts = [
+        (dashboard["dashboard_title"], chart["id"], chart["slice_name"])
         for dashboard in client.dashboards()
         for chart in client.dashboard_charts(dashboard["id"])
     ]
@@ -71,25 +73,48 @@ def main() -> None:
         client.chart_data(chart_id)
         return (time.perf_counter() - started) * 1000
 
-    for chart_id in chart_ids:  # warm-up: first queries import code paths in each worker
+    for _, chart_id, _ in charts:  # warm-up: first queries import code paths in each worker
         timed(chart_id)
-    latencies: list[float] = []
+    by_chart: dict[tuple[str, int, str], list[float]] = {chart: [] for chart in charts}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
         for _ in range(args.rounds):
-            latencies += list(pool.map(timed, chart_ids))
+            for chart, ms in zip(charts, pool.map(timed, [c[1] for c in charts]), strict=True):
+                by_chart[chart].append(ms)
+    latencies = [ms for values in by_chart.values() for ms in values]
+    dashboards: dict[str, dict[str, float | int]] = {}
+    for title in dict.fromkeys(chart[0] for chart in charts):
+        values = [ms for chart, got in by_chart.items() if chart[0] == title for ms in got]
+        dashboards[title] = {
+            "charts": sum(1 for chart in charts if chart[0] == title),
+            "p50_ms": round(statistics.median(values), 1),
+            "p95_ms": round(percentile(values, 0.95), 1),
+            "max_ms": round(max(values), 1),
+        }
+    slowest = sorted(by_chart.items(), key=lambda item: -statistics.median(item[1]))[:10]
     wall = time.perf_counter() - started
     processes = process_tree(pid)
     memory = {str(process): rss_kib(process) // 1024 for process in processes}
     print(
         json.dumps(
             {
-                "charts": len(chart_ids),
+                "charts": len(charts),
                 "requests": len(latencies),
                 "concurrency": args.concurrency,
                 "p50_ms": round(statistics.median(latencies), 1),
                 "p95_ms": round(percentile(latencies, 0.95), 1),
                 "max_ms": round(max(latencies), 1),
+                "dashboards": dashboards,
+                "slowest_charts": [
+                    {
+                        "dashboard": title,
+                        "chart_id": chart_id,
+                        "chart": name,
+                        "p50_ms": round(statistics.median(values), 1),
+                        "max_ms": round(max(values), 1),
+                    }
+                    for (title, chart_id, name), values in slowest
+                ],
                 "requests_per_s": round(len(latencies) / wall, 1),
                 "rss_mib_by_process": memory,
                 "rss_mib_total": sum(memory.values()),
