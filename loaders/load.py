@@ -19,6 +19,7 @@ from loaders.workbook import SUPPORTED_SUFFIXES
 from loaders.workers import CodeListOracle, Job, ReaderPool, Rejection, default_workers, parse_file
 from migstat.errors import MigstatError, WorkbookRejected
 from migstat.specs import Specs
+from migstat.translations import N_, bilingual
 
 __all__ = [
     "CodeListOracle",
@@ -68,6 +69,9 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+NOT_A_WORKBOOK = N_("not a workbook ({kinds}): not read; if it is one, send it with its extension")
+"""Said of a file in a loaded folder that is not a workbook (Spanish from the catalogue)."""
+
 SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 """Files an operating system leaves in folders: never reported."""
 
@@ -97,9 +101,7 @@ def not_workbooks(paths: Iterable[Path]) -> list[LoadOutcome]:
                     found,
                     "ignored",
                     None,
-                    f"no es un libro de cálculo ({kinds}): no se leyó; si es un libro, envíelo con "
-                    f"su extensión / not a workbook ({kinds}): not read; if it is one, send it "
-                    "with its extension",
+                    bilingual(NOT_A_WORKBOOK, kinds=kinds),
                 )
             )
     return ignored

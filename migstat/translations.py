@@ -5,9 +5,11 @@ then the others; a catalogue under ``$MIGSTAT_HOME/locale/`` adds or overrides o
 touching the package. Babel extracts the msgids and reads the catalogues (``docs/i18n.md``);
 the ``.po`` files are compiled in memory when first used, so no compiled file is kept.
 
-Converted so far: the quality report (:mod:`migstat.report`) and the published site's words and
-units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`). Texts that come from data
-(rule messages, code list names) keep their own bilingual columns and fall back to English.
+Converted so far: the quality report (:mod:`migstat.report`), the published site's words and
+units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`) and the loader's note on a
+file that is not a workbook (:mod:`loaders.load`, through :func:`bilingual`). Texts that come
+from data (rule messages, code list names) keep their own bilingual columns and fall back to
+English.
 """
 
 from __future__ import annotations
@@ -75,3 +77,11 @@ def _translations(lang: str, dirs: tuple[Path, ...]) -> gettext.NullTranslations
 def translations(lang: str, dirs: list[Path] | None = None) -> gettext.NullTranslations:
     """The compiled catalogue of ``lang`` (English: the msgids themselves)."""
     return _translations(lang, tuple(dirs or locale_dirs()))
+
+
+def bilingual(message: str, **values: object) -> str:
+    """``message`` (an English msgid, ``str.format`` fields filled from ``values``) in Spanish,
+    then English, joined by `` / ``: how a terminal line speaks to a country office."""
+    return " / ".join(
+        translations(lang).gettext(message).format(**values) for lang in FIRST_LANGUAGES
+    )

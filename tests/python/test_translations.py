@@ -98,3 +98,29 @@ def test_the_site_words_in_a_third_language_are_a_catalogue(
     assert counting_unit_label("events", "fr") == "events (pas des personnes)"
     assert counting_unit_label("events", "es") == "eventos (no personas)"
     assert unit_label("share").es == "proporción"
+
+
+def test_the_loaders_note_on_a_file_that_is_not_a_workbook_comes_from_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders.load import not_workbooks
+
+    home = tmp_path / "home"
+    spanish = home / "locale" / "es" / "LC_MESSAGES" / "migstat.po"
+    spanish.parent.mkdir(parents=True)
+    spanish.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n"Language: es\\n"\n\n'
+        'msgid "not a workbook ({kinds}): not read; if it is one, send it with its extension"\n'
+        'msgstr "archivo sin leer, no es un libro ({kinds})"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MIGSTAT_HOME", str(home))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "boletin.pdf").write_bytes(b"%PDF-1.4\n")
+    [outcome] = not_workbooks([inbox])
+    kinds = ".xlsx, .xlsm, .xls, .ods"
+    assert outcome.message == (
+        f"archivo sin leer, no es un libro ({kinds}) / not a workbook ({kinds}): not read; if it "
+        "is one, send it with its extension"
+    )
