@@ -234,6 +234,75 @@ def _column_key(letters: bytes) -> tuple[int, bytes]:
     return (len(letters), letters)
 
 
+AT_ONCE_BYTES = 1 << 16
+"""A chunk at least this long has its cell references read with numpy, all at once."""
+_SPACE_OR_END = b" \t\n\r\f\v>/"
+"""What may follow ``<c`` in a cell tag (``(?=[\\s>/])`` of ``_CELL_PLAIN``)."""
+
+
+def _cells_at_once(buffer: bytes) -> tuple[int, int, int, int, int] | None:
+    """(cells, first row, last row, first column, last column), zero-based, of the cell tags
+    of a chunk, read with array operations instead of one Python object per cell.
+
+    Answers only when every cell tag is written the usual way, ``<c r="A1"``: exactly what
+    ``_CELL_PLAIN`` then finds. ``None`` otherwise (a cell without its reference first, or with
+    another quote or spacing, or out of its pattern): the caller reads the chunk by regex."""
+    import numpy as np  # only for long chunks: a small workbook's reader never loads numpy
+
+    size = len(buffer)
+    data = np.frombuffer(buffer + bytes(32), dtype=np.uint8)
+    opens = np.flatnonzero(data[:size] == ord("<"))
+    opens = opens[data[opens + 1] == ord("c")]
+    cells = opens[np.isin(data[opens + 2], np.frombuffer(_SPACE_OR_END, dtype=np.uint8))]
+    if not len(cells):
+        return 0, 0, 0, 0, 0
+    usual = (
+        (data[cells + 2] == ord(" "))
+        & (data[cells + 3] == ord("r"))
+        & (data[cells + 4] == ord("="))
+        & (data[cells + 5] == ord('"'))
+    )
+    if not usual.all():
+        return None
+    start = cells + 6
+    column = np.zeros(len(cells), dtype=np.int64)
+    letters = np.zeros(len(cells), dtype=np.int64)
+    running = np.ones(len(cells), dtype=bool)
+    for offset in range(5):
+        char = data[start + offset].astype(np.int64)
+        running &= (char >= ord("A")) & (char <= ord("Z"))
+        if offset == 4:
+            if running.any():
+                return None  # five letters: not a reference the pattern takes
+            break
+        column = np.where(running, column * 26 + (char - 64), column)
+        letters += running
+    if not letters.all():
+        return None
+    digits_at = start + letters
+    row = np.zeros(len(cells), dtype=np.int64)
+    digits = np.zeros(len(cells), dtype=np.int64)
+    running = np.ones(len(cells), dtype=bool)
+    for offset in range(9):
+        char = data[digits_at + offset].astype(np.int64)
+        running &= (char >= ord("0")) & (char <= ord("9"))
+        if offset == 8:
+            if running.any():
+                return None  # nine digits: not a reference the pattern takes
+            break
+        row = np.where(running, row * 10 + (char - ord("0")), row)
+        digits += running
+    if not digits.all() or not (data[digits_at + digits] == ord('"')).all():
+        return None
+    return (
+        len(cells),
+        int(row.min()) - 1,
+        int(row.max()) - 1,
+        int(column.min()) - 1,
+        int(column.max()) - 1,
+    )
+
+
 class ZipWorkbook:
     """The zip directory of an .xlsx/.xlsm/.ods, checked against the limits before inflating."""
 
@@ -437,29 +506,42 @@ class ZipWorkbook:
             # Writers put ``r`` first: one pass finds every cell and, nearly always, its reference.
             # Tags with a namespace prefix (``<x:c>``) are rare: look for them only when present.
             prefixed = _ANY_PREFIX.search(buffer) is not None
-            refs = (_CELL_FAST if prefixed else _CELL_PLAIN).findall(buffer)
-            cells += len(refs)
-            if (b"", b"") in refs:
-                refs = _CELL_REF.findall(buffer)
-            referenced_cells += len(refs)
+            at_once = None
+            if not prefixed and len(buffer) >= AT_ONCE_BYTES:
+                at_once = _cells_at_once(buffer)
+            if at_once is not None and (
+                not at_once[0] or (at_once[2] < limits.max_rows and at_once[4] < limits.max_columns)
+            ):
+                found, top, bottom, low, high = at_once
+                cells += found
+                referenced_cells += found
+                if found:
+                    first_row, last_row = min(first_row, top), max(last_row, bottom)
+                    first_column, last_column = min(first_column, low), max(last_column, high)
+            else:  # by regex; also when a cell lies beyond a limit, to name the first one
+                refs = (_CELL_FAST if prefixed else _CELL_PLAIN).findall(buffer)
+                cells += len(refs)
+                if (b"", b"") in refs:
+                    refs = _CELL_REF.findall(buffer)
+                referenced_cells += len(refs)
+                if refs:
+                    all_letters, all_numbers = zip(*refs, strict=True)
+                    letters = set(all_letters)
+                    high = max(letters, key=_column_key)
+                    low = min(letters, key=_column_key)
+                    numbers = list(map(int, set(all_numbers)))  # a row's cells share one
+                    top, bottom = min(numbers) - 1, max(numbers) - 1
+                    first_row, last_row = min(first_row, top), max(last_row, bottom)
+                    first_column = min(first_column, column_letter_to_index(low.decode()))
+                    last_column = max(last_column, column_letter_to_index(high.decode()))
+                    if last_row >= limits.max_rows or last_column >= limits.max_columns:
+                        for letters_, number in refs:
+                            self._check_position(sheet, letters_, int(number), "uses cell")
             row_refs = (_ROW_FAST if prefixed else _ROW_PLAIN).findall(buffer)
             rows += len(row_refs)
             if not all(row_refs):
                 row_refs = _ROW_REF.findall(buffer)
             referenced_rows += len(row_refs)
-            if refs:
-                all_letters, all_numbers = zip(*refs, strict=True)
-                letters = set(all_letters)
-                high = max(letters, key=_column_key)
-                low = min(letters, key=_column_key)
-                numbers = list(map(int, set(all_numbers)))  # a row's cells share one
-                top, bottom = min(numbers) - 1, max(numbers) - 1
-                first_row, last_row = min(first_row, top), max(last_row, bottom)
-                first_column = min(first_column, column_letter_to_index(low.decode()))
-                last_column = max(last_column, column_letter_to_index(high.decode()))
-                if last_row >= limits.max_rows or last_column >= limits.max_columns:
-                    for letters_, number in refs:
-                        self._check_position(sheet, letters_, int(number), "uses cell")
             if row_refs:
                 bottom = max(map(int, row_refs)) - 1
                 last_row = max(last_row, bottom)

@@ -956,6 +956,10 @@ _Pending = tuple[int, str | None, str, int, _Values, int | None, _Open | None, d
 texts), parent row, innermost open aggregate, dimension labels its ancestors give it)."""
 
 
+TEXT_MEMO_SIZE = 65_536
+"""Distinct texts a sheet reader remembers answers for (then it starts again)."""
+
+
 class SheetReader:
     """Reads one data sheet through its layout: rows classified, cells with their hierarchy."""
 
@@ -995,6 +999,11 @@ class SheetReader:
         """Whether labels are indented: then a row indented no more than an aggregate row (or
         less than its first member) does not belong to it."""
         self.rows: list[RowRecord] = []
+        self._text_numbers: dict[str, tuple[float | None, str]] = {}
+        """``parse_number`` of each text read so far (the same few texts, "-" and "..", and
+        the same small numbers repeat in every row)."""
+        self._continues: dict[str, bool] = {}
+        """Whether a text matches the continuation pattern, per text read so far."""
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
 
@@ -1025,10 +1034,16 @@ class SheetReader:
         filled = [text for text in texts if text is not None and text.strip()]
         if label is not None and self.continuation.search(label):
             return "header"
-        if any(self.continuation.search(text) for text in filled):
-            return "header"
-        zero, missing = self.zero_markers, self.missing_markers
-        if any(parse_number(t, zero, missing)[1] in ("number", "zero_marker") for t in filled):
+        continues = self._continues
+        for text in filled:
+            known = continues.get(text)
+            if known is None:
+                known = continues[text] = self.continuation.search(text) is not None
+                if len(continues) > TEXT_MEMO_SIZE:
+                    continues.clear()
+            if known:
+                return "header"
+        if any(self._number(text)[1] in ("number", "zero_marker") for text in filled):
             return "data"
         if label is not None and row_label_key(label) in self.title_texts:
             return "header"
@@ -1040,6 +1055,18 @@ class SheetReader:
         if self.note.search(label.strip()):
             return "note"
         return "empty"
+
+    def _number(self, value: object) -> tuple[float | None, str]:
+        """``parse_number`` with this sheet's markers, remembered per text."""
+        if type(value) is not str:
+            return parse_number(value, self.zero_markers, self.missing_markers)
+        known = self._text_numbers.get(value)
+        if known is None:
+            known = parse_number(value, self.zero_markers, self.missing_markers)
+            if len(self._text_numbers) > TEXT_MEMO_SIZE:
+                self._text_numbers.clear()
+            self._text_numbers[value] = known
+        return known
 
     def read(self, into: CellColumns) -> int:
         """Append the sheet's cells to ``into``; returns how many."""
@@ -1233,7 +1260,7 @@ class SheetReader:
             for position, dimension in enumerate(column_dimensions)
         }
         detail_roles = ["total" if total else "detail" for total in column_is_total]
-        zero, missing = self.zero_markers, self.missing_markers
+        number = self._number
         scale = self.layout.reading.scale
         for row_index, label, role, level, values, parent_row, structural, given in block:
             raw_values, texts = values
@@ -1268,7 +1295,7 @@ class SheetReader:
             parsed = [
                 (float(raw), "number")
                 if type(raw) is int or (type(raw) is float and isfinite(raw))
-                else parse_number(raw, zero, missing)
+                else number(raw)
                 for raw in raw_values
             ]
             numbers: list[float | None] = [value for value, _ in parsed]
