@@ -186,6 +186,11 @@ class CellColumns:
         """Label keys given per cell (``column_labels``) in some row: not one value per row."""
         self.packed: list[str] = []
         """Columns cut down to one value per row by ``pack`` (``unpack`` restores them)."""
+        self.derived_cells = False
+        """The cell references are not held (``strings["cell"]`` is empty): each is its
+        column's letters and its row number (rows added without ``cells``). They are made on
+        demand (``records``), and the store makes them in DuckDB: no string per cell is built,
+        pickled or converted in Python."""
 
     def __len__(self) -> int:
         return self.count
@@ -207,7 +212,7 @@ class CellColumns:
         row_key: str | None,
         labels: Mapping[str, str | None],
         column_labels: Mapping[str, Sequence[str | None]],
-        cells: Sequence[str],
+        cells: Sequence[str] | None,
         column_numbers: Sequence[int],
         raw_texts: Sequence[str | None],
         values: Sequence[float | None],
@@ -215,14 +220,22 @@ class CellColumns:
         roles: Sequence[str],
     ) -> None:
         """One row of ``n`` cells: per-row values once, per-cell values as sequences of ``n``;
-        ``column_labels`` (label key -> one label per cell) override ``labels``."""
-        n = len(cells)
+        ``column_labels`` (label key -> one label per cell) override ``labels``; ``cells``
+        ``None``: each cell's reference is its column's letters and ``row_number``."""
+        n = len(column_numbers)
         if not n:
             return
         self.unpack()
+        if cells is None and not self.count:
+            self.derived_cells = True
+        elif cells is not None and self.derived_cells:
+            self.materialise_cells()
         strings, numbers = self.strings, self.numbers
         strings["sheet"].extend([sheet] * n)
-        strings["cell"].extend(cells)
+        if not self.derived_cells:
+            if cells is None:
+                cells = [cell_ref(row_number - 1, number - 1) for number in column_numbers]
+            strings["cell"].extend(cells)
         strings["measure"].extend([measure] * n)
         strings["raw_text"].extend(raw_texts)
         strings["value_status"].extend(statuses)
@@ -249,8 +262,8 @@ class CellColumns:
         """Append another ``CellColumns`` (the cells of the next sheet)."""
         if not other.count:
             return
-        self.unpack()
-        other.unpack()
+        self.materialise_cells()
+        other.materialise_cells()
         other_numbers = other.unpacked_numbers()
         for name in CELL_STRING_FIELDS:
             self.strings[name].extend(other.strings[name])
@@ -287,6 +300,23 @@ class CellColumns:
             if not isinstance(self.numbers[name], array):
                 self.numbers[name] = array("d" if name == "value" else "i", self.numbers[name])
         return self
+
+    def materialise_cells(self) -> None:
+        """Hold every cell's reference (after rows added without ``cells``)."""
+        if not self.derived_cells:
+            return
+        self.unpack()
+        letters: dict[int, str] = {}
+        references = []
+        for number, row in zip(
+            self.numbers["column_number"], self.numbers["row_number"], strict=True
+        ):
+            letter = letters.get(number)
+            if letter is None:
+                letter = letters[number] = index_to_column_letter(number - 1)
+            references.append(f"{letter}{row}")
+        self.strings["cell"] = references
+        self.derived_cells = False
 
     def unpack(self) -> None:
         """Every column back at full length, as lists (after ``pack``)."""
@@ -330,7 +360,7 @@ class CellColumns:
         cells: dict[str, Any] = {
             name: objects(self.strings[name])
             for name in CELL_STRING_FIELDS
-            if name not in ROW_STRING_FIELDS
+            if name not in ROW_STRING_FIELDS and not (name == "cell" and self.derived_cells)
         }
         cells["column_number"] = np.asarray(self.numbers["column_number"], dtype=np.int32)
         cells["value"] = np.asarray(self.numbers["value"], dtype=np.float64)
@@ -347,6 +377,7 @@ class CellColumns:
         }
 
     def records(self) -> list[CellRecord]:
+        self.materialise_cells()
         numbers = self.unpacked_numbers()
         keys = list(self.labels)
         label_rows = zip(*(self.labels[key] for key in keys), strict=True) if keys else None
@@ -1252,7 +1283,6 @@ class SheetReader:
         column_is_total = [
             any(self.oracle.is_total(t) for t in labels) for _, labels in self.columns
         ]
-        letters = [index_to_column_letter(index) for index, _ in self.columns]
         column_numbers = [index + 1 for index, _ in self.columns]
         column_dimensions = self.sheet.columns.dimensions
         column_labels = {
@@ -1301,7 +1331,6 @@ class SheetReader:
             numbers: list[float | None] = [value for value, _ in parsed]
             if scale != 1:
                 numbers = [None if value is None else round(value * scale, 6) for value in numbers]
-            row_number = str(row_index + 1)
             into.add_row(
                 sheet=self.name,
                 row_number=row_index + 1,
@@ -1311,7 +1340,7 @@ class SheetReader:
                 row_key=path,
                 labels=labels,
                 column_labels=column_labels,
-                cells=[letter + row_number for letter in letters],
+                cells=None,  # each its column's letters and the row number
                 column_numbers=column_numbers,
                 raw_texts=texts,
                 values=numbers,

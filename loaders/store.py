@@ -18,7 +18,7 @@ import numpy as np
 
 from loaders.parse import NO_PARENT, ROW_NUMBER_FIELDS, ROW_STRING_FIELDS, ParsedSubmission
 from migstat.errors import MigstatError
-from migstat.specs import SourceSpec, Specs
+from migstat.specs import SourceSpec, Specs, index_to_column_letter
 
 CONNECT_PATIENCE_SECONDS = 30.0
 
@@ -534,6 +534,8 @@ class RawStore:
             cell_part.update(
                 (name, column) for name, column in cells.items() if not name.startswith("label:")
             )
+            if "cell" not in cell_part:  # made below from the column and row numbers
+                cell_part["cell"] = np.full(cell_count, None)
             for dimension in dimensions:
                 key = f"label:{dimension}"
                 if dimension in per_cell:
@@ -555,19 +557,30 @@ class RawStore:
             name: np.concatenate([part[name] for part in cell_parts]) for name in cell_parts[0]
         }
         cells_batch["position"] = np.arange(len(cells_batch["row_id"]), dtype=np.int64)
+        widest = int(cells_batch["column_number"].max())
+        letters_batch = {
+            "column_number": np.arange(1, widest + 1, dtype=np.int32),
+            "letters": np.array([index_to_column_letter(i) for i in range(widest)], dtype=object),
+        }
         self.con.register("rows_batch", rows_batch)
         self.con.register("cells_batch", cells_batch)
+        self.con.register("letters_batch", letters_batch)
         try:
             self.con.execute(
                 f"insert into raw.{source} by name "
-                "select c.* exclude (row_id, position, value), r.* exclude (row_id, parent_row), "
+                "select c.* exclude (row_id, position, value, cell), "
+                "r.* exclude (row_id, parent_row), "
+                "coalesce(c.cell, l.letters || r.row_number::varchar) as cell, "
                 "case when isnan(c.value) then null else c.value end as value, "
                 f"nullif(r.parent_row, {NO_PARENT}) as parent_row "
-                "from cells_batch c join rows_batch r on c.row_id = r.row_id order by c.position"
+                "from cells_batch c join rows_batch r on c.row_id = r.row_id "
+                "left join letters_batch l on c.column_number = l.column_number "
+                "order by c.position"
             )
         finally:
             self.con.unregister("cells_batch")
             self.con.unregister("rows_batch")
+            self.con.unregister("letters_batch")
 
 
 def insert_columns(
