@@ -157,6 +157,9 @@ ROW_STRING_FIELDS = ("sheet", "measure", "parent_label", "row_key")
 ROW_NUMBER_FIELDS = ("row_number", "parent_row")
 """The fields that hold one value per row of a sheet (``CellColumns.pack``)."""
 NO_PARENT = -1
+CODED_AT_MOST = 4
+"""``pack`` codes a column of one text per cell when it has at most one distinct text in this
+many cells."""
 """``parent_row`` of a cell at the top of its table, in columns (``None`` in a ``CellRecord``)."""
 
 
@@ -186,6 +189,11 @@ class CellColumns:
         """Label keys given per cell (``column_labels``) in some row: not one value per row."""
         self.packed: list[str] = []
         """Columns cut down to one value per row by ``pack`` (``unpack`` restores them)."""
+        self.coded: dict[tuple[str, str], list[Any]] = {}
+        """(``strings`` or ``labels``, name) -> dictionary of a column held as codes into it
+        (``array`` of int32) by ``pack``: a column of few distinct texts (statuses, roles,
+        labels given per column, repeated small numbers) pickles as bytes, not one object per
+        cell."""
         self.derived_cells = False
         """The cell references are not held (``strings["cell"]`` is empty): each is its
         column's letters and its row number (rows added without ``cells``). They are made on
@@ -299,7 +307,33 @@ class CellColumns:
         for name in CELL_NUMBER_FIELDS:
             if not isinstance(self.numbers[name], array):
                 self.numbers[name] = array("d" if name == "value" else "i", self.numbers[name])
+        if self.packed and not self.coded:
+            self._code()
         return self
+
+    def _code(self) -> None:
+        """The columns of one text per cell with few distinct texts, as codes (``coded``)."""
+        per_cell = [
+            *(("strings", name) for name in CELL_STRING_FIELDS if name not in ROW_STRING_FIELDS),
+            *(("labels", key) for key in self.labels if key in self.cell_label_keys),
+        ]
+        for kind, name in per_cell:
+            where = getattr(self, kind)
+            column = where[name]
+            if len(column) != self.count:
+                continue  # cell references not held (``derived_cells``)
+            dictionary = dict.fromkeys(column)
+            if len(dictionary) * CODED_AT_MOST > len(column):
+                continue
+            index = {value: code for code, value in enumerate(dictionary)}
+            where[name] = array("i", map(index.__getitem__, column))
+            self.coded[(kind, name)] = list(dictionary)
+
+    def _decode(self) -> None:
+        for (kind, name), dictionary in self.coded.items():
+            where = getattr(self, kind)
+            where[name] = list(map(dictionary.__getitem__, where[name]))
+        self.coded = {}
 
     def materialise_cells(self) -> None:
         """Hold every cell's reference (after rows added without ``cells``)."""
@@ -320,6 +354,8 @@ class CellColumns:
 
     def unpack(self) -> None:
         """Every column back at full length, as lists (after ``pack``)."""
+        if self.coded:
+            self._decode()
         for name in CELL_NUMBER_FIELDS:
             if isinstance(self.numbers[name], array):
                 self.numbers[name] = self.numbers[name].tolist()
@@ -347,6 +383,13 @@ class CellColumns:
             column[:] = values
             return column
 
+        def per_cell(kind: str, name: str) -> Any:
+            dictionary = self.coded.get((kind, name))
+            column = getattr(self, kind)[name]
+            if dictionary is None:
+                return objects(column)
+            return objects(dictionary)[np.asarray(column, dtype=np.int32)]
+
         if self.row_lengths is not None:
             self.pack()
         if self.packed:
@@ -358,15 +401,17 @@ class CellColumns:
         for name in ROW_NUMBER_FIELDS:
             rows[name] = np.asarray(self.numbers[name], dtype=np.int32)
         cells: dict[str, Any] = {
-            name: objects(self.strings[name])
+            name: per_cell("strings", name)
             for name in CELL_STRING_FIELDS
             if name not in ROW_STRING_FIELDS and not (name == "cell" and self.derived_cells)
         }
         cells["column_number"] = np.asarray(self.numbers["column_number"], dtype=np.int32)
         cells["value"] = np.asarray(self.numbers["value"], dtype=np.float64)
         for key, column in self.labels.items():
-            where = cells if self.packed and key in self.cell_label_keys else rows
-            where[f"label:{key}"] = objects(column)
+            if self.packed and key in self.cell_label_keys:
+                cells[f"label:{key}"] = per_cell("labels", key)
+            else:
+                rows[f"label:{key}"] = objects(column)
         return rows, cells, lengths
 
     def unpacked_numbers(self) -> dict[str, list[Any]]:

@@ -17,7 +17,7 @@ from loaders.load import load_paths
 from loaders.parse import CellColumns, ParsedSubmission
 from loaders.store import FileFacts, RawStore
 from loaders.workers import parse_file
-from migstat.specs import load_specs
+from migstat.specs import column_letter_to_index, load_specs
 from migstat.workbooks.template import sheet_grid, write_template
 
 SPECS = load_specs()
@@ -227,3 +227,34 @@ def test_cells_sent_once_per_row_are_stored_in_order_with_their_own_row_and_labe
                 )
                 for c in expected
             ]
+
+
+def test_cells_travel_without_a_reference_string_and_with_coded_texts(tmp_path: Path) -> None:
+    """A reader sends no cell reference (each is its column's letters and its row number) and
+    the texts that repeat (statuses, roles, labels given per column) as codes: the cells read
+    back one by one, and as written to the store, are the same as before the trip, and every
+    reference names its own column and row."""
+    path = filled(tmp_path, "entries_exits", "CRI", 2023, 3)
+    before = parse_file(path, SPECS, Limits()).cells
+    parsed = parse_file(path, SPECS, Limits())
+    assert parsed.cell_columns.derived_cells and not parsed.cell_columns.strings["cell"]
+    travelled = pickle.loads(pickle.dumps(replace(parsed, cell_columns=parsed.cell_columns.pack())))
+    coded = {name for _, name in travelled.cell_columns.coded}
+    assert {"value_status", "cell_role"} <= coded
+    assert travelled.cells == before
+    for cell in before:
+        letters = cell.cell.rstrip("0123456789")
+        assert cell.cell == f"{letters}{cell.row_number}"
+        assert column_letter_to_index(letters) + 1 == cell.column_number
+    again = pickle.loads(pickle.dumps(replace(parsed, cell_columns=parsed.cell_columns.pack())))
+    facts = FileFacts(path.resolve(), "f" * 64, path.stat().st_size, datetime(2024, 1, 1))
+    with RawStore(tmp_path / "w" / "landing.duckdb", SPECS) as store:
+        store.record([(facts, again)])
+        stored = store.con.execute(
+            "select cell, row_number, column_number, raw_text, value_status, cell_role "
+            "from raw.entries_exits order by rowid"
+        ).fetchall()
+    assert stored == [
+        (c.cell, c.row_number, c.column_number, c.raw_text, c.value_status, c.cell_role)
+        for c in before
+    ]

@@ -52,7 +52,7 @@ def test_cells_read_at_once_agree_with_the_regex(seed: int) -> None:
     pieces = []
     for _ in range(2_000):
         letters = "".join(chooser.choice("ABCXYZ") for _ in range(chooser.randint(1, 3)))
-        ref = f"{letters}{chooser.randint(1, 10**chooser.randint(1, 7))}"
+        ref = f"{letters}{chooser.randint(1, 10 ** chooser.randint(1, 7))}"
         pieces.append(chooser.choice([f'<c r="{ref}"><v>1</v></c>', f'<c r="{ref}" t="s"/>']))
     usual = "".join(pieces).encode()
     assert _cells_at_once(usual) == by_regex(usual) is not None
