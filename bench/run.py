@@ -735,7 +735,8 @@ def main() -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated steps to leave out: readers, publish, reload, correction, period",
+        help="comma-separated steps to leave out: readers, build (and all after it), publish, "
+        "reload, correction, period",
     )
     args = parser.parse_args()
     compile_bytecode()
@@ -786,6 +787,14 @@ def main() -> None:
             report.add(name, None, "x", "raw store reused (--reuse-raw): see the other tiers")
     else:
         step_loader(report, home, files, "readers" in skip)
+    if "build" in skip:  # the loader alone (and the readers beside it)
+        report.add("migstat build (full) wall", None, "s", why_skipped)
+        line = final_line(report)
+        path = write_results(report, line, started)
+        print()
+        print(path.read_text(encoding="utf-8"))
+        print(line)
+        return
     build = step_build(report, home, "migstat build (full)", args.build_timeout)
     report.slowest = slowest_models(home)
     if build.returncode == 0:
