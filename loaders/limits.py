@@ -512,10 +512,10 @@ class ZipWorkbook:
             if at_once is not None and (
                 not at_once[0] or (at_once[2] < limits.max_rows and at_once[4] < limits.max_columns)
             ):
-                found, top, bottom, low, high = at_once
-                cells += found
-                referenced_cells += found
-                if found:
+                counted, top, bottom, low, high = at_once
+                cells += counted
+                referenced_cells += counted
+                if counted:
                     first_row, last_row = min(first_row, top), max(last_row, bottom)
                     first_column, last_column = min(first_column, low), max(last_column, high)
             else:  # by regex; also when a cell lies beyond a limit, to name the first one

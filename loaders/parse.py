@@ -341,7 +341,7 @@ class CellColumns:
             return
         self.unpack()
         letters: dict[int, str] = {}
-        references = []
+        references: list[str | None] = []
         for number, row in zip(
             self.numbers["column_number"], self.numbers["row_number"], strict=True
         ):
