@@ -794,10 +794,12 @@ def _read_metadata(
             )
     country = (values["country"] or "").upper()
     if not re.fullmatch(r"[A-Z]{3}", country):
-        raise reject(
-            "country",
-            f"country {values['country']!r} is not an ISO 3166 alpha-3 code",
-            f"el país {values['country']!r} no es un código ISO 3166 alfa-3",
+        country = _country_of_name(values["country"] or "", where.get("country"), file_name)
+        sheet, ref = where.get("country", (None, None))
+        place = f"{sheet}!{ref}" if sheet and ref else "country"
+        values["read_as"] = (
+            f"{place} {values['country']!r} leído como el país {country} / read as country "
+            f"{country}"
         )
     values["country"] = country
     if values["source"] != layout.source:
@@ -843,6 +845,37 @@ def _read_metadata(
             )
         values["flag"] = code or None
     return values
+
+
+NOT_A_COUNTRY = {"XXA", "XXB", "XXC", "XXX", "OTH"}
+"""Codes of the countries code list that name no country (stateless, unspecified, others)."""
+
+
+def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name: str) -> str:
+    """The ISO code of a reporting country written by name ("Guatemala", "Rep. Dominicana"),
+    resolved like any label of the ``countries`` code list (aliases, variants, word sets).
+
+    A name that resolves only by approximate match, or not at all, is rejected (COD-003) with
+    the closest codes: the reporting country decides which published data a file replaces, so
+    it is never guessed."""
+    match = codes.user_resolver().match("countries", text)
+    is_country = match.code is not None and re.fullmatch(r"[A-Z]{3}", match.code)
+    if is_country and match.code not in NOT_A_COUNTRY and match.method == "alias":
+        return match.code  # not "Extranjeros" (XXX) nor "Otros" (OTH): they name no country
+    members = codes.user_resolver().members.get("countries", {})
+    closest_es = match.suggestions_text("es", members) or "-"
+    closest_en = match.suggestions_text("en", members) or "-"
+    sheet, ref = where or (None, None)
+    raise WorkbookRejected(
+        f"the reporting country {text!r} is neither an ISO 3166 alpha-3 code nor a country "
+        f"name that resolves exactly; closest codes: {closest_en}",
+        file=file_name,
+        sheet=sheet,
+        cell=ref,
+        rule="COD-003",
+        message_es=f"el país informante {text!r} no es un código ISO 3166 alfa-3 ni un nombre de "
+        f"país que se resuelva con exactitud; códigos más cercanos: {closest_es}",
+    )
 
 
 METADATA_YEAR = re.compile(
