@@ -650,7 +650,16 @@ def parse_workbook(
                 SheetRecord(sheet.name, sheet.required, False, 0, sheet.name, sheet.rows.dimension)
             )
             continue
-        reader = SheetReader(book, layout, sheet, name, source.dimension_names(), oracle, file_name)
+        reader = SheetReader(
+            book,
+            layout,
+            sheet,
+            name,
+            source.dimension_names(),
+            oracle,
+            file_name,
+            {dimension: spec.codelist for dimension, spec in source.dimensions.items()},
+        )
         count = reader.read(parsed.cell_columns)
         parsed.rows.extend(sorted(reader.rows, key=lambda row: row.row_number))
         parsed.columns[name] = [
@@ -989,6 +998,10 @@ _Pending = tuple[int, str | None, str, int, _Values, int | None, _Open | None, d
 texts), parent row, innermost open aggregate, dimension labels its ancestors give it)."""
 
 
+HEADER_WINDOW = 10
+"""How many rows above and below its declared row a published table's header is looked for."""
+
+
 class SheetReader:
     """Reads one data sheet through its layout: rows classified, cells with their hierarchy."""
 
@@ -1001,6 +1014,7 @@ class SheetReader:
         dimensions: list[str],
         oracle: LabelOracle,
         file_name: str,
+        codelists: Mapping[str, str] | None = None,
     ) -> None:
         self.grid = book.grid(name)
         self.layout = layout
@@ -1015,6 +1029,8 @@ class SheetReader:
         self.note = reading.compiled_note()
         self.continuation = reading.compiled_continuation()
         self.derived = reading.compiled_derived() if layout.kind == "published" else None
+        if layout.kind == "published" and codelists is not None:
+            sheet = self.sheet = self._located(codelists)
         self.columns = self._read_headers()
         self.header_texts = self._header_texts()
         self.label_column = column_letter_to_index(sheet.rows.label_column)
@@ -1030,6 +1046,80 @@ class SheetReader:
         self.rows: list[RowRecord] = []
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
+
+    def _header_score(self, row_index: int, codelist: str) -> tuple[int, int]:
+        """(recognised, filled) header cells of a row, from the layout's first data column:
+        recognised are labels of the column dimension's code list, totals and derived or
+        skipped columns."""
+        if row_index < 0 or row_index >= len(self.grid):
+            return 0, 0
+        columns = self.sheet.columns
+        row = self.grid[row_index]
+        end = len(row)
+        if columns.last_column:
+            end = min(end, column_letter_to_index(columns.last_column) + 1)
+        recognised = filled = 0
+        for value in row[column_letter_to_index(columns.first_column) : end]:
+            text = _header_text(value)
+            if text is None or not text.strip():
+                continue
+            filled += 1
+            if (
+                self.oracle.is_total(text)
+                or self.oracle.is_member(codelist, text)
+                or label_matches(columns.skip, text, self.oracle)
+                or (self.derived is not None and self.derived.search(text) is not None)
+            ):
+                recognised += 1
+        return recognised, filled
+
+    def _located(self, codelists: Mapping[str, str]) -> SheetLayout:
+        """The sheet's layout with its header and first data rows where the table has them.
+
+        A published table's header row is found by its labels: when the declared row holds
+        none (an extra header line, blank rows or the title repeated above it), the nearest row
+        within ``HEADER_WINDOW`` rows whose filled cells are mostly labels of the column
+        dimension is the header, and the table's rows move with it. When no row qualifies, one
+        STR-HEADER names the sheet and where it looked."""
+        sheet = self.sheet
+        columns = sheet.columns
+        dimension = columns.dimensions[-1]
+        codelist = codelists.get(dimension, dimension)
+        declared = columns.header_rows[-1] - 1
+        if self._header_score(declared, codelist)[0]:
+            return sheet
+        lowest = max(0, declared - HEADER_WINDOW)
+        highest = min(len(self.grid) - 1, declared + HEADER_WINDOW)
+        candidates = sorted(range(lowest, highest + 1), key=lambda row: (abs(row - declared), row))
+        for row_index in candidates:
+            recognised, filled = self._header_score(row_index, codelist)
+            offset = row_index - declared
+            if recognised and recognised * 2 >= filled and sheet.rows.first_row + offset > 1:
+                rows = sheet.rows.model_copy(
+                    update={
+                        "first_row": sheet.rows.first_row + offset,
+                        "last_row": None
+                        if sheet.rows.last_row is None
+                        else sheet.rows.last_row + offset,
+                    }
+                )
+                moved = columns.model_copy(
+                    update={"header_rows": [number + offset for number in columns.header_rows]}
+                )
+                return sheet.model_copy(update={"rows": rows, "columns": moved})
+        where = f"{columns.first_column}{lowest + 1}:{columns.first_column}{highest + 1}"
+        raise WorkbookRejected(
+            f"no row of {dimension} headers found: the layout declares row {declared + 1}, "
+            f"rows {lowest + 1} to {highest + 1} were searched from column "
+            f"{columns.first_column} ({where})",
+            file=self.file_name,
+            sheet=self.name,
+            cell=cell_ref(declared, column_letter_to_index(columns.first_column)),
+            rule="STR-HEADER",
+            message_es="no se encontró la fila de encabezados de columna: el formato de "
+            f"lectura indica la fila {declared + 1}; se buscó en las filas {lowest + 1} a "
+            f"{highest + 1} desde la columna {columns.first_column} ({where})",
+        )
 
     def _title_texts(self) -> set[str]:
         """Normalised texts above the first data row: a row repeating one of them is a

@@ -389,3 +389,75 @@ def test_a_blank_grand_total_over_numbers_is_a_warning_named_at_its_cell(tmp_pat
     result = check_file(path, Specs(overlay=home / "specs"))
     assert [(f.rule, f.cell, f.found) for f in result.findings] == [("ADD-004", corner, None)]
     assert result.findings[0].expected == str(round(sum(table.root.values)))
+
+
+# --- The header row moved down (issue 9 leftover) ---------------------------------------------
+# An office adds a line above the table's header (a heading over the months, blank rows, the
+# title printed again): the header is found by its labels within HEADER_WINDOW rows of the row
+# the layout declares, and the table moves with it. Before, the labels of the header row were
+# read as data (COD-001 / VAL-003 at B5 and on).
+
+MOVED_HEADERS = [
+    ("a heading over the months", "costa_rica", [["", "Meses"]]),
+    ("two blank rows", "mexico_ytd", [[], []]),
+    ("the title printed again", "nicaragua_totals_below", [["{title}"]]),
+    ("a unit line and a heading", "panama_sex", [["(personas)"], ["", "", "Sexo"]]),
+    ("one row less (blank row deleted)", "honduras_returns", None),
+]
+
+
+def _move_header(table: Table, lines: list[list[object]] | None) -> Callable[[list], None]:
+    def change(grid: list[list[object]]) -> None:
+        header = len(table.title) + 1
+        if lines is None:
+            del grid[header - 1]  # the blank row under the title
+            return
+        for line in reversed(lines):
+            grid.insert(header, [table.title[0] if cell == "{title}" else cell for cell in line])
+
+    return change
+
+
+@pytest.mark.parametrize(("name", "table_name", "lines"), MOVED_HEADERS, ids=lambda v: str(v))
+def test_a_header_moved_down_is_found_by_its_labels(
+    name: str, table_name: str, lines: list[list[object]] | None, tmp_path: Path
+) -> None:
+    clean = copy.deepcopy(BY_NAME[table_name])
+    (tmp_path / "clean").mkdir()
+    want = _values(parse(clean, tmp_path / "clean"))
+    table = copy.deepcopy(clean)
+    folder = tmp_path / "moved"
+    folder.mkdir()
+    path = table.write(folder, _move_header(table, lines))
+    offset = -1 if lines is None else len(lines)
+    home = tmp_path / "home"
+    shutil.copytree(LAYOUTS_DIR, home / "specs" / "layouts")
+    result = check_file(path, Specs(overlay=home / "specs"))
+    assert result.findings == [], result.findings
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    parsed = parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    got = {(row - offset, column): value for (row, column), value in _values(parsed).items()}
+    assert got == want
+
+
+def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
+    tmp_path: Path,
+) -> None:
+    """No row near the declared one holds month labels: one STR-HEADER naming the sheet, the
+    declared header cell and the rows searched; not a cascade of cell errors."""
+    from migstat.errors import WorkbookRejected
+
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    header = len(table.title) + 1
+
+    def change(grid: list[list[object]]) -> None:
+        grid[header] = ["Nacionalidad", *[f"Columna {n}" for n in range(1, 14)]]
+
+    path = table.write(tmp_path, change)
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    with pytest.raises(WorkbookRejected) as caught:
+        parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    error = caught.value
+    assert (error.rule, error.sheet, error.cell) == ("STR-HEADER", "Entradas", "B4")
+    assert "rows 1 to 14 were searched" in str(error)
+    assert error.message_es and "filas 1 a 14" in error.message_es
