@@ -17,7 +17,7 @@ import math
 import operator
 import re
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from math import isfinite
@@ -48,7 +48,13 @@ GROUPED_DECIMAL = re.compile(
 """A decimal number with thousands separators, either convention: 12,345.6 or 12.345,6."""
 SEPARATORS = re.compile(r"[,.\s\u00a0\u202f'\u2019]")
 PLAIN_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
-REFERENCE = re.compile(r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+))?(?:/(?P<regex>.+))?$")
+REFERENCE = re.compile(
+    r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+)(?::(?P<last>[A-Z]+\d+))?)?(?:/(?P<regex>.+))?$"
+)
+"""``sheet!cell/regex``; the cell may be a range (``A1:A6``): its first cell, row by row, whose
+text matches (and, for a period, names a year)."""
+MAX_RANGE_CELLS = 200
+"""The most cells a range reference looks at."""
 SHEET_TOKEN = "{sheet}"
 
 ROW_KINDS = {
@@ -507,6 +513,19 @@ def parse_number(
     return None, "text"
 
 
+GROUPED_YEAR = re.compile(r"\b(1|2)[.,\u00a0\u202f'\u2019 ]((?:9|0)\d{2})\b")
+"""A year written with a thousands separator, as a number format makes it: ``2.023``."""
+YEAR_WORD = re.compile(r"((?:19|20)\d{2})[a-z]?")
+"""A year as a word of a period text, a flag letter glued to it allowed (``2023p``)."""
+PERIOD_WORDS = frozenset(MONTHS) | frozenset(PARTS)
+"""Words of a period text that name months (else the text names a whole year)."""
+
+
+def names_months(text: str) -> bool:
+    """Whether a period text names months or a part of the year, not just a year."""
+    return not PERIOD_WORDS.isdisjoint(codes.normalize(text).split())
+
+
 def parse_period(text: str) -> tuple[int, int, int] | None:
     """(year, first month, last month) named by a period text, or None without a year.
 
@@ -518,9 +537,11 @@ def parse_period(text: str) -> tuple[int, int, int] | None:
     (2022, 1, 6)
     >>> parse_period("ENE.-SEP. 2021")
     (2021, 1, 9)
+    >>> parse_period("Año 2.023")
+    (2023, 1, 12)
     """
-    words = codes.normalize(text).split()
-    years = [int(word) for word in words if re.fullmatch(r"(19|20)\d{2}", word)]
+    words = codes.normalize(GROUPED_YEAR.sub(r"\1\2", text)).split()
+    years = [int(found[1]) for word in words if (found := YEAR_WORD.fullmatch(word))]
     if not years:
         return None
     year = years[-1]
@@ -709,12 +730,35 @@ def _cell_position(ref: str) -> tuple[int, int]:
 
 
 def _read_reference(
-    book: WorkbookLike, reference: re.Match[str], first_sheet: str | None
+    book: WorkbookLike,
+    reference: re.Match[str],
+    first_sheet: str | None,
+    wanted: Callable[[str], bool] | None = None,
 ) -> tuple[str | None, tuple[str, str | None]]:
-    """The text a ``sheet!cell/regex`` (or ``{sheet}/regex``) reference designates."""
+    """The text a ``sheet!cell/regex`` (or ``{sheet}/regex``) reference designates; for a range
+    (``sheet!A1:A6``), that of its first cell whose text the regex finds and ``wanted``
+    accepts (the last cell's when none does)."""
     sheet = reference["sheet"]
     if sheet == SHEET_TOKEN:
         sheet = first_sheet or sheet
+    if reference["cell"] is not None and reference["last"] is not None:
+        top, left = _cell_position(reference["cell"])
+        bottom, right = _cell_position(reference["last"])
+        cells = [
+            cell_ref(row, column)
+            for row in range(top, bottom + 1)
+            for column in range(left, right + 1)
+        ][:MAX_RANGE_CELLS]
+        found: tuple[str | None, tuple[str, str | None]] = (None, (sheet, reference["cell"]))
+        for cell in cells:
+            single = REFERENCE.match(
+                f"{sheet}!{cell}" + (f"/{reference['regex']}" if reference["regex"] else "")
+            )
+            assert single is not None
+            found = _read_reference(book, single, first_sheet)
+            if found[0] and (wanted is None or wanted(found[0])):
+                return found
+        return found
     if reference["cell"] is None:
         text: str | None = sheet
     else:
@@ -752,21 +796,27 @@ def _read_metadata(
                 text = str(_year_of_date(raw))
             values[name] = text.strip() if text else None
             where[name] = (sheet, ref)
+    # the period fields the metadata sheet gives: a period read from a title must agree
+    declared = {name: (values[name], where[name]) for name in PERIOD_FIELDS if values.get(name)}
+    period: tuple[int, int, int] | None = None
     if layout.period:
         reference = REFERENCE.match(layout.period)
         if reference is None:
             values["period_text"] = layout.period
         else:
-            values["period_text"], where["year"] = _read_reference(book, reference, first_sheet)
+            values["period_text"], where["period"] = _read_reference(
+                book, reference, first_sheet, lambda text: parse_period(text) is not None
+            )
             if reference["cell"] and not reference["regex"]:
-                period_sheet, period_cell = where["year"]
+                period_sheet, period_cell = where["period"]
                 row, column = _cell_position(period_cell or "A1")
                 raw = book.value(period_sheet, row, column) if book.has_sheet(period_sheet) else ""
                 dated = _period_of_date(raw)
                 values["period_text"] = dated or values["period_text"]
+            where.setdefault("year", where["period"])
         period = parse_period(values["period_text"] or "")
         if period is None:
-            year_sheet, year_cell = where.get("year", (None, None))
+            year_sheet, year_cell = where.get("period", (None, None))
             raise WorkbookRejected(
                 f"no year in the period text {values['period_text']!r}",
                 file=file_name,
@@ -775,16 +825,26 @@ def _read_metadata(
                 rule="STR-META",
                 message_es=f"el texto del período {values['period_text']!r} no indica un año",
             )
-        for name, number in zip(("year", "first_month", "last_month"), period, strict=True):
-            values.setdefault(name, str(number))
+        for name, number in zip(PERIOD_FIELDS, period, strict=True):
+            if not values.get(name):
+                values[name] = str(number)
     for name, default in layout.defaults.items():
-        if values.get(name):
-            continue
         reference = REFERENCE.match(default)
-        if reference is None or (reference["cell"] is None and reference["sheet"] != SHEET_TOKEN):
+        literal = reference is None or (
+            reference["cell"] is None and reference["sheet"] != SHEET_TOKEN
+        )
+        if values.get(name):
+            if period is not None and name in PERIOD_FIELDS and not literal and reference:
+                text, place = _read_reference(book, reference, first_sheet)
+                if text:
+                    declared[name] = (text, place)
+            continue
+        if literal or reference is None:
             values[name] = default
             continue
         values[name], where[name] = _read_reference(book, reference, first_sheet)
+    if period is not None:
+        _check_period(values["period_text"] or "", period, declared, where, file_name)
     if layout.reading.estimates and not values.get("flag"):
         values["flag"] = "e"
 
@@ -885,6 +945,53 @@ def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name:
         message_es=f"el país informante {text!r} no es un código ISO 3166 alfa-3 ni un nombre de "
         f"país que se resuelva con exactitud; códigos más cercanos: {closest_es}",
     )
+
+
+PERIOD_FIELDS = ("year", "first_month", "last_month")
+
+
+def _period_number(name: str, text: str) -> int | None:
+    """A year or month as the metadata gives it (``2023``, ``2023 (p)``, ``6``, ``Junio``)."""
+    if name == "year":
+        found = METADATA_YEAR.fullmatch(GROUPED_YEAR.sub(r"\1\2", text))
+        return int(found[1]) if found else None
+    key = codes.normalize(text)
+    if key.isdigit():
+        return int(key)
+    return MONTHS.get(key)
+
+
+def _check_period(
+    text: str,
+    period: tuple[int, int, int],
+    declared: dict[str, tuple[str | None, tuple[str, str | None]]],
+    where: dict[str, tuple[str, str | None]],
+    file_name: str,
+) -> None:
+    """The period a title names must agree with the period the metadata declares (a metadata
+    sheet's cells, or a layout default read from the workbook such as a sheet named after its
+    year): the year always, the months when the title names months (STR-010)."""
+    read = dict(zip(PERIOD_FIELDS, period, strict=True))
+    fields = PERIOD_FIELDS if names_months(text) else PERIOD_FIELDS[:1]
+    for name in fields:
+        given, place = declared.get(name, (None, ("", None)))
+        number = _period_number(name, given) if given else None
+        if number is None or number == read[name]:
+            continue
+        sheet, cell = where.get("period", (None, None))
+        other = f"{place[0]}!{place[1]}" if place[1] else f"sheet {place[0]!r}"
+        otra = f"{place[0]}!{place[1]}" if place[1] else f"hoja {place[0]!r}"
+        label = {"year": "year", "first_month": "first month", "last_month": "last month"}[name]
+        raise WorkbookRejected(
+            f"the period in the title ({text!r}: {label} {read[name]}) disagrees with the "
+            f"metadata ({label} {given!r} in {other})",
+            file=file_name,
+            sheet=sheet,
+            cell=cell,
+            rule="STR-010",
+            message_es=f"el período del título ({text!r}: {FIELD_NAMES_ES[name]} {read[name]}) "
+            f"no coincide con el de los metadatos ({FIELD_NAMES_ES[name]} {given!r} en {otra})",
+        )
 
 
 METADATA_YEAR = re.compile(

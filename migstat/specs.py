@@ -272,7 +272,11 @@ class LayoutSpec(Strict):
     ``'{sheet}/regex'`` reads the value from that name (a sheet named ``2024``)."""
     period: str | None = None
     """A reference (as in ``defaults``) to a text naming the period, such as ``enero-abril 2024``
-    or ``Año 2023``: the year and the first and last months are read from it."""
+    or ``Año 2.023``: the year and the first and last months are read from it. A range
+    (``'Cuadro 5!A1:A4'``) takes its first cell that names a year, wherever an edition puts the
+    period line. When the metadata also gives the period (a metadata sheet, or ``defaults`` read
+    from the workbook such as a sheet named after its year), both must agree (STR-010): the
+    year always, the months when the title names months."""
     reading: Reading = Field(default_factory=Reading)
     sheets: list[SheetLayout]
 

@@ -14,11 +14,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from gallery import GALLERY, LAYOUTS_DIR, MONTHS_SHORT, Table
+from limits_corpus import filled_template
 
+from loaders.limits import Limits
 from loaders.load import CodeListOracle
 from loaders.parse import parse_period, parse_workbook
 from loaders.workbook import Workbook
+from loaders.workers import parse_file
+from migstat.errors import WorkbookRejected
 from migstat.specs import Specs, load_layout_file
 from migstat.workbench import check_file
 
@@ -445,8 +450,6 @@ def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
 ) -> None:
     """No row near the declared one holds month labels: one STR-HEADER naming the sheet, the
     declared header cell and the rows searched; not a cascade of cell errors."""
-    from migstat.errors import WorkbookRejected
-
     table = copy.deepcopy(BY_NAME["costa_rica"])
     header = len(table.title) + 1
 
@@ -461,3 +464,113 @@ def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
     assert (error.rule, error.sheet, error.cell) == ("STR-HEADER", "Entradas", "B4")
     assert "rows 1 to 14 were searched" in str(error)
     assert error.message_es and "filas 1 a 14" in error.message_es
+
+
+# --- The period written inside a title (issue 9 leftover) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Año 2.023", (2023, 1, 12)),
+        ("AÑO 2,023", (2023, 1, 12)),
+        ("Enero - Diciembre 2.023", (2023, 1, 12)),
+        ("Enero-diciembre de 2023p", (2023, 1, 12)),
+        ("Cuadro 5. Entradas de extranjeros por nacionalidad, 2023", (2023, 1, 12)),
+        ("Cuadro 2.5 Entradas", None),
+    ],
+)
+def test_years_as_number_formats_write_them(text: str, expected: object) -> None:
+    assert parse_period(text) == expected
+
+
+def _layout_with(table: Table, home: Path, **changes: object) -> None:
+    """The table's gallery layout, with top-level keys changed, as the home's own layout."""
+    data = yaml.safe_load((LAYOUTS_DIR / f"{table.layout_id}.yml").read_text(encoding="utf-8"))
+    data.update(changes)
+    folder = home / "specs" / "layouts"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{table.layout_id}.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def _check(table: Table, path: Path, home: Path):
+    specs = Specs(overlay=home / "specs")
+    layout = specs.layouts[table.layout_id]
+    return parse_workbook(Workbook(path), layout, specs, CodeListOracle(layout), path.name)
+
+
+def test_a_period_line_anywhere_in_the_title_block_is_read(tmp_path: Path) -> None:
+    """``period: 'Sheet!A1:A3'``: the first cell of the range that names a year ("Año 2.023"
+    under a title without one), wherever the edition put it."""
+    table = copy.deepcopy(BY_NAME["dominican_residence"])
+    table.title = [table.title[0], "(Cifras preliminares)", "Año 2.023"]
+    table.file_name = "bcrd_sin_fila_de_periodo.xls"
+    home = tmp_path / "home"
+    _layout_with(table, home, period="Llegadas!A1:A3")
+    path = table.write(tmp_path)  # one title line more: the header is found one row lower
+    parsed = _check(table, path, home)
+    assert (parsed.reference_year, parsed.first_month, parsed.last_month) == (2023, 1, 12)
+    assert parsed.metadata["period_text"] == "Año 2.023"
+    assert len(parsed.cells) == len(_values(parse(BY_NAME["dominican_residence"], tmp_path)))
+
+
+@pytest.mark.parametrize(
+    ("title", "error"),
+    [
+        ("Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2023", None),
+        ("Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2.023", None),
+        (
+            "Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2022",
+            "year 2022) disagrees with the metadata (year '2023' in sheet '2023')",
+        ),
+    ],
+)
+def test_a_period_in_the_title_is_checked_against_the_metadata(
+    title: str, error: str | None, tmp_path: Path
+) -> None:
+    """Panama's sheet is named after its year (the layout's metadata: ``year: '{sheet}/...'``)
+    and its title names the year too (``period: '{sheet}!A1'``): they must agree (STR-010)."""
+    table = copy.deepcopy(BY_NAME["panama_sex"])
+    table.title = [title]
+    home = tmp_path / "home"
+    _layout_with(table, home, period="{sheet}!A1")
+    path = table.write(tmp_path)
+    if error is None:
+        parsed = _check(table, path, home)
+        assert (parsed.reference_year, parsed.first_month, parsed.last_month) == (2023, 1, 12)
+        return
+    with pytest.raises(WorkbookRejected) as caught:
+        _check(table, path, home)
+    assert (caught.value.rule, caught.value.sheet, caught.value.cell) == ("STR-010", "2023", "A1")
+    assert error in str(caught.value)
+    assert caught.value.message_es and "no coincide con el de los metadatos" in (
+        caught.value.message_es
+    )
+
+
+def test_months_in_the_title_are_checked_against_a_metadata_sheet(tmp_path: Path) -> None:
+    """A template whose layout also reads a period line: "Enero-junio 2023" in a title cell
+    against Metadatos saying months 1-12 is STR-010; a title naming only the year is not
+    compared on months."""
+    home = tmp_path / "home"
+    layout = load_layout_file(Path(__file__).resolve().parents[2] / "specs/layouts/std_returns.yml")
+    data = layout.model_dump(exclude_defaults=True)
+    data["period"] = "Metadatos!A1"
+    folder = home / "specs" / "layouts"
+    folder.mkdir(parents=True)
+    (folder / "std_returns.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    specs = Specs(overlay=home / "specs")
+    for text, rejected in (("Retornados, año 2023", False), ("Enero-junio 2023", True)):
+        path = filled_template(tmp_path / text[:5], "GTM_returns_2023.xlsx")
+        book = openpyxl.load_workbook(path)
+        book["Metadatos"]["A1"] = text
+        book.save(path)
+        if not rejected:
+            assert parse_file(path, specs, Limits()).reference_year == 2023
+            continue
+        with pytest.raises(WorkbookRejected) as caught:
+            parse_file(path, specs, Limits())
+        assert (caught.value.rule, caught.value.cell) == ("STR-010", "A1")
+        assert "last month 6) disagrees with the metadata (last month '12' in Metadatos!B8)" in str(
+            caught.value
+        )
