@@ -497,6 +497,8 @@ def parse_number(
     if text is None or not text.strip():
         return None, "blank"
     stripped = text.strip()
+    if stripped[0] in "'\u2019" and len(stripped) > 1:
+        stripped = stripped[1:].lstrip()  # "'1234": a number kept as text by its apostrophe
     lowered = stripped.lower()
     if stripped in zero_markers:
         return 0.0, "zero_marker"
@@ -1010,12 +1012,22 @@ def _year_of_date(value: date | datetime) -> int:
     return value.year
 
 
+HEADER_WITH_YEAR = re.compile(r"(.*?[^\W\d_])[\s\-/.']*(?:19|20)?\d{2}")
+"""A header followed by a year: ``Enero 2023``, ``ene/23``, ``Total 2023``."""
+
+
 def _header_text(value: object) -> str | None:
     """A column header as read: a date (a month typed as "ene-23", stored as 2023-01-01) is
-    the name of its month."""
+    the name of its month; a month or total followed by its year ("Enero 2023", "ene/23",
+    "Total 2023") is that month or total."""
     if isinstance(value, date):
         return MONTH_NAMES_ES.split()[value.month - 1]
-    return cell_text(value)
+    text = cell_text(value)
+    if text and text[-1].isdigit():
+        found = HEADER_WITH_YEAR.fullmatch(text.strip())
+        if found and codes.normalize(found[1]) in HEADER_WORDS:
+            return found[1]
+    return text
 
 
 def _period_of_date(value: object) -> str | None:
@@ -1038,6 +1050,8 @@ def _period_of_date(value: object) -> str | None:
 
 MONTH_NAMES_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre"
 MONTH_NAMES_ES += " diciembre"
+HEADER_WORDS = frozenset(MONTHS) | {"total", "totales", "total general", "total anual"}
+"""Headers a year may follow (``HEADER_WITH_YEAR``)."""
 
 
 def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:
@@ -1136,9 +1150,10 @@ class SheetReader:
         self.note = reading.compiled_note()
         self.continuation = reading.compiled_continuation()
         self.derived = reading.compiled_derived() if layout.kind == "published" else None
+        self.codelists: Mapping[str, str] = codelists or {}
         if layout.kind == "published" and codelists is not None:
             sheet = self.sheet = self._located(codelists)
-        self.columns = self._read_headers()
+        self.columns = self._paired_sexes(self._read_headers())
         self.header_texts = self._header_texts()
         self.label_column = column_letter_to_index(sheet.rows.label_column)
         self.title_texts = self._title_texts()
@@ -1228,6 +1243,29 @@ class SheetReader:
             f"{highest + 1} desde la columna {columns.first_column} ({where})",
         )
 
+    def _paired_sexes(
+        self, columns: list[tuple[int, tuple[str, ...]]]
+    ) -> list[tuple[int, tuple[str, ...]]]:
+        """Sex columns headed "H" and "M" (and no "F") are Hombres and Mujeres: "M" alone is
+        ambiguous (Male in English) and resolves to nothing, but beside "H" it is Mujeres."""
+        for position, dimension in enumerate(self.sheet.columns.dimensions):
+            if self.codelists.get(dimension) != "sex":
+                continue
+            written = {labels[position].strip().upper() for _, labels in columns}
+            if not ({"H", "M"} <= written and "F" not in written):
+                continue
+            columns = [
+                (
+                    index,
+                    tuple(
+                        "Mujeres" if at == position and label.strip().upper() == "M" else label
+                        for at, label in enumerate(labels)
+                    ),
+                )
+                for index, labels in columns
+            ]
+        return columns
+
     def _title_texts(self) -> set[str]:
         """Normalised texts above the first data row: a row repeating one of them is a
         repeated title or header of a table printed over pages."""
@@ -1262,6 +1300,8 @@ class SheetReader:
             return "data"
         if label is not None and row_label_key(label) in self.title_texts:
             return "header"
+        if filled and label is not None and self.note.search(label.strip()):
+            return "note"  # "Fuente:" in the label column, its text in the next cells
         if filled:
             headerish = sum(row_label_key(text) in self.header_texts for text in filled)
             return "header" if headerish * 2 >= len(filled) else "data"

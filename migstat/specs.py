@@ -199,7 +199,10 @@ class Reading(Strict):
 
     zero_markers: list[str] = Field(default_factory=lambda: ["-", "—", "–"])
     missing_markers: list[str] = Field(
-        default_factory=lambda: ["n.d.", "n.d", "nd", "n/d", "...", "..", "s.d.", "s.d", "s/d"]
+        default_factory=lambda: [
+            *("n.d.", "n.d", "nd", "n/d", "...", "..", "s.d.", "s.d", "s/d"),
+            *("n.a.", "n.a", "n/a", "na", "no disp.", "no disponible", "sin dato", "s/i"),
+        ]
     )
     """Texts for "not available" (``...`` also matches the single ellipsis character)."""
     total_labels: list[str] = Field(default_factory=lambda: ["total", "total general", "totales"])
