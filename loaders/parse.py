@@ -1195,13 +1195,28 @@ class SheetReader:
                 recognised += 1
         return recognised, filled
 
+    def _header_shaped(self, row_index: int) -> bool:
+        """Whether a row reads as a header of labels the code lists do not know (ports as an
+        office writes them): text in two or more of its data columns, numbers in the first data
+        row under it. Such a header is kept where declared."""
+        _, filled = self._header_score(row_index, "")
+        below = self.sheet.rows.first_row - 1
+        if filled < 2 or below >= len(self.grid):
+            return False
+        start = column_letter_to_index(self.sheet.columns.first_column)
+        zero, missing = self.zero_markers, self.missing_markers
+        return any(
+            parse_number(value, zero, missing)[1] == "number" for value in self.grid[below][start:]
+        )
+
     def _located(self, codelists: Mapping[str, str]) -> SheetLayout:
         """The sheet's layout with its header and first data rows where the table has them.
 
         A published table's header row is found by its labels: when the declared row holds
         none (an extra header line, blank rows or the title repeated above it), the nearest row
         within ``HEADER_WINDOW`` rows whose filled cells are mostly labels of the column
-        dimension is the header, and the table's rows move with it. When no row qualifies, one
+        dimension is the header, and the table's rows move with it. When no row qualifies, a
+        declared row that still reads as a header (``_header_shaped``) is kept; otherwise one
         STR-HEADER names the sheet and where it looked."""
         sheet = self.sheet
         columns = sheet.columns
@@ -1229,6 +1244,8 @@ class SheetReader:
                     update={"header_rows": [number + offset for number in columns.header_rows]}
                 )
                 return sheet.model_copy(update={"rows": rows, "columns": moved})
+        if self._header_shaped(declared):
+            return sheet  # unknown labels over numbers: each is judged at its cell (COD-001)
         where = f"{columns.first_column}{lowest + 1}:{columns.first_column}{highest + 1}"
         raise WorkbookRejected(
             f"no row of {dimension} headers found: the layout declares row {declared + 1}, "

@@ -538,13 +538,16 @@ def test_a_header_moved_down_is_found_by_its_labels(
 def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
     tmp_path: Path,
 ) -> None:
-    """No row near the declared one holds month labels: one STR-HEADER naming the sheet, the
-    declared header cell and the rows searched; not a cascade of cell errors."""
+    """A heading line above a header whose labels are no months: no row near the declared one
+    holds month labels, and the declared row ("Meses" alone) is no header. One STR-HEADER
+    naming the sheet, the declared header cell and the rows searched; not a cascade of cell
+    errors at B5 and on."""
     table = copy.deepcopy(BY_NAME["costa_rica"])
     header = len(table.title) + 1
 
     def change(grid: list[list[object]]) -> None:
         grid[header] = ["Nacionalidad", *[f"Columna {n}" for n in range(1, 14)]]
+        grid.insert(header, ["", "Meses"])
 
     path = table.write(tmp_path, change)
     layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
@@ -554,6 +557,23 @@ def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
     assert (error.rule, error.sheet, error.cell) == ("STR-HEADER", "Entradas", "B4")
     assert "rows 1 to 14 were searched" in str(error)
     assert error.message_es and "filas 1 a 14" in error.message_es
+
+
+def test_a_header_of_labels_the_code_lists_do_not_know_stays_where_declared(
+    tmp_path: Path,
+) -> None:
+    """Headers no code list knows (ports as an office writes them) over numbers: the declared
+    row is kept and each label is judged at its own cell, as before."""
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    header = len(table.title) + 1
+
+    def change(grid: list[list[object]]) -> None:
+        grid[header] = ["Nacionalidad", *[f"Paso {n}" for n in range(1, 14)]]
+
+    path = table.write(tmp_path, change)
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    parsed = parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    assert [labels for _, labels in parsed.columns["Entradas"]][:2] == [("Paso 1",), ("Paso 2",)]
 
 
 # --- The period written inside a title (issue 9 leftover) -------------------------------------
