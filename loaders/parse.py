@@ -938,14 +938,14 @@ def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name:
     closest_en = match.suggestions_text("en", members) or "-"
     sheet, ref = where or (None, None)
     raise WorkbookRejected(
-        f"the reporting country {text!r} is neither an ISO 3166 alpha-3 code nor a country "
-        f"name that resolves exactly; closest codes: {closest_en}",
+        f"the country {text!r} is neither an ISO 3166 alpha-3 code nor a country name that "
+        f"resolves exactly; closest codes: {closest_en}",
         file=file_name,
         sheet=sheet,
         cell=ref,
         rule="COD-003",
-        message_es=f"el país informante {text!r} no es un código ISO 3166 alfa-3 ni un nombre de "
-        f"país que se resuelva con exactitud; códigos más cercanos: {closest_es}",
+        message_es=f"el país {text!r} no es un código ISO 3166 alfa-3 ni un nombre de país que "
+        f"se resuelva con exactitud; códigos más cercanos: {closest_es}",
     )
 
 

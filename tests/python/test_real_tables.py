@@ -69,7 +69,7 @@ def test_a_country_name_that_does_not_resolve_exactly_is_cod_003_at_its_cell(
     error = caught.value
     assert (error.rule, error.sheet, error.cell) == ("COD-003", "Metadatos", "B3")
     assert repr(written) in str(error) and closest in str(error)
-    assert error.message_es and "país informante" in error.message_es
+    assert error.message_es and "códigos más cercanos" in error.message_es
 
 
 def test_the_load_says_what_country_it_read(tmp_path: Path) -> None:
