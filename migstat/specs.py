@@ -205,7 +205,9 @@ class Reading(Strict):
         ]
     )
     """Texts for "not available" (``...`` also matches the single ellipsis character)."""
-    total_labels: list[str] = Field(default_factory=lambda: ["total", "total general", "totales"])
+    total_labels: list[str] = Field(
+        default_factory=lambda: ["total", "total general", "totales", "gran total", "suma total"]
+    )
     stop_label_regex: str | None = None
     """Rows from the first one whose label matches end the table (default: read to the end)."""
     note_label_regex: str = (

@@ -348,6 +348,11 @@ SAVED = [
         _headers(lambda text: {"Hombres": "Masc.", "Mujeres": "Fem."}.get(text, text)),
     ),
     Saved("notes with their text in the next cells", "belize_english", _notes_across),
+    Saved(
+        "grand total labelled 'Gran total 1/'",
+        "costa_rica",
+        _relabel({"Total general": "Gran total 1/"}),
+    ),
     Saved("zeros as 0 and as - in one table (.xls)", "mexico_ytd", _zeros_mixed),
     # --- first sweep
     Saved("thousands as text with dots", "costa_rica", _numbers_as_text(_grouped("."))),
