@@ -1024,7 +1024,7 @@ def _header_text(value: object) -> str | None:
         return MONTH_NAMES_ES.split()[value.month - 1]
     text = cell_text(value)
     if text and text[-1].isdigit():
-        found = HEADER_WITH_YEAR.fullmatch(text.strip())
+        found = HEADER_WITH_YEAR.fullmatch(GROUPED_YEAR.sub(r"\1\2", text.strip()))
         if found and codes.normalize(found[1]) in HEADER_WORDS:
             return found[1]
     return text
@@ -1050,8 +1050,9 @@ def _period_of_date(value: object) -> str | None:
 
 MONTH_NAMES_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre"
 MONTH_NAMES_ES += " diciembre"
-HEADER_WORDS = frozenset(MONTHS) | {"total", "totales", "total general", "total anual"}
-"""Headers a year may follow (``HEADER_WITH_YEAR``)."""
+HEADER_WORDS = frozenset(MONTHS) | {"total", "totales", "total general", "total anual", "anual"}
+HEADER_WORDS |= {"ano", "total ano", "enero diciembre", "ene dic", "acumulado", "total acumulado"}
+"""Headers a year may follow (``HEADER_WITH_YEAR``): months, and the total of the months."""
 
 
 def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:

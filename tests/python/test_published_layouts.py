@@ -338,6 +338,16 @@ SAVED = [
         _headers(lambda text: f"{text.rstrip('.').lower()}/23"),
     ),
     Saved(
+        "total column headed 'Año 2.023'",
+        "costa_rica",
+        _headers(lambda text: "Año 2.023" if text == "Total" else text),
+    ),
+    Saved(
+        "total column headed 'Acumulado 2024' (.xls)",
+        "mexico_ytd",
+        _headers(lambda text: "Acumulado 2024" if text == "Total" else text),
+    ),
+    Saved(
         "sex headed H and M",
         "panama_sex",
         _headers(lambda text: {"Hombres": "H", "Mujeres": "M"}.get(text, text)),
