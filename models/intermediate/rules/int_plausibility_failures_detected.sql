@@ -334,7 +334,13 @@ month_cells as (
         ) as preference
 
     from checked_observations as cells
-    inner join (select distinct submission_id, sheet, month from unusual_months) as flagged
+    inner join (
+        select distinct
+            submission_id,
+            sheet,
+            month
+        from unusual_months
+    ) as flagged
         on
             cells.submission_id = flagged.submission_id
             and cells.sheet = flagged.sheet
