@@ -751,16 +751,16 @@ def _read_reference(
             for row in range(top, bottom + 1)
             for column in range(left, right + 1)
         ][:MAX_RANGE_CELLS]
-        found: tuple[str | None, tuple[str, str | None]] = (None, (sheet, reference["cell"]))
+        best: tuple[str | None, tuple[str, str | None]] = (None, (sheet, reference["cell"]))
         for cell in cells:
             single = REFERENCE.match(
                 f"{sheet}!{cell}" + (f"/{reference['regex']}" if reference["regex"] else "")
             )
             assert single is not None
-            found = _read_reference(book, single, first_sheet)
-            if found[0] and (wanted is None or wanted(found[0])):
-                return found
-        return found
+            best = _read_reference(book, single, first_sheet)
+            if best[0] and (wanted is None or wanted(best[0])):
+                return best
+        return best
     if reference["cell"] is None:
         text: str | None = sheet
     else:
@@ -866,10 +866,10 @@ def _read_metadata(
     country = (values["country"] or "").upper()
     if not re.fullmatch(r"[A-Z]{3}", country):
         country = _country_of_name(values["country"] or "", where.get("country"), file_name)
-        sheet, ref = where.get("country", (None, None))
-        place = f"{sheet}!{ref}" if sheet and ref else "country"
+        country_sheet, country_cell = where.get("country", (None, None))
+        said_at = f"{country_sheet}!{country_cell}" if country_sheet and country_cell else "país"
         values["read_as"] = (
-            f"{place} {values['country']!r} leído como el país {country} / read as country "
+            f"{said_at} {values['country']!r} leído como el país {country} / read as country "
             f"{country}"
         )
     values["country"] = country
@@ -930,9 +930,10 @@ def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name:
     the closest codes: the reporting country decides which published data a file replaces, so
     it is never guessed."""
     match = codes.user_resolver().match("countries", text)
-    is_country = match.code is not None and re.fullmatch(r"[A-Z]{3}", match.code)
-    if is_country and match.code not in NOT_A_COUNTRY and match.method == "alias":
-        return match.code  # not "Extranjeros" (XXX) nor "Otros" (OTH): they name no country
+    code = match.code
+    is_country = bool(code and re.fullmatch(r"[A-Z]{3}", code) and code not in NOT_A_COUNTRY)
+    if code and is_country and match.method == "alias":
+        return code  # not "Extranjeros" (XXX) nor "Otros" (OTH): they name no country
     members = codes.user_resolver().members.get("countries", {})
     closest_es = match.suggestions_text("es", members) or "-"
     closest_en = match.suggestions_text("en", members) or "-"
