@@ -156,6 +156,7 @@ def outcome_of(path: Path, verdict: ParsedSubmission | Rejected, submission_id: 
         source=verdict.source,
         period=str(verdict.reference_year),
         cells=len(verdict.cell_columns),
+        message=verdict.metadata.get("read_as") or "",
     )
 
 

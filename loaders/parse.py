@@ -17,7 +17,7 @@ import math
 import operator
 import re
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from math import isfinite
@@ -48,7 +48,13 @@ GROUPED_DECIMAL = re.compile(
 """A decimal number with thousands separators, either convention: 12,345.6 or 12.345,6."""
 SEPARATORS = re.compile(r"[,.\s\u00a0\u202f'\u2019]")
 PLAIN_NUMBER = re.compile(r"^-?(?:\d+(?:[.,]\d+)?|[.,]\d+)$")
-REFERENCE = re.compile(r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+))?(?:/(?P<regex>.+))?$")
+REFERENCE = re.compile(
+    r"^(?P<sheet>[^!/]+)(?:!(?P<cell>[A-Z]+\d+)(?::(?P<last>[A-Z]+\d+))?)?(?:/(?P<regex>.+))?$"
+)
+"""``sheet!cell/regex``; the cell may be a range (``A1:A6``): its first cell, row by row, whose
+text matches (and, for a period, names a year)."""
+MAX_RANGE_CELLS = 200
+"""The most cells a range reference looks at."""
 SHEET_TOKEN = "{sheet}"
 
 ROW_KINDS = {
@@ -567,6 +573,8 @@ def parse_number(
     if text is None or not text.strip():
         return None, "blank"
     stripped = text.strip()
+    if stripped[0] in "'\u2019" and len(stripped) > 1:
+        stripped = stripped[1:].lstrip()  # "'1234": a number kept as text by its apostrophe
     lowered = stripped.lower()
     if stripped in zero_markers:
         return 0.0, "zero_marker"
@@ -583,6 +591,19 @@ def parse_number(
     return None, "text"
 
 
+GROUPED_YEAR = re.compile(r"\b(1|2)[.,\u00a0\u202f'\u2019 ]((?:9|0)\d{2})\b")
+"""A year written with a thousands separator, as a number format makes it: ``2.023``."""
+YEAR_WORD = re.compile(r"((?:19|20)\d{2})[a-z]?")
+"""A year as a word of a period text, a flag letter glued to it allowed (``2023p``)."""
+PERIOD_WORDS = frozenset(MONTHS) | frozenset(PARTS)
+"""Words of a period text that name months (else the text names a whole year)."""
+
+
+def names_months(text: str) -> bool:
+    """Whether a period text names months or a part of the year, not just a year."""
+    return not PERIOD_WORDS.isdisjoint(codes.normalize(text).split())
+
+
 def parse_period(text: str) -> tuple[int, int, int] | None:
     """(year, first month, last month) named by a period text, or None without a year.
 
@@ -594,9 +615,11 @@ def parse_period(text: str) -> tuple[int, int, int] | None:
     (2022, 1, 6)
     >>> parse_period("ENE.-SEP. 2021")
     (2021, 1, 9)
+    >>> parse_period("Año 2.023")
+    (2023, 1, 12)
     """
-    words = codes.normalize(text).split()
-    years = [int(word) for word in words if re.fullmatch(r"(19|20)\d{2}", word)]
+    words = codes.normalize(GROUPED_YEAR.sub(r"\1\2", text)).split()
+    years = [int(found[1]) for word in words if (found := YEAR_WORD.fullmatch(word))]
     if not years:
         return None
     year = years[-1]
@@ -726,7 +749,16 @@ def parse_workbook(
                 SheetRecord(sheet.name, sheet.required, False, 0, sheet.name, sheet.rows.dimension)
             )
             continue
-        reader = SheetReader(book, layout, sheet, name, source.dimension_names(), oracle, file_name)
+        reader = SheetReader(
+            book,
+            layout,
+            sheet,
+            name,
+            source.dimension_names(),
+            oracle,
+            file_name,
+            {dimension: spec.codelist for dimension, spec in source.dimensions.items()},
+        )
         count = reader.read(parsed.cell_columns)
         parsed.rows.extend(sorted(reader.rows, key=lambda row: row.row_number))
         parsed.columns[name] = [
@@ -776,12 +808,35 @@ def _cell_position(ref: str) -> tuple[int, int]:
 
 
 def _read_reference(
-    book: WorkbookLike, reference: re.Match[str], first_sheet: str | None
+    book: WorkbookLike,
+    reference: re.Match[str],
+    first_sheet: str | None,
+    wanted: Callable[[str], bool] | None = None,
 ) -> tuple[str | None, tuple[str, str | None]]:
-    """The text a ``sheet!cell/regex`` (or ``{sheet}/regex``) reference designates."""
+    """The text a ``sheet!cell/regex`` (or ``{sheet}/regex``) reference designates; for a range
+    (``sheet!A1:A6``), that of its first cell whose text the regex finds and ``wanted``
+    accepts (the last cell's when none does)."""
     sheet = reference["sheet"]
     if sheet == SHEET_TOKEN:
         sheet = first_sheet or sheet
+    if reference["cell"] is not None and reference["last"] is not None:
+        top, left = _cell_position(reference["cell"])
+        bottom, right = _cell_position(reference["last"])
+        cells = [
+            cell_ref(row, column)
+            for row in range(top, bottom + 1)
+            for column in range(left, right + 1)
+        ][:MAX_RANGE_CELLS]
+        best: tuple[str | None, tuple[str, str | None]] = (None, (sheet, reference["cell"]))
+        for cell in cells:
+            single = REFERENCE.match(
+                f"{sheet}!{cell}" + (f"/{reference['regex']}" if reference["regex"] else "")
+            )
+            assert single is not None
+            best = _read_reference(book, single, first_sheet)
+            if best[0] and (wanted is None or wanted(best[0])):
+                return best
+        return best
     if reference["cell"] is None:
         text: str | None = sheet
     else:
@@ -819,21 +874,27 @@ def _read_metadata(
                 text = str(_year_of_date(raw))
             values[name] = text.strip() if text else None
             where[name] = (sheet, ref)
+    # the period fields the metadata sheet gives: a period read from a title must agree
+    declared = {name: (values[name], where[name]) for name in PERIOD_FIELDS if values.get(name)}
+    period: tuple[int, int, int] | None = None
     if layout.period:
         reference = REFERENCE.match(layout.period)
         if reference is None:
             values["period_text"] = layout.period
         else:
-            values["period_text"], where["year"] = _read_reference(book, reference, first_sheet)
+            values["period_text"], where["period"] = _read_reference(
+                book, reference, first_sheet, lambda text: parse_period(text) is not None
+            )
             if reference["cell"] and not reference["regex"]:
-                period_sheet, period_cell = where["year"]
+                period_sheet, period_cell = where["period"]
                 row, column = _cell_position(period_cell or "A1")
                 raw = book.value(period_sheet, row, column) if book.has_sheet(period_sheet) else ""
                 dated = _period_of_date(raw)
                 values["period_text"] = dated or values["period_text"]
+            where.setdefault("year", where["period"])
         period = parse_period(values["period_text"] or "")
         if period is None:
-            year_sheet, year_cell = where.get("year", (None, None))
+            year_sheet, year_cell = where.get("period", (None, None))
             raise WorkbookRejected(
                 f"no year in the period text {values['period_text']!r}",
                 file=file_name,
@@ -842,16 +903,26 @@ def _read_metadata(
                 rule="STR-META",
                 message_es=f"el texto del período {values['period_text']!r} no indica un año",
             )
-        for name, number in zip(("year", "first_month", "last_month"), period, strict=True):
-            values.setdefault(name, str(number))
+        for name, number in zip(PERIOD_FIELDS, period, strict=True):
+            if not values.get(name):
+                values[name] = str(number)
     for name, default in layout.defaults.items():
-        if values.get(name):
-            continue
         reference = REFERENCE.match(default)
-        if reference is None or (reference["cell"] is None and reference["sheet"] != SHEET_TOKEN):
+        literal = reference is None or (
+            reference["cell"] is None and reference["sheet"] != SHEET_TOKEN
+        )
+        if values.get(name):
+            if period is not None and name in PERIOD_FIELDS and not literal and reference:
+                text, place = _read_reference(book, reference, first_sheet)
+                if text:
+                    declared[name] = (text, place)
+            continue
+        if literal or reference is None:
             values[name] = default
             continue
         values[name], where[name] = _read_reference(book, reference, first_sheet)
+    if period is not None:
+        _check_period(values["period_text"] or "", period, declared, where, file_name)
     if layout.reading.estimates and not values.get("flag"):
         values["flag"] = "e"
 
@@ -870,10 +941,12 @@ def _read_metadata(
             )
     country = (values["country"] or "").upper()
     if not re.fullmatch(r"[A-Z]{3}", country):
-        raise reject(
-            "country",
-            f"country {values['country']!r} is not an ISO 3166 alpha-3 code",
-            f"el país {values['country']!r} no es un código ISO 3166 alfa-3",
+        country = _country_of_name(values["country"] or "", where.get("country"), file_name)
+        country_sheet, country_cell = where.get("country", (None, None))
+        said_at = f"{country_sheet}!{country_cell}" if country_sheet and country_cell else "país"
+        values["read_as"] = (
+            f"{said_at} {values['country']!r} leído como el país {country} / read as country "
+            f"{country}"
         )
     values["country"] = country
     if values["source"] != layout.source:
@@ -921,6 +994,85 @@ def _read_metadata(
     return values
 
 
+NOT_A_COUNTRY = {"XXA", "XXB", "XXC", "XXX", "OTH"}
+"""Codes of the countries code list that name no country (stateless, unspecified, others)."""
+
+
+def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name: str) -> str:
+    """The ISO code of a reporting country written by name ("Guatemala", "Rep. Dominicana"),
+    resolved like any label of the ``countries`` code list (aliases, variants, word sets).
+
+    A name that resolves only by approximate match, or not at all, is rejected (COD-003) with
+    the closest codes: the reporting country decides which published data a file replaces, so
+    it is never guessed."""
+    match = codes.user_resolver().match("countries", text)
+    code = match.code
+    is_country = bool(code and re.fullmatch(r"[A-Z]{3}", code) and code not in NOT_A_COUNTRY)
+    if code and is_country and match.method == "alias":
+        return code  # not "Extranjeros" (XXX) nor "Otros" (OTH): they name no country
+    members = codes.user_resolver().members.get("countries", {})
+    closest_es = match.suggestions_text("es", members) or "-"
+    closest_en = match.suggestions_text("en", members) or "-"
+    sheet, ref = where or (None, None)
+    raise WorkbookRejected(
+        f"the country {text!r} is neither an ISO 3166 alpha-3 code nor a country name that "
+        f"resolves exactly; closest codes: {closest_en}",
+        file=file_name,
+        sheet=sheet,
+        cell=ref,
+        rule="COD-003",
+        message_es=f"el país {text!r} no es un código ISO 3166 alfa-3 ni un nombre de país que "
+        f"se resuelva con exactitud; códigos más cercanos: {closest_es}",
+    )
+
+
+PERIOD_FIELDS = ("year", "first_month", "last_month")
+
+
+def _period_number(name: str, text: str) -> int | None:
+    """A year or month as the metadata gives it (``2023``, ``2023 (p)``, ``6``, ``Junio``)."""
+    if name == "year":
+        found = METADATA_YEAR.fullmatch(GROUPED_YEAR.sub(r"\1\2", text))
+        return int(found[1]) if found else None
+    key = codes.normalize(text)
+    if key.isdigit():
+        return int(key)
+    return MONTHS.get(key)
+
+
+def _check_period(
+    text: str,
+    period: tuple[int, int, int],
+    declared: dict[str, tuple[str | None, tuple[str, str | None]]],
+    where: dict[str, tuple[str, str | None]],
+    file_name: str,
+) -> None:
+    """The period a title names must agree with the period the metadata declares (a metadata
+    sheet's cells, or a layout default read from the workbook such as a sheet named after its
+    year): the year always, the months when the title names months (STR-010)."""
+    read = dict(zip(PERIOD_FIELDS, period, strict=True))
+    fields = PERIOD_FIELDS if names_months(text) else PERIOD_FIELDS[:1]
+    for name in fields:
+        given, place = declared.get(name, (None, ("", None)))
+        number = _period_number(name, given) if given else None
+        if number is None or number == read[name]:
+            continue
+        sheet, cell = where.get("period", (None, None))
+        other = f"{place[0]}!{place[1]}" if place[1] else f"sheet {place[0]!r}"
+        otra = f"{place[0]}!{place[1]}" if place[1] else f"hoja {place[0]!r}"
+        label = {"year": "year", "first_month": "first month", "last_month": "last month"}[name]
+        raise WorkbookRejected(
+            f"the period in the title ({text!r}: {label} {read[name]}) disagrees with the "
+            f"metadata ({label} {given!r} in {other})",
+            file=file_name,
+            sheet=sheet,
+            cell=cell,
+            rule="STR-010",
+            message_es=f"el período del título ({text!r}: {FIELD_NAMES_ES[name]} {read[name]}) "
+            f"no coincide con el de los metadatos ({FIELD_NAMES_ES[name]} {given!r} en {otra})",
+        )
+
+
 METADATA_YEAR = re.compile(
     r"\s*((?:19|20)\d{2})(?:\.0+)?\s*(?:\(\s*([a-z])\s*\)|([a-z]))?\s*", re.I
 )
@@ -937,12 +1089,22 @@ def _year_of_date(value: date | datetime) -> int:
     return value.year
 
 
+HEADER_WITH_YEAR = re.compile(r"(.*?[^\W\d_])[\s\-/.']*(?:19|20)?\d{2}")
+"""A header followed by a year: ``Enero 2023``, ``ene/23``, ``Total 2023``."""
+
+
 def _header_text(value: object) -> str | None:
     """A column header as read: a date (a month typed as "ene-23", stored as 2023-01-01) is
-    the name of its month."""
+    the name of its month; a month or total followed by its year ("Enero 2023", "ene/23",
+    "Total 2023") is that month or total."""
     if isinstance(value, date):
         return MONTH_NAMES_ES.split()[value.month - 1]
-    return cell_text(value)
+    text = cell_text(value)
+    if text and text[-1].isdigit():
+        found = HEADER_WITH_YEAR.fullmatch(GROUPED_YEAR.sub(r"\1\2", text.strip()))
+        if found and codes.normalize(found[1]) in HEADER_WORDS:
+            return found[1]
+    return text
 
 
 def _period_of_date(value: object) -> str | None:
@@ -965,6 +1127,9 @@ def _period_of_date(value: object) -> str | None:
 
 MONTH_NAMES_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre"
 MONTH_NAMES_ES += " diciembre"
+HEADER_WORDS = frozenset(MONTHS) | {"total", "totales", "total general", "total anual", "anual"}
+HEADER_WORDS |= {"ano", "total ano", "enero diciembre", "ene dic", "acumulado", "total acumulado"}
+"""Headers a year may follow (``HEADER_WITH_YEAR``): months, and the total of the months."""
 
 
 def label_matches(labels: LabelSet, label: str, oracle: LabelOracle) -> bool:
@@ -1035,6 +1200,9 @@ texts), parent row, innermost open aggregate, dimension labels its ancestors giv
 TEXT_MEMO_SIZE = 65_536
 """Distinct texts a sheet reader remembers answers for (then it starts again)."""
 
+HEADER_WINDOW = 10
+"""How many rows above and below its declared row a published table's header is looked for."""
+
 
 class SheetReader:
     """Reads one data sheet through its layout: rows classified, cells with their hierarchy."""
@@ -1048,6 +1216,7 @@ class SheetReader:
         dimensions: list[str],
         oracle: LabelOracle,
         file_name: str,
+        codelists: Mapping[str, str] | None = None,
     ) -> None:
         self.grid = book.grid(name)
         self.layout = layout
@@ -1062,7 +1231,10 @@ class SheetReader:
         self.note = reading.compiled_note()
         self.continuation = reading.compiled_continuation()
         self.derived = reading.compiled_derived() if layout.kind == "published" else None
-        self.columns = self._read_headers()
+        self.codelists: Mapping[str, str] = codelists or {}
+        if layout.kind == "published" and codelists is not None:
+            sheet = self.sheet = self._located(codelists)
+        self.columns = self._paired_sexes(self._read_headers())
         self.header_texts = self._header_texts()
         self.label_column = column_letter_to_index(sheet.rows.label_column)
         self.title_texts = self._title_texts()
@@ -1082,6 +1254,120 @@ class SheetReader:
         """Whether a text matches the continuation pattern, per text read so far."""
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
+
+    def _header_score(self, row_index: int, codelist: str) -> tuple[int, int]:
+        """(recognised, filled) header cells of a row, from the layout's first data column:
+        recognised are labels of the column dimension's code list, totals and derived or
+        skipped columns."""
+        if row_index < 0 or row_index >= len(self.grid):
+            return 0, 0
+        columns = self.sheet.columns
+        row = self.grid[row_index]
+        end = len(row)
+        if columns.last_column:
+            end = min(end, column_letter_to_index(columns.last_column) + 1)
+        recognised = filled = 0
+        for value in row[column_letter_to_index(columns.first_column) : end]:
+            text = _header_text(value)
+            if text is None or not text.strip():
+                continue
+            filled += 1
+            if (
+                self.oracle.is_total(text)
+                or self.oracle.is_member(codelist, text)
+                or label_matches(columns.skip, text, self.oracle)
+                or (self.derived is not None and self.derived.search(text) is not None)
+            ):
+                recognised += 1
+        return recognised, filled
+
+    def _header_shaped(self, row_index: int) -> bool:
+        """Whether a row reads as a header of labels the code lists do not know (ports as an
+        office writes them): text in two or more of its data columns, numbers in the first data
+        row under it. Such a header is kept where declared."""
+        _, filled = self._header_score(row_index, "")
+        below = self.sheet.rows.first_row - 1
+        if filled < 2 or below >= len(self.grid):
+            return False
+        start = column_letter_to_index(self.sheet.columns.first_column)
+        zero, missing = self.zero_markers, self.missing_markers
+        return any(
+            parse_number(value, zero, missing)[1] == "number" for value in self.grid[below][start:]
+        )
+
+    def _located(self, codelists: Mapping[str, str]) -> SheetLayout:
+        """The sheet's layout with its header and first data rows where the table has them.
+
+        A published table's header row is found by its labels: when the declared row holds
+        none (an extra header line, blank rows or the title repeated above it), the nearest row
+        within ``HEADER_WINDOW`` rows whose filled cells are mostly labels of the column
+        dimension is the header, and the table's rows move with it. When no row qualifies, a
+        declared row that still reads as a header (``_header_shaped``) is kept; otherwise one
+        STR-HEADER names the sheet and where it looked."""
+        sheet = self.sheet
+        columns = sheet.columns
+        dimension = columns.dimensions[-1]
+        codelist = codelists.get(dimension, dimension)
+        declared = columns.header_rows[-1] - 1
+        if self._header_score(declared, codelist)[0]:
+            return sheet
+        lowest = max(0, declared - HEADER_WINDOW)
+        highest = min(len(self.grid) - 1, declared + HEADER_WINDOW)
+        candidates = sorted(range(lowest, highest + 1), key=lambda row: (abs(row - declared), row))
+        for row_index in candidates:
+            recognised, filled = self._header_score(row_index, codelist)
+            offset = row_index - declared
+            if recognised and recognised * 2 >= filled and sheet.rows.first_row + offset > 1:
+                rows = sheet.rows.model_copy(
+                    update={
+                        "first_row": sheet.rows.first_row + offset,
+                        "last_row": None
+                        if sheet.rows.last_row is None
+                        else sheet.rows.last_row + offset,
+                    }
+                )
+                moved = columns.model_copy(
+                    update={"header_rows": [number + offset for number in columns.header_rows]}
+                )
+                return sheet.model_copy(update={"rows": rows, "columns": moved})
+        if self._header_shaped(declared):
+            return sheet  # unknown labels over numbers: each is judged at its cell (COD-001)
+        where = f"{columns.first_column}{lowest + 1}:{columns.first_column}{highest + 1}"
+        raise WorkbookRejected(
+            f"no row of {dimension} headers found: the layout declares row {declared + 1}, "
+            f"rows {lowest + 1} to {highest + 1} were searched from column "
+            f"{columns.first_column} ({where})",
+            file=self.file_name,
+            sheet=self.name,
+            cell=cell_ref(declared, column_letter_to_index(columns.first_column)),
+            rule="STR-HEADER",
+            message_es="no se encontró la fila de encabezados de columna: el formato de "
+            f"lectura indica la fila {declared + 1}; se buscó en las filas {lowest + 1} a "
+            f"{highest + 1} desde la columna {columns.first_column} ({where})",
+        )
+
+    def _paired_sexes(
+        self, columns: list[tuple[int, tuple[str, ...]]]
+    ) -> list[tuple[int, tuple[str, ...]]]:
+        """Sex columns headed "H" and "M" (and no "F") are Hombres and Mujeres: "M" alone is
+        ambiguous (Male in English) and resolves to nothing, but beside "H" it is Mujeres."""
+        for position, dimension in enumerate(self.sheet.columns.dimensions):
+            if self.codelists.get(dimension) != "sex":
+                continue
+            written = {labels[position].strip().upper() for _, labels in columns}
+            if not ({"H", "M"} <= written and "F" not in written):
+                continue
+            columns = [
+                (
+                    index,
+                    tuple(
+                        "Mujeres" if at == position and label.strip().upper() == "M" else label
+                        for at, label in enumerate(labels)
+                    ),
+                )
+                for index, labels in columns
+            ]
+        return columns
 
     def _title_texts(self) -> set[str]:
         """Normalised texts above the first data row: a row repeating one of them is a
@@ -1123,6 +1409,8 @@ class SheetReader:
             return "data"
         if label is not None and row_label_key(label) in self.title_texts:
             return "header"
+        if filled and label is not None and self.note.search(label.strip()):
+            return "note"  # "Fuente:" in the label column, its text in the next cells
         if filled:
             headerish = sum(row_label_key(text) in self.header_texts for text in filled)
             return "header" if headerish * 2 >= len(filled) else "data"

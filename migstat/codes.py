@@ -50,12 +50,17 @@ from migstat.home import SEEDS_DIR, SPECS_DIR
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 """Footnote digits written as superscripts; mapped to ``0123456789`` before anything else."""
 _SUPERSCRIPT_TABLE = str.maketrans(SUPERSCRIPTS, "0123456789")
+_TRAILING_SUPERSCRIPTS = re.compile(rf"[\s,]*[{SUPERSCRIPTS}][{SUPERSCRIPTS}\s,]*$")
+"""Superscript digits ending a label (``Costa Rica¹ ²``): footnote markers, whatever their count."""
 
 CLEAN_DROP = r"[^a-z0-9_().*,/]+"
 KEY_DROP = r"[^a-z0-9_]+"
 QUALIFIER = r"^(.*[^ ]) ?\([^()]*\)$"
 STARS = r"^(.*[^ *]) ?\*+$"
 FOOTNOTE = r"^(.*?[a-z).]) ?(\([0-9]{1,2}\)|[0-9]{1,2}/?|[a-z]/|/)$"
+MARKER = r"(?:\([0-9]{1,2}\)|[0-9]{1,2}/|[a-z]/|\*+)"
+FOOTNOTES = rf"^(.*?[a-z).]) ?{MARKER}(?: ?,? ?{MARKER})+$"
+"""Several footnote markers, each with its delimiter: ``haiti 1/ 2/``, ``cuba (1)(2)``."""
 BRACKETED = r"^(.*?) ?\(([^()]*)\) ?(.*)$"
 
 _CLEAN_DROP = re.compile(CLEAN_DROP)
@@ -63,6 +68,7 @@ _KEY_DROP = re.compile(KEY_DROP)
 _QUALIFIER = re.compile(QUALIFIER)
 _STARS = re.compile(STARS)
 _FOOTNOTE = re.compile(FOOTNOTE)
+_FOOTNOTES = re.compile(FOOTNOTES)
 _BRACKETED = re.compile(BRACKETED)
 _DIGIT = re.compile(r"[0-9]")
 
@@ -271,6 +277,7 @@ def clean(label: str) -> str:
     (zero-width spaces, byte-order marks, direction marks) are dropped and compatibility forms
     folded (full-width ``Ｃａｎａｄá`` is ``Canadá``)."""
     visible = "".join(char for char in label if unicodedata.category(char) != "Cf")
+    visible = _TRAILING_SUPERSCRIPTS.sub("", visible)
     text = strip_accents(unicodedata.normalize("NFKC", visible.translate(_SUPERSCRIPT_TABLE)))
     text = text.lower()
     return _CLEAN_DROP.sub(" ", text).strip(" ")
@@ -300,7 +307,7 @@ def strip_qualifier(cleaned: str) -> str:
 def strip_footnote(cleaned: str) -> str:
     """Drop a trailing footnote marker (``*``, ``1``, ``(2)``, ``1/``, ``a/``) after a letter,
     ``)`` or ``.``."""
-    return _FOOTNOTE.sub(r"\1", _STARS.sub(r"\1", cleaned))
+    return _FOOTNOTE.sub(r"\1", _STARS.sub(r"\1", _FOOTNOTES.sub(r"\1", cleaned)))
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -199,10 +199,15 @@ class Reading(Strict):
 
     zero_markers: list[str] = Field(default_factory=lambda: ["-", "—", "–"])
     missing_markers: list[str] = Field(
-        default_factory=lambda: ["n.d.", "n.d", "nd", "n/d", "...", "..", "s.d.", "s.d", "s/d"]
+        default_factory=lambda: [
+            *("n.d.", "n.d", "nd", "n/d", "...", "..", "s.d.", "s.d", "s/d"),
+            *("n.a.", "n.a", "n/a", "na", "no disp.", "no disponible", "sin dato", "s/i"),
+        ]
     )
     """Texts for "not available" (``...`` also matches the single ellipsis character)."""
-    total_labels: list[str] = Field(default_factory=lambda: ["total", "total general", "totales"])
+    total_labels: list[str] = Field(
+        default_factory=lambda: ["total", "total general", "totales", "gran total", "suma total"]
+    )
     stop_label_regex: str | None = None
     """Rows from the first one whose label matches end the table (default: read to the end)."""
     note_label_regex: str = (
@@ -272,7 +277,11 @@ class LayoutSpec(Strict):
     ``'{sheet}/regex'`` reads the value from that name (a sheet named ``2024``)."""
     period: str | None = None
     """A reference (as in ``defaults``) to a text naming the period, such as ``enero-abril 2024``
-    or ``Año 2023``: the year and the first and last months are read from it."""
+    or ``Año 2.023``: the year and the first and last months are read from it. A range
+    (``'Cuadro 5!A1:A4'``) takes its first cell that names a year, wherever an edition puts the
+    period line. When the metadata also gives the period (a metadata sheet, or ``defaults`` read
+    from the workbook such as a sheet named after its year), both must agree (STR-010): the
+    year always, the months when the title names months."""
     reading: Reading = Field(default_factory=Reading)
     sheets: list[SheetLayout]
 

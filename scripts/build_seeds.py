@@ -51,6 +51,7 @@ TOTAL_ALIASES = [
     "Total general",
     "Totales",
     "Suma total",
+    "Gran total",
     "Todos",
     "Todas",
     "Grand total",

@@ -14,11 +14,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from gallery import GALLERY, LAYOUTS_DIR, MONTHS_SHORT, Table
+from limits_corpus import filled_template
 
+from loaders.limits import Limits
 from loaders.load import CodeListOracle
 from loaders.parse import parse_period, parse_workbook
 from loaders.workbook import Workbook
+from loaders.workers import parse_file
+from migstat.errors import WorkbookRejected
 from migstat.specs import Specs, load_layout_file
 from migstat.workbench import check_file
 
@@ -242,6 +247,48 @@ def _hide_last_year(path: Path) -> None:
     book.save(path)
 
 
+def _relabel(labels: dict[str, str]) -> Callable[[Table, list[list[object]]], None]:
+    """Row labels written otherwise (footnote markers, stray spaces), matched after any
+    indentation."""
+
+    def change(table: Table, grid: list[list[object]]) -> None:
+        for row in grid[len(table.title) + 2 :]:
+            if row and isinstance(row[0], str) and row[0].strip() in labels:
+                indent = row[0][: len(row[0]) - len(row[0].lstrip(" "))]
+                row[0] = indent + labels[row[0].strip()]
+
+    return change
+
+
+def _headers(write: Callable[[str], str]) -> Callable[[Table, list[list[object]]], None]:
+    """Every header row (repeated ones too) with its column headers written otherwise."""
+
+    def change(table: Table, grid: list[list[object]]) -> None:
+        header = table.header_rows[0]
+        for row in grid:
+            if row == header:
+                row[1:] = [write(text) for text in row[1:]]
+
+    return change
+
+
+def _notes_across(table: Table, grid: list[list[object]]) -> None:
+    """Notes with the word in the label column and the text in the next cells."""
+    grid += [
+        ["Fuente:", "Dirección de Estadística, con datos de los puestos fronterizos."],
+        ["Nota:", "Cifras preliminares, sujetas a revisión."],
+        ["¹ Incluye a los residentes temporales."],
+        ["n.d.: no disponible; -: cero."],
+    ]
+
+
+def _zeros_mixed(table: Table, grid: list[list[object]]) -> None:
+    """Zeros written as 0 in some rows and "-" in others."""
+    for number, row in enumerate(grid):
+        if number % 2:
+            row[1:] = [0 if cell == "-" else cell for cell in row[1:]]
+
+
 @dataclass
 class Saved:
     """One way an office saves a gallery table."""
@@ -257,6 +304,67 @@ class Saved:
 
 
 SAVED = [
+    # --- second sweep (each was a false alarm before its fix)
+    Saved(
+        "several footnote markers and superscripts on labels",
+        "costa_rica",
+        _relabel(
+            {
+                "Nicaragua": "Nicaragua 1/ 2/",
+                "Panamá": "Panamá¹ ²",
+                "Cuba": "Cuba (1)(2)",
+                "España": "España* 3/",
+            }
+        ),
+    ),
+    Saved(
+        "trailing and no-break spaces on labels (.xls)",
+        "mexico_ytd",
+        _relabel({"Colombia": "Colombia\u00a0", "Perú": "Perú   ", "Japón": "\u00a0Japón"}),
+    ),
+    Saved(
+        "numbers kept as text by a leading apostrophe",
+        "nicaragua_totals_below",
+        _numbers_as_text(lambda value: f"'{round(value)}"),
+    ),
+    Saved(
+        "month headers with their year (Ene. 2023), Total 2023",
+        "costa_rica",
+        _headers(lambda text: f"{text} 2023"),
+    ),
+    Saved(
+        "month headers as ene/23",
+        "costa_rica",
+        _headers(lambda text: f"{text.rstrip('.').lower()}/23"),
+    ),
+    Saved(
+        "total column headed 'Año 2.023'",
+        "costa_rica",
+        _headers(lambda text: "Año 2.023" if text == "Total" else text),
+    ),
+    Saved(
+        "total column headed 'Acumulado 2024' (.xls)",
+        "mexico_ytd",
+        _headers(lambda text: "Acumulado 2024" if text == "Total" else text),
+    ),
+    Saved(
+        "sex headed H and M",
+        "panama_sex",
+        _headers(lambda text: {"Hombres": "H", "Mujeres": "M"}.get(text, text)),
+    ),
+    Saved(
+        "sex headed Masc. and Fem.",
+        "panama_sex",
+        _headers(lambda text: {"Hombres": "Masc.", "Mujeres": "Fem."}.get(text, text)),
+    ),
+    Saved("notes with their text in the next cells", "belize_english", _notes_across),
+    Saved(
+        "grand total labelled 'Gran total 1/'",
+        "costa_rica",
+        _relabel({"Total general": "Gran total 1/"}),
+    ),
+    Saved("zeros as 0 and as - in one table (.xls)", "mexico_ytd", _zeros_mixed),
+    # --- first sweep
     Saved("thousands as text with dots", "costa_rica", _numbers_as_text(_grouped("."))),
     Saved(
         "thousands as text with commas", "nicaragua_totals_below", _numbers_as_text(_grouped(","))
@@ -347,7 +455,9 @@ def test_a_table_saved_as_offices_do_reads_as_the_clean_one(case: Saved, tmp_pat
     assert [record.sheet for record in parsed.sheets if record.is_present] == [table.sheet]
 
 
-@pytest.mark.parametrize("written", ["\u2026", "n/d", "s/d", "N.D.", "..."])
+@pytest.mark.parametrize(
+    "written", ["\u2026", "n/d", "s/d", "N.D.", "...", "ND", "n.a.", "N/A", "no disp."]
+)
 def test_not_available_as_offices_write_it(written: str, tmp_path: Path) -> None:
     """'…' (Excel's autocorrect of '...'), 'n/d', 's/d': not available (VAL-004, a warning),
     never a text error (VAL-003) that would quarantine the whole table."""
@@ -389,3 +499,203 @@ def test_a_blank_grand_total_over_numbers_is_a_warning_named_at_its_cell(tmp_pat
     result = check_file(path, Specs(overlay=home / "specs"))
     assert [(f.rule, f.cell, f.found) for f in result.findings] == [("ADD-004", corner, None)]
     assert result.findings[0].expected == str(round(sum(table.root.values)))
+
+
+# --- The header row moved down (issue 9 leftover) ---------------------------------------------
+# An office adds a line above the table's header (a heading over the months, blank rows, the
+# title printed again): the header is found by its labels within HEADER_WINDOW rows of the row
+# the layout declares, and the table moves with it. Before, the labels of the header row were
+# read as data (COD-001 / VAL-003 at B5 and on).
+
+MOVED_HEADERS = [
+    ("a heading over the months", "costa_rica", [["", "Meses"]]),
+    ("two blank rows", "mexico_ytd", [[], []]),
+    ("the title printed again", "nicaragua_totals_below", [["{title}"]]),
+    ("a unit line and a heading", "panama_sex", [["(personas)"], ["", "", "Sexo"]]),
+    ("one row less (blank row deleted)", "honduras_returns", None),
+]
+
+
+def _move_header(table: Table, lines: list[list[object]] | None) -> Callable[[list], None]:
+    def change(grid: list[list[object]]) -> None:
+        header = len(table.title) + 1
+        if lines is None:
+            del grid[header - 1]  # the blank row under the title
+            return
+        for line in reversed(lines):
+            grid.insert(header, [table.title[0] if cell == "{title}" else cell for cell in line])
+
+    return change
+
+
+@pytest.mark.parametrize(("name", "table_name", "lines"), MOVED_HEADERS, ids=lambda v: str(v))
+def test_a_header_moved_down_is_found_by_its_labels(
+    name: str, table_name: str, lines: list[list[object]] | None, tmp_path: Path
+) -> None:
+    clean = copy.deepcopy(BY_NAME[table_name])
+    (tmp_path / "clean").mkdir()
+    want = _values(parse(clean, tmp_path / "clean"))
+    table = copy.deepcopy(clean)
+    folder = tmp_path / "moved"
+    folder.mkdir()
+    path = table.write(folder, _move_header(table, lines))
+    offset = -1 if lines is None else len(lines)
+    home = tmp_path / "home"
+    shutil.copytree(LAYOUTS_DIR, home / "specs" / "layouts")
+    result = check_file(path, Specs(overlay=home / "specs"))
+    assert result.findings == [], result.findings
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    parsed = parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    got = {(row - offset, column): value for (row, column), value in _values(parsed).items()}
+    assert got == want
+
+
+def test_a_header_that_cannot_be_found_is_one_str_header_naming_where_it_looked(
+    tmp_path: Path,
+) -> None:
+    """A heading line above a header whose labels are no months: no row near the declared one
+    holds month labels, and the declared row ("Meses" alone) is no header. One STR-HEADER
+    naming the sheet, the declared header cell and the rows searched; not a cascade of cell
+    errors at B5 and on."""
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    header = len(table.title) + 1
+
+    def change(grid: list[list[object]]) -> None:
+        grid[header] = ["Nacionalidad", *[f"Columna {n}" for n in range(1, 14)]]
+        grid.insert(header, ["", "Meses"])
+
+    path = table.write(tmp_path, change)
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    with pytest.raises(WorkbookRejected) as caught:
+        parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    error = caught.value
+    assert (error.rule, error.sheet, error.cell) == ("STR-HEADER", "Entradas", "B4")
+    assert "rows 1 to 14 were searched" in str(error)
+    assert error.message_es and "filas 1 a 14" in error.message_es
+
+
+def test_a_header_of_labels_the_code_lists_do_not_know_stays_where_declared(
+    tmp_path: Path,
+) -> None:
+    """Headers no code list knows (ports as an office writes them) over numbers: the declared
+    row is kept and each label is judged at its own cell, as before."""
+    table = copy.deepcopy(BY_NAME["costa_rica"])
+    header = len(table.title) + 1
+
+    def change(grid: list[list[object]]) -> None:
+        grid[header] = ["Nacionalidad", *[f"Paso {n}" for n in range(1, 14)]]
+
+    path = table.write(tmp_path, change)
+    layout = load_layout_file(LAYOUTS_DIR / f"{table.layout_id}.yml")
+    parsed = parse_workbook(Workbook(path), layout, Specs(), CodeListOracle(layout), path.name)
+    assert [labels for _, labels in parsed.columns["Entradas"]][:2] == [("Paso 1",), ("Paso 2",)]
+
+
+# --- The period written inside a title (issue 9 leftover) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Año 2.023", (2023, 1, 12)),
+        ("AÑO 2,023", (2023, 1, 12)),
+        ("Enero - Diciembre 2.023", (2023, 1, 12)),
+        ("Enero-diciembre de 2023p", (2023, 1, 12)),
+        ("Cuadro 5. Entradas de extranjeros por nacionalidad, 2023", (2023, 1, 12)),
+        ("Cuadro 2.5 Entradas", None),
+    ],
+)
+def test_years_as_number_formats_write_them(text: str, expected: object) -> None:
+    assert parse_period(text) == expected
+
+
+def _layout_with(table: Table, home: Path, **changes: object) -> None:
+    """The table's gallery layout, with top-level keys changed, as the home's own layout."""
+    data = yaml.safe_load((LAYOUTS_DIR / f"{table.layout_id}.yml").read_text(encoding="utf-8"))
+    data.update(changes)
+    folder = home / "specs" / "layouts"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{table.layout_id}.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def _check(table: Table, path: Path, home: Path):
+    specs = Specs(overlay=home / "specs")
+    layout = specs.layouts[table.layout_id]
+    return parse_workbook(Workbook(path), layout, specs, CodeListOracle(layout), path.name)
+
+
+def test_a_period_line_anywhere_in_the_title_block_is_read(tmp_path: Path) -> None:
+    """``period: 'Sheet!A1:A3'``: the first cell of the range that names a year ("Año 2.023"
+    under a title without one), wherever the edition put it."""
+    table = copy.deepcopy(BY_NAME["dominican_residence"])
+    table.title = [table.title[0], "(Cifras preliminares)", "Año 2.023"]
+    table.file_name = "bcrd_sin_fila_de_periodo.xls"
+    home = tmp_path / "home"
+    _layout_with(table, home, period="Llegadas!A1:A3")
+    path = table.write(tmp_path)  # one title line more: the header is found one row lower
+    parsed = _check(table, path, home)
+    assert (parsed.reference_year, parsed.first_month, parsed.last_month) == (2023, 1, 12)
+    assert parsed.metadata["period_text"] == "Año 2.023"
+    assert len(parsed.cells) == len(_values(parse(BY_NAME["dominican_residence"], tmp_path)))
+
+
+@pytest.mark.parametrize(
+    ("title", "error"),
+    [
+        ("Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2023", None),
+        ("Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2.023", None),
+        (
+            "Panamá: entrada de extranjeros por nacionalidad y sexo. Año 2022",
+            "year 2022) disagrees with the metadata (year '2023' in sheet '2023')",
+        ),
+    ],
+)
+def test_a_period_in_the_title_is_checked_against_the_metadata(
+    title: str, error: str | None, tmp_path: Path
+) -> None:
+    """Panama's sheet is named after its year (the layout's metadata: ``year: '{sheet}/...'``)
+    and its title names the year too (``period: '{sheet}!A1'``): they must agree (STR-010)."""
+    table = copy.deepcopy(BY_NAME["panama_sex"])
+    table.title = [title]
+    home = tmp_path / "home"
+    _layout_with(table, home, period="{sheet}!A1")
+    path = table.write(tmp_path)
+    if error is None:
+        parsed = _check(table, path, home)
+        assert (parsed.reference_year, parsed.first_month, parsed.last_month) == (2023, 1, 12)
+        return
+    with pytest.raises(WorkbookRejected) as caught:
+        _check(table, path, home)
+    assert (caught.value.rule, caught.value.sheet, caught.value.cell) == ("STR-010", "2023", "A1")
+    assert error in str(caught.value)
+    assert caught.value.message_es and "no coincide con el de los metadatos" in (
+        caught.value.message_es
+    )
+
+
+def test_months_in_the_title_are_checked_against_a_metadata_sheet(tmp_path: Path) -> None:
+    """A template whose layout also reads a period line: "Enero-junio 2023" in a title cell
+    against Metadatos saying months 1-12 is STR-010; a title naming only the year is not
+    compared on months."""
+    home = tmp_path / "home"
+    layout = load_layout_file(Path(__file__).resolve().parents[2] / "specs/layouts/std_returns.yml")
+    data = layout.model_dump(exclude_defaults=True)
+    data["period"] = "Metadatos!A1"
+    folder = home / "specs" / "layouts"
+    folder.mkdir(parents=True)
+    (folder / "std_returns.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    specs = Specs(overlay=home / "specs")
+    for text, rejected in (("Retornados, año 2023", False), ("Enero-junio 2023", True)):
+        path = filled_template(tmp_path / text[:5], "GTM_returns_2023.xlsx")
+        book = openpyxl.load_workbook(path)
+        book["Metadatos"]["A1"] = text
+        book.save(path)
+        if not rejected:
+            assert parse_file(path, specs, Limits()).reference_year == 2023
+            continue
+        with pytest.raises(WorkbookRejected) as caught:
+            parse_file(path, specs, Limits())
+        assert (caught.value.rule, caught.value.cell) == ("STR-010", "A1")
+        assert "last month 6) disagrees with the metadata (last month '12' in Metadatos!B8)" in str(
+            caught.value
+        )

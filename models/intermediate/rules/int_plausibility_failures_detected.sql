@@ -285,21 +285,16 @@ same_month_medians as (
 
 ),
 
-month_failures as (
+unusual_months as (
 
     select
         changes.submission_id,
-        'PLA-002' as rule_id,
         changes.sheet,
-        cast(null as {{ text_type() }}) as cell,
-        cast(null as integer) as row_number,
-        cast(null as integer) as column_number,
-        {{ format_number('changes.previous_total') }} as expected,
-        {{ format_number('changes.total') }} as found,
-        lpad(cast(changes.month as {{ text_type() }}), 2, '0') as label,
-        'month' as dimension,
-        changes.measure
-        || case when changes.flow_key <> '-' then ' ' || changes.flow_key else '' end as detail
+        changes.month,
+        changes.measure,
+        changes.flow_key,
+        changes.total,
+        changes.previous_total
 
     from monthly_changes as changes
     inner join history_spread as spread
@@ -318,6 +313,77 @@ month_failures as (
         and spread.mad > 0
         and abs(changes.log_change - coalesce(seasonal.seasonal_change, spread.median_change))
         / (1.4826 * spread.mad) > {{ z_limit }}
+
+),
+
+month_cells as (
+
+    {#- The cell a PLA-002 failure names: the month's total in its sheet (every other dimension
+        at its total), else the month's first detail cell. Only for the months flagged. #}
+    select
+        cells.submission_id,
+        cells.sheet,
+        cells.month,
+        cells.cell,
+        row_number() over (
+            partition by cells.submission_id, cells.sheet, cells.month
+            order by
+                case when cells.cell_role = 'total' then 0 else 1 end,
+                cells.row_number,
+                cells.column_number
+        ) as preference
+
+    from checked_observations as cells
+    inner join (
+        select distinct
+            submission_id,
+            sheet,
+            month
+        from unusual_months
+    ) as flagged
+        on
+            cells.submission_id = flagged.submission_id
+            and cells.sheet = flagged.sheet
+            and cells.month = flagged.month
+    where
+        cells.cell_role = 'detail'
+        or (
+            cells.cell_role = 'total'
+            {%- for dimension in observation_dimensions() if dimension != 'month' %}
+                and (
+                    {{ dimension_key(dimension, 'cells') }} in ('_T', '-')
+                    or ',' || cells.breakdown || ',' not like '%,{{ dimension }},%'
+                )
+            {%- endfor %}
+        )
+
+),
+
+month_failures as (
+
+    select
+        unusual_months.submission_id,
+        'PLA-002' as rule_id,
+        unusual_months.sheet,
+        month_cells.cell,
+        cast(null as integer) as row_number,
+        cast(null as integer) as column_number,
+        {{ format_number('unusual_months.previous_total') }} as expected,
+        {{ format_number('unusual_months.total') }} as found,
+        lpad(cast(unusual_months.month as {{ text_type() }}), 2, '0') as label,
+        'month' as dimension,
+        unusual_months.measure
+        || case
+            when unusual_months.flow_key <> '-' then ' ' || unusual_months.flow_key else ''
+        end as detail
+
+    from unusual_months
+    left join month_cells
+        on
+            unusual_months.submission_id = month_cells.submission_id
+            and unusual_months.sheet = month_cells.sheet
+            and unusual_months.month = month_cells.month
+            and month_cells.preference = 1
 
 ),
 
