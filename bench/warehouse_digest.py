@@ -2,8 +2,9 @@
 
 Every table and view of the schema ``marts``, every rule-failure relation of ``intermediate``
 (``int_*_failures_detected``, ``int_rule_failures_unioned``) and the verdicts
-(``int_submissions_verdicted``): row count and an md5 of all rows, each row rendered as text and
-the rows sorted by that text (a total order, so neither the physical order of rows nor the
+(``int_submissions_verdicted``): row count and an md5 of all rows, each row rendered as text
+(doubles to 12 significant digits: a sum of doubles computed by parallel threads may differ in
+its last bits from one run to the next) and the rows sorted by that text (a total order, so neither the physical order of rows nor the
 threads that wrote them count). The judged-submissions ledger is left out (it records dbt's
 invocation id and times). Prints one line per relation and a digest of the whole set.
 
@@ -43,9 +44,14 @@ def digest(path: Path) -> dict[str, str]:
     con = duckdb.connect(str(path), read_only=True)
     found: dict[str, str] = {}
     for schema, name in relations(con):
+        columns = con.execute(f'describe "{schema}"."{name}"').fetchall()
+        shown = ", ".join(
+            f'printf(\'%.12g\', "{column}")' if kind in ("DOUBLE", "FLOAT") else f'"{column}"'
+            for column, kind, *_ in columns
+        )
         count, md5 = con.execute(
-            f'select count(*), md5(coalesce(string_agg(r, chr(10) order by r), \'\')) from '
-            f'(select cast(t as varchar) as r from "{schema}"."{name}" as t)'
+            f"select count(*), md5(coalesce(string_agg(r, chr(10) order by r), '')) from "
+            f'(select cast(row({shown}) as varchar) as r from "{schema}"."{name}")'
         ).fetchone() or (0, "")
         found[f"{schema}.{name}"] = f"{count} {md5}"
     con.close()

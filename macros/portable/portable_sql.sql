@@ -27,6 +27,23 @@ end
 {%- endmacro %}
 
 
+
+{#- Written after `<cte name> as` of an import CTE that several CTEs read (a rule model's
+    `observations`): DuckDB materializes a CTE read more than once, a copy of every row it
+    selects (at tier L, tens of millions of wide cells spilled to disk); `not materialized`
+    inlines it into each reader instead, where filters and column pruning reach the table scan.
+    Spark always inlines a CTE: nothing to say. -#}
+{% macro not_materialized() %}
+{{- return(adapter.dispatch('not_materialized', 'migstat')()) -}}
+{% endmacro %}
+
+{% macro default__not_materialized() -%}
+not materialized
+{%- endmacro %}
+
+{% macro spark__not_materialized() -%}
+{%- endmacro %}
+
 {#- One 64-bit hash of several text columns, for joining on a compound key without building a
     long string per row (DuckDB hash() / Spark xxhash64(): the same column values give the same
     hash; different values collide with a chance of about 2^-64 per pair). -#}

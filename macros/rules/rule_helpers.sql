@@ -60,3 +60,17 @@ coalesce((
 {%- endfor -%}
 {{ ns.sql }}
 {%- endmacro %}
+
+
+{#- A cell that carries a label of `dimension` rule COD-001/002 judges: an aggregate row the layout
+    declares (a subtotal row of the row dimension without a code) is known by its place, not by
+    a code. -#}
+{% macro labelled_cell(dimension, relation_alias=none) %}
+{%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+{{ prefix }}{{ dimension }}_label is not null
+and not (
+    {{ prefix }}{{ dimension }}_code is null
+    and {{ prefix }}cell_role = 'subtotal'
+    and {{ prefix }}row_dimension is not distinct from '{{ dimension }}'
+)
+{%- endmacro %}

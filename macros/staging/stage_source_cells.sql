@@ -13,7 +13,9 @@
       hierarchy) pass through; `parent_region_code` is the parent row's label as a UN M49 region
       (an "Otros" row under "Asia" is the residual of Asia).
 
-    Labels are looked up once per distinct (submission, label), then joined back.
+    Labels are looked up once per distinct (submission, label), then joined back. The label
+    lists read the raw table itself, not the `cells` CTE: a CTE read more than once is
+    materialized by DuckDB (a copy of every raw cell in memory, spilled at tier L).
 
     Adding a source: its spec, `migstat dbt-sources --write` (its raw table in
     models/staging/_sources.yml) and a one-line model `stg_<source>__cells.sql` with
@@ -57,7 +59,7 @@ label_resolutions as (
             cells.submission_id,
             cells.{{ dimension.name }}_label as label,
             coalesce(submissions.country_code, '') as reporting_country_code
-        from cells
+        from {{ relation }} as cells
         left join submissions on cells.submission_id = submissions.submission_id
         where cells.{{ dimension.name }}_label is not null
     ) as labels
@@ -87,7 +89,7 @@ parent_labels as (
             cells.submission_id,
             cells.parent_label as label,
             coalesce(submissions.country_code, '') as reporting_country_code
-        from cells
+        from {{ relation }} as cells
         left join submissions on cells.submission_id = submissions.submission_id
         where cells.parent_label is not null
     ) as labels

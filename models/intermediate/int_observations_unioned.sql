@@ -43,101 +43,115 @@ measures as (
 
 ),
 
-{% for source_name in var('migstat_sources') %}
-    {%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
-    {%- set present = source_dimensions(source_name) | map(attribute='name') | list %}
-    {{ source_name }}_cells as (
+{#- The cells are read twice, once whole (`unioned`) and once for their keys only
+    (`unioned_keys`, for the sheets' breakdowns), each through its own CTEs: DuckDB materializes
+    a CTE read twice, and a copy of every cell with all its columns does not fit in memory at
+    tier L (it spilled ~10 GB); reading the staged cells again costs less. #}
+{%- for part in ['cells', 'keys'] %}
+    {%- set whole = part == 'cells' %}
+    {%- for source_name in var('migstat_sources') %}
+        {%- set relation = ref('stg_' ~ source_name ~ '__cells') %}
+        {%- set present = source_dimensions(source_name) | map(attribute='name') | list %}
+        {{ source_name }}_{{ part }} as (
 
-        select
-            submission_id,
-            source,
-            sheet,
-            cell,
-            row_number,
-            column_number,
-            measure,
-            {%- for dimension in dimensions %}
-                {%- if dimension in present %}
-                    {{ dimension }}_label,
-                    {{ dimension }}_code,
-                {%- else %}
-                    cast(null as {{ text_type() }}) as {{ dimension }}_label,
-                    cast(null as {{ text_type() }}) as {{ dimension }}_code,
+            select
+                submission_id,
+                sheet,
+                {%- if whole %}
+                    source,
+                    cell,
+                    row_number,
+                    column_number,
+                    measure,
                 {%- endif %}
-            {%- endfor %}
-            raw_text,
-            value,
-            value_status,
-            cell_role,
-            parent_row,
-            parent_region_code,
-            row_key
+                {%- for dimension in dimensions %}
+                    {%- if dimension in present %}
+                        {{ dimension }}_label,
+                        {{ dimension }}_code,
+                    {%- else %}
+                        cast(null as {{ text_type() }}) as {{ dimension }}_label,
+                        cast(null as {{ text_type() }}) as {{ dimension }}_code,
+                    {%- endif %}
+                {%- endfor %}
+                {%- if whole %}
+                    raw_text,
+                    value,
+                    value_status,
+                    parent_row,
+                    row_key,
+                {%- endif %}
+                cell_role,
+                parent_region_code
 
-        from {{ relation }}
-        {{ submissions_not_in_this() }}
+            from {{ relation }}
+            {{ submissions_not_in_this() }}
+
+        ),
+
+    {% endfor %}
+    stacked_{{ part }} as (
+
+        {% for source_name in var('migstat_sources') %}
+            select * from {{ source_name }}_{{ part }}
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
 
     ),
 
-{% endfor %}
-stacked as (
+    {{ 'unioned' if whole else 'unioned_keys' }} as (
 
-    {% for source_name in var('migstat_sources') %}
-        select * from {{ source_name }}_cells
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-unioned as (
-
-    {#- Codes that depend on the table: "Nacionales" (_NAT) is the reporting country; an
-        "Otros" row of a country dimension under a region row is that region's residual
-        (OTH_<M49 code>) when the code lists have one. #}
-    select
-        stacked.submission_id,
-        stacked.source,
-        stacked.sheet,
-        stacked.cell,
-        stacked.row_number,
-        stacked.column_number,
-        stacked.measure,
-        {%- for dimension in dimensions %}
-            stacked.{{ dimension }}_label,
-            {%- if dimension in country_dimensions() %}
-                case
-                    when stacked.{{ dimension }}_code = '_NAT' then submissions.country_code
-                    when
-                        stacked.{{ dimension }}_code = 'OTH'
-                        and submission_sheets.row_dimension = '{{ dimension }}'
-                        and regional_others.code is not null
-                        then regional_others.code
-                    else stacked.{{ dimension }}_code
-                end as {{ dimension }}_code,
-            {%- else %}
-                stacked.{{ dimension }}_code,
+        {#- Codes that depend on the table: "Nacionales" (_NAT) is the reporting country; an
+            "Otros" row of a country dimension under a region row is that region's residual
+            (OTH_<M49 code>) when the code lists have one. #}
+        select
+            {%- for dimension in dimensions %}
+                stacked.{{ dimension }}_label,
+                {%- if dimension in country_dimensions() %}
+                    case
+                        when stacked.{{ dimension }}_code = '_NAT' then submissions.country_code
+                        when
+                            stacked.{{ dimension }}_code = 'OTH'
+                            and submission_sheets.row_dimension = '{{ dimension }}'
+                            and regional_others.code is not null
+                            then regional_others.code
+                        else stacked.{{ dimension }}_code
+                    end as {{ dimension }}_code,
+                {%- else %}
+                    stacked.{{ dimension }}_code,
+                {%- endif %}
+            {%- endfor %}
+            {%- if whole %}
+                stacked.source,
+                stacked.cell,
+                stacked.row_number,
+                stacked.column_number,
+                stacked.measure,
+                stacked.raw_text,
+                stacked.value,
+                stacked.value_status,
+                stacked.cell_role,
+                stacked.parent_row,
+                stacked.parent_region_code,
+                stacked.row_key,
+                submission_sheets.layout_sheet,
+                submission_sheets.row_dimension,
             {%- endif %}
-        {%- endfor %}
-        stacked.raw_text,
-        stacked.value,
-        stacked.value_status,
-        stacked.cell_role,
-        stacked.parent_row,
-        stacked.parent_region_code,
-        stacked.row_key,
-        submission_sheets.layout_sheet,
-        submission_sheets.row_dimension
+            stacked.submission_id,
+            stacked.sheet
 
-    from stacked
-    inner join submissions
-        on stacked.submission_id = submissions.submission_id
-    left join submission_sheets
-        on
-            stacked.submission_id = submission_sheets.submission_id
-            and stacked.sheet = submission_sheets.sheet
-    left join countries as regional_others
-        on regional_others.code = 'OTH_' || stacked.parent_region_code
+        from stacked_{{ part }} as stacked
+        inner join submissions
+            on stacked.submission_id = submissions.submission_id
+        left join submission_sheets
+            on
+                stacked.submission_id = submission_sheets.submission_id
+                and stacked.sheet = submission_sheets.sheet
+        left join countries as regional_others
+            on regional_others.code = 'OTH_' || stacked.parent_region_code
 
-),
+    ),
+
+{%- endfor %}
 
 sheet_breakdowns as (
 
@@ -159,7 +173,7 @@ sheet_breakdowns as (
             {%- endfor %}
         ) as breakdown
 
-    from unioned
+    from unioned_keys
     group by 1, 2
 
 ),

@@ -17,7 +17,7 @@
 
 with
 
-observations as (
+observations as {{ not_materialized() }} (
 
     select * from {{ ref('int_observations_unioned') }}
     {{ unjudged_submissions_only() }}
@@ -48,30 +48,63 @@ label_resolutions as (
 
 ),
 
-labelled as (
+fuzzy_labels as (
 
+    -- The labels resolved by approximate match somewhere (few): with the unresolved ones, the
+    -- only labels this rule can report.
+    select distinct label from label_resolutions
+    where method = 'fuzzy'
+
+),
+
+candidate_labels as (
+
+    -- (submission, sheet, dimension, label) where some cell's label did not resolve or may
+    -- have resolved by approximate match: the filter runs in the scan, so the ranking below
+    -- sees these labels only instead of every label of every cell.
     {% for dimension in dimensions %}
-        select
+        select distinct
             submission_id,
-            source,
             sheet,
-            cell,
-            row_number,
-            column_number,
-            layout_sheet,
             '{{ dimension }}' as dimension,
-            {{ dimension }}_label as label,
-            {{ dimension }}_code as code
+            {{ dimension }}_label as label
 
         from observations
         where
-            {{ dimension }}_label is not null
-            {#- an aggregate row the layout declares is known by its place, not by a code #}
-            and not (
+            {{ labelled_cell(dimension) }}
+            and (
                 {{ dimension }}_code is null
-                and cell_role = 'subtotal'
-                and row_dimension is not distinct from '{{ dimension }}'
+                or {{ dimension }}_label in (select fuzzy_labels.label from fuzzy_labels)
             )
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+labelled as (
+
+    -- Every cell of those labels (the first one names where the label is written).
+    {% for dimension in dimensions %}
+        select
+            observations.submission_id,
+            observations.source,
+            observations.sheet,
+            observations.cell,
+            observations.row_number,
+            observations.column_number,
+            observations.layout_sheet,
+            '{{ dimension }}' as dimension,
+            observations.{{ dimension }}_label as label,
+            observations.{{ dimension }}_code as code
+
+        from observations
+        inner join candidate_labels
+            on
+                observations.submission_id = candidate_labels.submission_id
+                and observations.sheet = candidate_labels.sheet
+                and observations.{{ dimension }}_label = candidate_labels.label
+                and candidate_labels.dimension = '{{ dimension }}'
+        where {{ labelled_cell(dimension, 'observations') }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

@@ -1,6 +1,6 @@
 with
 
-observations as (
+observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'entries_exits'

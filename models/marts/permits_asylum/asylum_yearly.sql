@@ -3,7 +3,7 @@
     complementary protection as protection too (UNHCR's "total protection rate"). -#}
 with
 
-observations as (
+observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'asylum'
