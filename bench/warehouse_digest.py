@@ -4,9 +4,10 @@ Every table and view of the schema ``marts``, every rule-failure relation of ``i
 (``int_*_failures_detected``, ``int_rule_failures_unioned``) and the verdicts
 (``int_submissions_verdicted``): row count and an md5 of all rows, each row rendered as text
 (doubles to 12 significant digits: a sum of doubles computed by parallel threads may differ in
-its last bits from one run to the next) and the rows sorted by that text (a total order, so neither the physical order of rows nor the
-threads that wrote them count). The judged-submissions ledger is left out (it records dbt's
-invocation id and times). Prints one line per relation and a digest of the whole set.
+its last bits from one run to the next) and the rows sorted by that text (a total order, so
+neither the physical order of rows nor the threads that wrote them count). The
+judged-submissions ledger is left out (it records dbt's invocation id and times). Prints one
+line per relation and a digest of the whole set.
 
     .venv/bin/python bench/warehouse_digest.py HOME/warehouse/migstat.duckdb [--compare OTHER]
 """
@@ -46,7 +47,7 @@ def digest(path: Path) -> dict[str, str]:
     for schema, name in relations(con):
         columns = con.execute(f'describe "{schema}"."{name}"').fetchall()
         shown = ", ".join(
-            f'printf(\'%.12g\', "{column}")' if kind in ("DOUBLE", "FLOAT") else f'"{column}"'
+            f"printf('%.12g', \"{column}\")" if kind in ("DOUBLE", "FLOAT") else f'"{column}"'
             for column, kind, *_ in columns
         )
         count, md5 = con.execute(
