@@ -13,7 +13,8 @@
       hierarchy) pass through; `parent_region_code` is the parent row's label as a UN M49 region
       (an "Otros" row under "Asia" is the residual of Asia).
 
-    Labels are looked up once per distinct (submission, label), then joined back. The label
+    Labels are looked up once per distinct (submission, label) (the submission's country is
+    joined to those, not to every cell), then joined back. The label
     lists read the raw table itself, not the `cells` CTE: a CTE read more than once is
     materialized by DuckDB (a copy of every raw cell in memory, spilled at tier L).
 
@@ -57,20 +58,19 @@ label_resolutions as (
     from (
         select distinct
             cells.submission_id,
-            cells.{{ dimension.name }}_label as label,
-            coalesce(submissions.country_code, '') as reporting_country_code
+            cells.{{ dimension.name }}_label as label
         from {{ relation }} as cells
-        left join submissions on cells.submission_id = submissions.submission_id
         where cells.{{ dimension.name }}_label is not null
     ) as labels
+    left join submissions on labels.submission_id = submissions.submission_id
     left join label_resolutions as members
         on
-            labels.reporting_country_code = members.reporting_country_code
+            coalesce(submissions.country_code, '') = members.reporting_country_code
             and members.codelist = '{{ dimension.codelist }}'
             and labels.label = members.label
     left join label_resolutions as regions
         on
-            labels.reporting_country_code = regions.reporting_country_code
+            coalesce(submissions.country_code, '') = regions.reporting_country_code
             and regions.codelist = 'regions'
             and labels.label = regions.label
 
@@ -87,15 +87,14 @@ parent_labels as (
     from (
         select distinct
             cells.submission_id,
-            cells.parent_label as label,
-            coalesce(submissions.country_code, '') as reporting_country_code
+            cells.parent_label as label
         from {{ relation }} as cells
-        left join submissions on cells.submission_id = submissions.submission_id
         where cells.parent_label is not null
     ) as labels
+    left join submissions on labels.submission_id = submissions.submission_id
     left join label_resolutions as regions
         on
-            labels.reporting_country_code = regions.reporting_country_code
+            coalesce(submissions.country_code, '') = regions.reporting_country_code
             and regions.codelist = 'regions'
             and labels.label = regions.label
 
