@@ -1,12 +1,12 @@
 """``migstat build``: raw store -> a new warehouse file -> dbt build -> atomic swap if it passes.
 
 The build never touches the published file while dbt writes: it copies ``landing.duckdb`` to
-``warehouse/build-<timestamp>.duckdb``, refreshes the ``raw.spec_*`` tables there from
-``specs/``, resolves every distinct label into ``raw.label_resolutions`` (migstat.resolutions),
-runs ``dbt build`` against that copy (target and log paths inside the home, so
-several homes can build at once), and only when every model and every error-severity test
-passed, moves it onto ``warehouse/migstat.duckdb`` with ``os.replace``. Dashboards keep reading
-the previous file meanwhile.
+``warehouse/build-current.duckdb`` (one fixed name, so dbt parses only what changed), refreshes
+the ``raw.spec_*`` tables there from ``specs/``, resolves every distinct label into
+``raw.label_resolutions`` (migstat.resolutions), runs ``dbt build`` against that copy (target
+and log paths inside the home, so several homes can build at once), and only when every model
+and every error-severity test passed, moves it onto ``warehouse/migstat.duckdb`` with
+``os.replace``. Dashboards keep reading the previous file meanwhile.
 
 A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it copies
 the raw store, so it waits for a running load and snapshots all of it (:mod:`migstat.lock`).
@@ -43,7 +43,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +183,17 @@ def refresh_specs(path: Path, overlay: Path | None = None) -> None:
         write_label_resolutions(con, build_resolver(overlay))
 
 
+BUILD_FILE = "build-current.duckdb"
+"""The file a build writes, always the same name (a build holds the build lock, and a file left
+by a dead build is removed by the next one): dbt's profile then names the same database at every
+build, so dbt keeps its partial parse (``target/partial_parse.msgpack``) instead of parsing the
+whole project again. A symlink would not do: DuckDB names the catalog after the link."""
+
+REFERENCE_DATE_ENV = "MIGSTAT_REFERENCE_DATE"
+"""``YYYY-MM-DD``: the date date-dependent rules (STR-006, a future period) judge against instead
+of today (a re-run as of a past date, tests). Not part of the project fingerprint: submissions
+failing such a rule are judged again at every build (macro ``date_dependent_rules``)."""
+
 META_SCHEMA = "build_meta"
 """Schema of a build file recording how it was built (project fingerprint, incremental tables)."""
 FINGERPRINT_FILES = ("dbt_project.yml", "selectors.yml", "profiles.yml")
@@ -309,6 +320,20 @@ def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict
     return argv, env
 
 
+def build_vars(home: Home) -> dict[str, object]:
+    """The ``--vars`` of every dbt invocation of a build (build and docs alike: dbt parses the
+    project again from scratch when the vars differ from its last run's)."""
+    spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
+    reference = os.environ.get(REFERENCE_DATE_ENV)
+    if reference:
+        try:
+            spec_vars["migstat_reference_date"] = date.fromisoformat(reference).isoformat()
+        except ValueError as error:
+            message = f"{REFERENCE_DATE_ENV}={reference!r}: not a YYYY-MM-DD date"
+            raise MigstatError(message) from error
+    return spec_vars
+
+
 def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
     """The verdict of every submission, from the quality marts of a warehouse file."""
     with connect_read_only(path) as con:
@@ -431,7 +456,7 @@ def run_dbt(
     finishes. dbt's console output goes to ``log_path``. The vars follow from the specs
     (:func:`migstat.wiring.dbt_vars`). ``full_refresh``: rebuild every incremental model;
     otherwise an incremental run, without the unit tests (they test the project, unchanged)."""
-    spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
+    spec_vars = build_vars(home)
     _, env = dbt_command(home, build_path)
     argv = [sys.executable, "-m", "migstat.dbt_child", "build", "--vars", json.dumps(spec_vars)]
     argv += ["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]
@@ -488,6 +513,7 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
     page = home.root / "dbt" / "target" / "static_index.html"
     page.unlink(missing_ok=True)
     argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
+    argv += ["--vars", json.dumps(build_vars(home))]
     with (home.root / "dbt" / "docs.log").open("w", encoding="utf-8") as log:
         done = subprocess.run(
             argv,
@@ -544,8 +570,7 @@ def build(
         cleaned = clean_leftovers(home)
         if cleaned:
             tell(f"removed leftovers of dead builds: {', '.join(cleaned)}")
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-        build_path = home.warehouse_dir / f"build-{stamp}.duckdb"
+        build_path = home.warehouse_dir / BUILD_FILE
         with writer_lock(home, "store", "build (snapshot)", say=tell):
             if not home.raw_db.exists():
                 raise MigstatError(

@@ -1060,6 +1060,8 @@ def publish(
                 {
                     "products": result.products,
                     "rendered": result.rendered,
+                    "queried": result.queried,
+                    "queries": result.queries,
                     "unchanged": result.unchanged,
                     "seconds": round(result.seconds, 1),
                     "size_bytes": result.size_bytes,
@@ -1072,8 +1074,8 @@ def publish(
     else:
         typer.echo(
             f"published {result.products} products in {result.seconds:.1f} s "
-            f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB) "
-            f"into {result.site_dir}\n"
+            f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB; "
+            f"{result.queried} of {result.queries} product queries run) into {result.site_dir}\n"
             f"open {result.index.as_uri()}"
         )
     if serve is not None:
