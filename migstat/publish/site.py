@@ -234,11 +234,13 @@ def data_basis(warehouse: Warehouse, lookups: Lookups) -> dict[str, object] | No
 
 def changes_since(before: object, now: dict[str, object] | None) -> Changes | None:
     """The (country, source, year) keys whose published submissions differ between two bases
-    (:func:`data_basis`), or None when they cannot be compared (another project or names,
-    no basis, a period without a year): then every product is queried."""
+    (:func:`data_basis`), or None when they cannot be compared (another project, no basis, a
+    period without a year): then every product is queried."""
     if not isinstance(before, dict) or now is None:
         return None
-    if any(before.get(part) != now[part] for part in ("fingerprint", "names")):
+    # The names (sources, countries, indicators) only make the texts around a product, which
+    # every publish computes again; they are kept in the basis for the record, not compared.
+    if before.get("fingerprint") != now["fingerprint"]:
         return None
 
     def published(basis: dict[str, object]) -> dict[tuple[str, str, str], set[int]]:

@@ -269,7 +269,10 @@ def test_publishing_after_each_build_equals_a_full_publish(rounds):
     # The first publish has no earlier one: every product is queried.
     assert first["publish"].queried == first["publish"].queries
     # Later ones query only what the changed published keys reach, and say which keys.
-    assert any("changed for 7 (country, source, year)" in line for line in period["publish_said"])
+    # (GTM and MEX x three sources in 2024, and GTM's returns of 2025 accepted at last.)
+    assert any(
+        "changed for 7 (country, source, year)" in line for line in period["publish_said"]
+    ), period["publish_said"]
     for r in (period, correction, withdrawal):
         assert 0 < r["publish"].queried < r["publish"].queries, r["name"]
         assert r["publish"].rendered < r["publish"].products, r["name"]
