@@ -33,3 +33,11 @@
         where {{ column }} not in (select present.submission_id from {{ this }} as present)
     {%- endif -%}
 {%- endmacro %}
+
+{#- Rules whose verdict depends on the build's date, not only on the submission: STR-006 (a
+    future period) fails today and passes once the period has come. A submission failing one
+    of them is not written to the ledger `int_submissions_judged`, so every build judges it
+    again (as a full build would) until it passes; any other verdict is kept. -#}
+{% macro date_dependent_rules() -%}
+    {{ return(['STR-006']) }}
+{%- endmacro %}

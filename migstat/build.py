@@ -1,12 +1,12 @@
 """``migstat build``: raw store -> a new warehouse file -> dbt build -> atomic swap if it passes.
 
 The build never touches the published file while dbt writes: it copies ``landing.duckdb`` to
-``warehouse/build-<timestamp>.duckdb``, refreshes the ``raw.spec_*`` tables there from
-``specs/``, resolves every distinct label into ``raw.label_resolutions`` (migstat.resolutions),
-runs ``dbt build`` against that copy (target and log paths inside the home, so
-several homes can build at once), and only when every model and every error-severity test
-passed, moves it onto ``warehouse/migstat.duckdb`` with ``os.replace``. Dashboards keep reading
-the previous file meanwhile.
+``warehouse/build-current.duckdb`` (one fixed name, so dbt parses only what changed), refreshes
+the ``raw.spec_*`` tables there from ``specs/``, resolves every distinct label into
+``raw.label_resolutions`` (migstat.resolutions), runs ``dbt build`` against that copy (target
+and log paths inside the home, so several homes can build at once), and only when every model
+and every error-severity test passed, moves it onto ``warehouse/migstat.duckdb`` with
+``os.replace``. Dashboards keep reading the previous file meanwhile.
 
 A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it copies
 the raw store, so it waits for a running load and snapshots all of it (:mod:`migstat.lock`).
@@ -43,9 +43,9 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -183,6 +183,21 @@ def refresh_specs(path: Path, overlay: Path | None = None) -> None:
         write_label_resolutions(con, build_resolver(overlay))
 
 
+BUILD_FILE = "build-current.duckdb"
+"""The file a build writes, always the same name (a build holds the build lock, and a file left
+by a dead build is removed by the next one): dbt's profile then names the same database at every
+build, so dbt keeps its partial parse (``target/partial_parse.msgpack``) instead of parsing the
+whole project again. A symlink would not do: DuckDB names the catalog after the link."""
+
+RAW_SNAPSHOT_FILE = "build-raw.duckdb"
+"""An incremental build's snapshot of the raw store, read while the build file (a copy of the
+published warehouse) gets its new submissions; removed once read."""
+
+REFERENCE_DATE_ENV = "MIGSTAT_REFERENCE_DATE"
+"""``YYYY-MM-DD``: the date date-dependent rules (STR-006, a future period) judge against instead
+of today (a re-run as of a past date, tests). Not part of the project fingerprint: submissions
+failing such a rule are judged again at every build (macro ``date_dependent_rules``)."""
+
 META_SCHEMA = "build_meta"
 """Schema of a build file recording how it was built (project fingerprint, incremental tables)."""
 FINGERPRINT_FILES = ("dbt_project.yml", "selectors.yml", "profiles.yml")
@@ -270,6 +285,111 @@ def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]])
     return True
 
 
+def start_from_published(published: Path, snapshot: Path, build_path: Path) -> bool:
+    """Make ``build_path`` a copy of the published warehouse (every model's table, seeds and
+    views as the last build left them) whose raw tables are brought up to the raw store's
+    ``snapshot``: the cells of submissions it does not have yet are added, the submissions,
+    withdrawals and spec tables replaced. A file copy and the new rows only, where copying the
+    raw store and then the incremental models' tables (:func:`carry_over`) costs in proportion
+    to everything ever loaded. False, and no ``build_path``, when the published raw tables are
+    not a prefix of the snapshot's (a submission changed or gone, other columns, submissions
+    set aside by a containment search): the caller starts from the raw store then."""
+    shutil.copy2(published, build_path)
+    try:
+        with duckdb.connect(str(build_path)) as con:
+            con.execute("attach ? as landing (read_only)", [str(snapshot)])
+            try:
+                refreshed = _bring_raw_up_to(con)
+            finally:
+                con.execute("detach landing")
+    except duckdb.Error:
+        refreshed = False
+    if not refreshed:
+        build_path.unlink(missing_ok=True)
+        build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
+    return refreshed
+
+
+def _raw_columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
+    rows = con.execute(
+        "select table_name, column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = 'raw' order by table_name, column_index",
+        [database],
+    ).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        columns.setdefault(str(table), []).append((str(column), str(kind)))
+    return columns
+
+
+def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
+    """The raw tables of the current database (a copy of the published warehouse) made equal
+    to those of the attached ``landing`` snapshot; False, with nothing changed, when they
+    cannot be by adding rows (see :func:`start_from_published`)."""
+    from migstat.containment import SIDE_SCHEMA
+
+    database = str(con.execute("select current_database()").fetchone()[0])  # type: ignore[index]
+    side = con.execute(
+        "select count(*) from duckdb_schemas() where database_name = ? and schema_name = ?",
+        [database, SIDE_SCHEMA],
+    ).fetchone()
+    changed = con.execute(
+        "select count(*) from raw.submissions as before "
+        "left join landing.raw.submissions as now on before.submission_id = now.submission_id "
+        "where now.sha256 is distinct from before.sha256 "
+        "or now.status is distinct from before.status"
+    ).fetchone()
+    if side is None or side[0] or changed is None or changed[0]:
+        return False
+    now, before = _raw_columns(con, "landing"), _raw_columns(con, database)
+    if any(table in before and before[table] != columns for table, columns in now.items()):
+        return False
+    per_submission = [
+        table
+        for table, columns in now.items()
+        if any(column == "submission_id" for column, _kind in columns)
+        and table not in ("submissions", "withdrawals")
+    ]
+    con.execute("begin")
+    for table in per_submission:
+        if table in before:
+            con.execute(
+                f'insert into raw."{table}" select * from landing.raw."{table}" '
+                "where submission_id not in (select submission_id from raw.submissions)"
+            )
+        else:
+            con.execute(f'create table raw."{table}" as select * from landing.raw."{table}"')
+    for table in now:
+        if table not in per_submission:
+            con.execute(
+                f'create or replace table raw."{table}" as select * from landing.raw."{table}"'
+            )
+    con.execute("commit")
+    return True
+
+
+LEDGER = "int_submissions_judged"
+
+
+def forget_unjudged(path: Path, tables: list[tuple[str, str]], families: list[str]) -> None:
+    """Remove from the blocking rule models' tables the failures of submissions the ledger
+    (``int_submissions_judged``) does not list: those the build judges again (a date-dependent
+    failure such as STR-006, a containment set-aside). dbt's delete+insert only replaces the
+    submissions a new judgment finds failures for; a submission that now passes every rule
+    would otherwise keep its old failures."""
+    names = {f"int_{family}_failures_detected" for family in families}
+    ledger = next((schema for schema, table in tables if table == LEDGER), None)
+    if ledger is None:
+        return
+    with duckdb.connect(str(path)) as con:
+        for schema, table in tables:
+            if table in names:
+                con.execute(
+                    f'delete from "{schema}"."{table}" where submission_id not in '
+                    f'(select submission_id from "{ledger}"."{LEDGER}")'
+                )
+
+
 def record_build(path: Path, fingerprint: str, mode: str, tables: list[tuple[str, str]]) -> None:
     """Write how the build file was built (schema ``build_meta``), read by the next build."""
     with duckdb.connect(str(path)) as con:
@@ -307,6 +427,20 @@ def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict
         }
     )
     return argv, env
+
+
+def build_vars(home: Home) -> dict[str, object]:
+    """The ``--vars`` of every dbt invocation of a build (build and docs alike: dbt parses the
+    project again from scratch when the vars differ from its last run's)."""
+    spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
+    reference = os.environ.get(REFERENCE_DATE_ENV)
+    if reference:
+        try:
+            spec_vars["migstat_reference_date"] = date.fromisoformat(reference).isoformat()
+        except ValueError as error:
+            message = f"{REFERENCE_DATE_ENV}={reference!r}: not a YYYY-MM-DD date"
+            raise MigstatError(message) from error
+    return spec_vars
 
 
 def read_verdicts(path: Path, limit_problems: int = 8) -> list[Verdict]:
@@ -431,7 +565,7 @@ def run_dbt(
     finishes. dbt's console output goes to ``log_path``. The vars follow from the specs
     (:func:`migstat.wiring.dbt_vars`). ``full_refresh``: rebuild every incremental model;
     otherwise an incremental run, without the unit tests (they test the project, unchanged)."""
-    spec_vars = dbt_vars(load_specs(overlay=home.root / "specs"))
+    spec_vars = build_vars(home)
     _, env = dbt_command(home, build_path)
     argv = [sys.executable, "-m", "migstat.dbt_child", "build", "--vars", json.dumps(spec_vars)]
     argv += ["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]
@@ -488,6 +622,7 @@ def render_docs(home: Home, build_path: Path) -> Path | None:
     page = home.root / "dbt" / "target" / "static_index.html"
     page.unlink(missing_ok=True)
     argv, env = dbt_command(home, build_path, "docs", "generate", "--static", "--no-compile")
+    argv += ["--vars", json.dumps(build_vars(home))]
     with (home.root / "dbt" / "docs.log").open("w", encoding="utf-8") as log:
         done = subprocess.run(
             argv,
@@ -544,30 +679,49 @@ def build(
         cleaned = clean_leftovers(home)
         if cleaned:
             tell(f"removed leftovers of dead builds: {', '.join(cleaned)}")
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-        build_path = home.warehouse_dir / f"build-{stamp}.duckdb"
+        build_path = home.warehouse_dir / BUILD_FILE
+        fingerprint = project_fingerprint(home, dbt_vars(load_specs(overlay=home.root / "specs")))
+        previous = None if full_refresh else built_with(home.published_db)
+        incremental = previous is not None and previous[0] == fingerprint and bool(previous[1])
+        # An incremental build starts from a copy of the published warehouse and adds the raw
+        # store's new submissions to it; the snapshot of the raw store goes beside it first.
+        snapshot = home.warehouse_dir / RAW_SNAPSHOT_FILE if incremental else build_path
         with writer_lock(home, "store", "build (snapshot)", say=tell):
             if not home.raw_db.exists():
                 raise MigstatError(
                     f"no raw store at {home.raw_db}: run `migstat load` first"
                     " (or `migstat restore` if it was lost)"
                 )
-            shutil.copy2(home.raw_db, build_path)
+            shutil.copy2(home.raw_db, snapshot)
             wal = home.raw_db.with_name(home.raw_db.name + ".wal")
             if wal.exists():
-                shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
-        fingerprint = project_fingerprint(home, dbt_vars(load_specs(overlay=home.root / "specs")))
-        previous = None if full_refresh else built_with(home.published_db)
-        incremental = previous is not None and previous[0] == fingerprint and bool(previous[1])
+                shutil.copy2(wal, snapshot.with_name(snapshot.name + ".wal"))
         try:
+            started_from_published = False
+            if incremental:
+                started_from_published = start_from_published(
+                    home.published_db, snapshot, build_path
+                )
+                if not started_from_published:
+                    os.replace(snapshot, build_path)
+                    wal = snapshot.with_name(snapshot.name + ".wal")
+                    if wal.exists():
+                        os.replace(wal, build_path.with_name(build_path.name + ".wal"))
             refresh_specs(build_path, home.root / "specs")
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
-            if incremental and previous is not None:
+            if incremental and previous is not None and not started_from_published:
                 incremental = carry_over(home.published_db, build_path, previous[1])
+            if incremental and previous is not None:
+                blocking = build_vars(home)["rule_families_blocking"]
+                forget_unjudged(build_path, previous[1], cast("list[str]", blocking))
         except duckdb.Error as error:
             build_path.unlink(missing_ok=True)
             raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
+        finally:
+            if snapshot != build_path:
+                snapshot.unlink(missing_ok=True)
+                snapshot.with_name(snapshot.name + ".wal").unlink(missing_ok=True)
         lost = dropped_keys(before, possible, withdrawn)
         if lost and not allow_unpublish:
             build_path.unlink(missing_ok=True)

@@ -204,6 +204,10 @@ def print_user_specs(specs: object) -> None:
         progress(f"using {path}")
 
 
+SKIPPED_LISTED = 20
+"""Up to this many skipped (already received) files, ``migstat load`` lists each one."""
+
+
 @app.command()
 def load(
     paths: list[Path] = typer.Argument(
@@ -260,14 +264,25 @@ def load(
                 )
     except MigstatError as error:
         raise fail(error) from error
+    # Many files already received (a whole inbox checked again): one line for them, not a table
+    # row each (drawing a 1,000-row table costs more than checking the files).
+    skipped = [outcome for outcome in outcomes if outcome.status == "skipped"]
+    one_line = len(skipped) > SKIPPED_LISTED
     if as_json:
         typer.echo(json.dumps([_outcome_json(o) for o in outcomes], ensure_ascii=False, indent=2))
-    else:
+    elif not one_line:
         console.print(summary_table(outcomes))
+    elif len(skipped) < len(outcomes):
+        console.print(summary_table([o for o in outcomes if o.status != "skipped"]))
+    if one_line and not as_json:
+        info(
+            f"skipped {len(skipped)} files already received with the same content "
+            "(`migstat load --json` lists each)"
+        )
     for outcome in outcomes:
         if outcome.status == "rejected":
             typer.secho(f"rejected: {outcome.message}", fg=typer.colors.RED, err=True)
-        elif outcome.status == "skipped" and not as_json:
+        elif outcome.status == "skipped" and not as_json and not one_line:
             info(f"skipped: {outcome.file.name}: {outcome.message}")
         elif outcome.status == "ignored":
             typer.secho(f"ignored: {outcome.file}: {outcome.message}", fg="yellow", err=True)
@@ -1060,6 +1075,8 @@ def publish(
                 {
                     "products": result.products,
                     "rendered": result.rendered,
+                    "queried": result.queried,
+                    "queries": result.queries,
                     "unchanged": result.unchanged,
                     "seconds": round(result.seconds, 1),
                     "size_bytes": result.size_bytes,
@@ -1072,8 +1089,8 @@ def publish(
     else:
         typer.echo(
             f"published {result.products} products in {result.seconds:.1f} s "
-            f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB) "
-            f"into {result.site_dir}\n"
+            f"({result.rendered} rendered, {result.unchanged} unchanged; {result.size_mb:.1f} MB; "
+            f"{result.queried} of {result.queries} product queries run) into {result.site_dir}\n"
             f"open {result.index.as_uri()}"
         )
     if serve is not None:

@@ -83,6 +83,43 @@ class ProductTable:
             self.rows.append(Member(TOTAL, "Total", "Total"))
 
 
+def table_to_json(table: ProductTable) -> dict[str, object]:
+    """A product table as plain JSON (the publish cache of unchanged products' tables)."""
+    return {
+        "rows": [[m.code, m.es, m.en] for m in table.rows],
+        "columns": [[m.code, m.es, m.en] for m in table.columns],
+        "cells": [
+            [row, column, cell.value, cell.flag, cell.computed]
+            for (row, column), cell in table.cells.items()
+        ],
+        "counting_units": table.counting_units,
+        "unit": table.unit,
+        "notes": table.notes,
+    }
+
+
+def table_from_json(data: dict[str, object]) -> ProductTable:
+    """The table :func:`table_to_json` wrote, as it was (cells in the same order)."""
+    rows = cast("list[list[str]]", data["rows"])
+    columns = cast("list[list[str]]", data["columns"])
+    cells = cast("list[list[object]]", data["cells"])
+    return ProductTable(
+        [Member(*m) for m in rows],
+        [Member(*m) for m in columns],
+        {
+            (str(row), str(column)): Cell(
+                None if value is None else float(cast("SupportsFloat", value)),
+                None if flag is None else str(flag),
+                bool(computed),
+            )
+            for row, column, value, flag, computed in cells
+        },
+        [str(u) for u in cast("list[object]", data["counting_units"])],
+        None if data["unit"] is None else str(data["unit"]),
+        [str(n) for n in cast("list[object]", data["notes"])],
+    )
+
+
 def normalise_flag(raw: object) -> str | None:
     """``'p'``, ``'b,p'``, ``'pp'`` -> sorted distinct letters (``'bp'``); empty -> None."""
     letters = sorted({c for c in str(raw or "") if c.isalpha()})

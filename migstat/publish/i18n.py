@@ -8,6 +8,7 @@ observation flags, counting units) keep their own bilingual declaration.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections.abc import Iterator, Mapping
 
@@ -88,9 +89,18 @@ class _Words(Mapping[str, dict[str, str]]):
     """``UI[lang]``: the site's words translated into ``lang`` by its catalogue (English when a
     text has no translation)."""
 
+    def __init__(self) -> None:
+        self._words: dict[tuple[str, str | None], dict[str, str]] = {}
+
     def __getitem__(self, lang: str) -> dict[str, str]:
-        catalogue = translations(lang)
-        return {key: catalogue.gettext(text) for key, text in MESSAGES.items()}
+        # Kept per language and home (the user's catalogues live in $MIGSTAT_HOME/locale): the
+        # pages and downloads of a publish ask for them tens of thousands of times.
+        key = (lang, os.environ.get("MIGSTAT_HOME"))
+        words = self._words.get(key)
+        if words is None:
+            catalogue = translations(lang)
+            words = self._words[key] = {k: catalogue.gettext(t) for k, t in MESSAGES.items()}
+        return dict(words)
 
     def __iter__(self) -> Iterator[str]:
         return iter(LANGS)

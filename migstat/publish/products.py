@@ -3,6 +3,7 @@ its scope that has data, with its texts (titles, footnotes, attribution)."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -128,11 +129,65 @@ def _footnotes(product: Product, lookups: Lookups) -> list[Text]:
     return notes
 
 
+ChangedKey = tuple[str, str, int]
+"""(reporting country, source, year) whose published data changed."""
+
+
+def _year(value: object) -> int | None:
+    try:
+        return int(str(value)[:4])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in the published data since the products were last queried: the
+    (country, source, year) keys whose published submissions differ. A product can show a
+    key's numbers when it is made for that country (or is regional) and for that year or the
+    next (year-on-year and December-to-January changes read the year before); a product made
+    for no particular year (a series) can show any year. ``None`` for a product the cache
+    cannot vouch for is decided by the caller (it queries everything)."""
+
+    keys: frozenset[ChangedKey]
+
+    def affects(self, scope: Scope, params: dict[str, object]) -> bool:
+        if not self.keys:
+            return False
+        year = _year(params["year"]) if "year" in params else None
+        if "year" in params and year is None:
+            return True
+        country = params.get("country") if scope.kind == "country" else None
+        return any(
+            (country is None or str(country) == changed_country)
+            and (year is None or year in (changed_year, changed_year + 1))
+            for changed_country, _source, changed_year in self.keys
+        )
+
+
+def task_key(spec: ProductSpec, params: dict[str, object]) -> str:
+    """One product query's identity: the spec and its parameter set."""
+    return json.dumps([spec.id, {k: str(v) for k, v in params.items()}], sort_keys=True)
+
+
 def collect_products(
-    warehouse: Warehouse, catalogue: Catalogue, lookups: Lookups, workers: int = 1
+    warehouse: Warehouse,
+    catalogue: Catalogue,
+    lookups: Lookups,
+    workers: int = 1,
+    *,
+    cached: dict[str, ProductTable] | None = None,
+    changes: Changes | None = None,
+    tables: dict[str, ProductTable] | None = None,
+    reused: set[str] | None = None,
 ) -> list[Product]:
     """Every product spec applied to every parameter set of its scope that has data. The
-    product queries run on ``workers`` threads (each with its own DuckDB cursor)."""
+    product queries run on ``workers`` threads (each with its own DuckDB cursor).
+
+    With ``changes`` (and the ``cached`` tables of the last publish, by :func:`task_key`), only
+    the queries of products the changed keys can reach run; the others take their cached
+    table (its key is added to ``reused``). ``tables``, when given, receives every query's
+    table (empty ones included): the cache of the next publish."""
     tasks: list[tuple[ProductSpec, Scope, dict[str, object]]] = []
     for scope_id, scope in catalogue.scopes.items():
         specs = [p for p in catalogue.products if p.scope == scope_id]
@@ -143,15 +198,27 @@ def collect_products(
                 tasks.append((spec, scope, params))
 
     def query(task: tuple[ProductSpec, Scope, dict[str, object]]) -> ProductTable:
+        if changes is not None and cached is not None and not changes.affects(task[1], task[2]):
+            key = task_key(task[0], task[2])
+            table = cached.get(key)
+            if table is not None:
+                if reused is not None:
+                    reused.add(key)
+                return table
         return warehouse.table(task[0], task[2])
 
     if workers > 1 and len(tasks) > 1:
         with ThreadPoolExecutor(workers) as pool:
-            tables = list(pool.map(query, tasks))
+            found = list(pool.map(query, tasks))
     else:
-        tables = [query(task) for task in tasks]
+        found = [query(task) for task in tasks]
+    if tables is not None:
+        tables.update(
+            (task_key(spec, params), table)
+            for (spec, _scope, params), table in zip(tasks, found, strict=True)
+        )
     products: list[Product] = []
-    for (spec, scope, params), table in zip(tasks, tables, strict=True):
+    for (spec, scope, params), table in zip(tasks, found, strict=True):
         if not table.rows or table.is_empty():
             continue
         theme = spec.theme.format_map(params)

@@ -15,19 +15,20 @@ from datetime import datetime
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, cast
 
 from jinja2 import Environment
 
 from migstat.dbt_docs import copy_into_site
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
-from migstat.publish.data import Warehouse
+from migstat.publish.data import ProductTable, Warehouse, table_from_json, table_to_json
 from migstat.publish.datasets import Dataset, load_datasets
 from migstat.publish.downloads import write_csv, write_xlsx
 from migstat.publish.export import write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
 from migstat.publish.jsonstat import product_document, write_json
-from migstat.publish.products import Lookups, Product, collect_products
+from migstat.publish.products import ChangedKey, Changes, Lookups, Product, collect_products
 from migstat.publish.views import (
     catalogue_entry,
     chart_svg,
@@ -40,7 +41,11 @@ from migstat.publish.views import (
 API_DIR = Path("api") / "v1"
 SITE_MARKER = ".migstat-site"
 DIGESTS_FILE = ".migstat-products.json"
-"""Content hash of every product as last rendered (kept in the site folder)."""
+"""Content hash of every product as last rendered, and the data basis it was queried from
+(:func:`data_basis`), kept in the site folder."""
+TABLES_FILE = ".migstat-tables.json"
+"""Every product query's table as last published: what an unchanged product is made from
+when the next publish does not query it again."""
 RENDERER_FILES = ("*.py", "products.yml", "templates/*", "static/*")
 
 
@@ -52,6 +57,10 @@ class PublishResult:
     site_dir: Path
     rendered: int = -1
     """Products rendered this time (the others were unchanged and kept as they were)."""
+    queried: int = -1
+    """Product queries run this time (the others' tables came from the last publish)."""
+    queries: int = -1
+    """Product queries in all (every product spec x parameter set of its scope)."""
 
     @property
     def unchanged(self) -> int:
@@ -192,6 +201,108 @@ def read_digests(site: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in products.items()} if isinstance(products, dict) else {}
 
 
+def data_basis(warehouse: Warehouse, lookups: Lookups) -> dict[str, object] | None:
+    """What the products' numbers follow from besides the catalogue: the project the warehouse
+    was built with (``build_meta``, written by ``migstat build``), the names of sources,
+    countries and indicators, and the published submission of every (country, source,
+    period). None when the warehouse does not say how it was built: every product is queried."""
+    try:
+        built = warehouse.records("select fingerprint from build_meta.build")
+        published = warehouse.records(
+            "select country_code, source, period, submission_id from marts.quality_submissions "
+            "where is_published order by all"
+        )
+    except MigstatError:
+        return None
+    if len(built) != 1:
+        return None
+    names = json.dumps(
+        [lookups.sources, lookups.countries, lookups.indicators],
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
+    return {
+        "fingerprint": str(built[0]["fingerprint"]),
+        "names": hashlib.sha256(names.encode("utf-8")).hexdigest(),
+        "published": [
+            [str(r["country_code"]), str(r["source"]), str(r["period"]), r["submission_id"]]
+            for r in published
+        ],
+    }
+
+
+def changes_since(before: object, now: dict[str, object] | None) -> Changes | None:
+    """The (country, source, year) keys whose published submissions differ between two bases
+    (:func:`data_basis`), or None when they cannot be compared (another project, no basis, a
+    period without a year): then every product is queried."""
+    if not isinstance(before, dict) or now is None:
+        return None
+    # The names (sources, countries, indicators) only make the texts around a product, which
+    # every publish computes again; they are kept in the basis for the record, not compared.
+    if before.get("fingerprint") != now["fingerprint"]:
+        return None
+
+    def published(basis: dict[str, object]) -> dict[tuple[str, str, str], set[int]]:
+        found: dict[tuple[str, str, str], set[int]] = {}
+        for country, source, period, submission in cast("list[list[Any]]", basis["published"]):
+            found.setdefault((str(country), str(source), str(period)), set()).add(int(submission))
+        return found
+
+    try:
+        old, new = published(before), published(now)
+    except (KeyError, TypeError, ValueError):
+        return None
+    keys: set[ChangedKey] = set()
+    for key in old.keys() | new.keys():
+        if old.get(key) != new.get(key):
+            try:
+                keys.add((key[0], key[1], int(key[2][:4])))
+            except ValueError:
+                return None
+    return Changes(frozenset(keys))
+
+
+def read_tables(site: Path) -> dict[str, ProductTable] | None:
+    """The product tables of the last publish (:data:`TABLES_FILE`), or None."""
+    try:
+        data = json.loads((site / TABLES_FILE).read_text(encoding="utf-8"))
+        return {str(key): table_from_json(value) for key, value in data.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_state(
+    site: Path,
+    digests: dict[str, str],
+    api_digest: str,
+    basis: dict[str, object] | None,
+    tables: dict[str, ProductTable],
+) -> None:
+    """The site's own bookkeeping: product digests, the data basis and the tables cache (each
+    file replaced atomically; the digests last, so a crash leaves a basis that is too old,
+    which only makes the next publish query more)."""
+
+    def put(name: str, text: str) -> None:
+        temporary = site / f".{name}.{os.getpid()}"
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, site / name)
+
+    if basis is not None:
+        put(TABLES_FILE, json.dumps({k: table_to_json(t) for k, t in tables.items()}))
+    else:
+        (site / TABLES_FILE).unlink(missing_ok=True)
+    put(
+        DIGESTS_FILE,
+        json.dumps(
+            {"products": digests, "datasets": api_digest, "basis": basis},
+            ensure_ascii=False,
+            indent=0,
+            sort_keys=True,
+        ),
+    )
+
+
 def datasets_digest(datasets: list[Dataset]) -> str:
     """One hash over every open-data dataset (structure, observations, submissions), so that a
     change that touches no product still rewrites the data API."""
@@ -222,6 +333,8 @@ def _write_site(
     reuse: tuple[Path, set[str]] | None = None,
     datasets: list[Dataset] | None = None,
     api_digest: str = "",
+    basis: dict[str, object] | None = None,
+    tables: dict[str, ProductTable] | None = None,
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
@@ -283,14 +396,7 @@ def _write_site(
         for p in products
     ]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    (site / DIGESTS_FILE).write_text(
-        json.dumps(
-            {"products": digests, "datasets": api_digest},
-            ensure_ascii=False,
-            indent=0,
-            sort_keys=True,
-        )
-    )
+    write_state(site, digests, api_digest, basis, tables or {})
     (site / SITE_MARKER).write_text(now.isoformat())
 
 
@@ -354,9 +460,26 @@ def publish(
             f"(la carpeta no está vacía y no es un sitio de migstat)"
         )
     tell(f"reading the products from {warehouse_path}")
+    state = {} if full or not is_site else _read_digest_file(site_dir)
+    tables: dict[str, ProductTable] = {}
+    reused: set[str] = set()
     with Warehouse(warehouse_path) as warehouse:
         lookups = Lookups(warehouse, catalogue)
-        products = collect_products(warehouse, catalogue, lookups, workers)
+        basis = data_basis(warehouse, lookups)
+        changes = changes_since(state.get("basis"), basis)
+        cached = read_tables(site_dir) if changes is not None else None
+        if changes is not None and cached is not None:
+            tell(f"published data changed for {len(changes.keys)} (country, source, year) key(s)")
+        products = collect_products(
+            warehouse,
+            catalogue,
+            lookups,
+            workers,
+            cached=cached,
+            changes=changes,
+            tables=tables,
+            reused=reused,
+        )
         datasets = load_datasets(warehouse)
     renderer = renderer_fingerprint()
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
@@ -372,6 +495,8 @@ def publish(
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
     if previous == digests and kept == set(digests) and api_unchanged:
+        if state.get("basis") != basis:
+            write_state(site_dir, digests, api_digest, basis, tables)
         copy_into_site(warehouse_path, site_dir)
         return PublishResult(
             products=len(products),
@@ -379,6 +504,8 @@ def publish(
             size_bytes=_directory_size(site_dir),
             site_dir=site_dir,
             rendered=0,
+            queried=len(tables) - len(reused),
+            queries=len(tables),
         )
     tell(
         f"rendering {len(products) - len(kept)} of {len(products)} products "
@@ -399,6 +526,8 @@ def publish(
             (site_dir, kept) if kept else None,
             datasets,
             api_digest,
+            basis,
+            tables,
         )
         copy_into_site(warehouse_path, work)
     except BaseException:
@@ -415,4 +544,6 @@ def publish(
         size_bytes=_directory_size(site_dir),
         site_dir=site_dir,
         rendered=len(products) - len(kept),
+        queried=len(tables) - len(reused),
+        queries=len(tables),
     )

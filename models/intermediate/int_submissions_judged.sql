@@ -2,7 +2,8 @@
     invocation) that judged it. The blocking rule models skip the submissions listed here
     (`unjudged_submissions_only()`, macros/incremental.sql), so a verdict once given is kept.
     A submission the containment search set aside (rule STR-BUILD) is not listed: the next
-    build judges it again. -#}
+    build judges it again; nor is one failing a date-dependent rule (STR-006, a future period:
+    `date_dependent_rules()`), judged again at every build as a full build would. -#}
 {{ config(
     materialized='incremental',
     unique_key='submission_id',
@@ -24,6 +25,14 @@ verdicts as (
 
 ),
 
+date_dependent_failures as (
+
+    select distinct submission_id
+    from {{ ref('int_structure_failures_detected') }}
+    where rule_id in ('{{ date_dependent_rules() | join("', '") }}')
+
+),
+
 final as (
 
     select
@@ -34,7 +43,11 @@ final as (
     from verdicts
     inner join submissions
         on verdicts.submission_id = submissions.submission_id
-    where coalesce(submissions.error_rule, '') <> 'STR-BUILD'
+    left join date_dependent_failures
+        on verdicts.submission_id = date_dependent_failures.submission_id
+    where
+        coalesce(submissions.error_rule, '') <> 'STR-BUILD'
+        and date_dependent_failures.submission_id is null
 
 )
 

@@ -6,7 +6,15 @@ country, a corrected resubmission (version 2, published over version 1) and the 
 that correction (version 1 is published again). After every round a copy of the home is built
 with ``migstat build --full-refresh`` and every mart is compared row by row with the
 incremental one (doubles rounded to 9 decimals: DuckDB sums them in no fixed order). The
-ledger shows that a submission judged once is not judged again.
+ledger shows that a submission judged once is not judged again, except one failing a
+date-dependent rule: a submission for 2025 is quarantined (STR-006, future period) while the
+builds' date (``MIGSTAT_REFERENCE_DATE``) is in 2024, and accepted by the first incremental build
+dated 2025, as the full rebuild of that date does.
+
+After every round the site is published again from the incremental warehouse (only the products
+the changed published keys reach are queried, the others come from the last publish's tables)
+and, into another folder, with ``publish(full=True)``: every product's content, table and the
+manifest must be the same.
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ import duckdb
 import pytest
 from fixtures import raw_fixture
 from fixtures.cli import migstat
+
+from migstat.publish import publish
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +45,8 @@ def _first_load() -> list[raw_fixture.Submission]:
             ((c, s) for c in COUNTRIES for s in SOURCES), start=1
         )
     ]
+    # A future period while the builds' date is in 2024 (STR-006), not once it is 2025.
+    subs.append(raw_fixture.Submission("GTM", "returns", 2025, seed=12))
     subs.append(
         raw_fixture.Submission(
             "MEX",
@@ -58,8 +70,18 @@ def _correction() -> list[raw_fixture.Submission]:
     return [raw_fixture.Submission("GTM", "entries_exits", 2023, seed=31, version="2")]
 
 
-def build(home: Path, *args: str) -> dict:
-    done = migstat(home, "build", "--json", *args, timeout=BUILD_TIMEOUT)
+REFERENCE_DATES = ("2024-12-31", "2025-12-31", "2025-12-31", "2025-12-31")
+
+
+def build(home: Path, *args: str, reference: str) -> dict:
+    done = migstat(
+        home,
+        "build",
+        "--json",
+        *args,
+        timeout=BUILD_TIMEOUT,
+        MIGSTAT_REFERENCE_DATE=reference,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(done.stdout)
 
@@ -101,6 +123,20 @@ def mart_differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]
     return differences
 
 
+def site_content(site: Path) -> dict[str, object]:
+    """What a published site says, file dates aside: each product's content digest, every
+    product query's table and the manifest."""
+    from migstat.publish.site import DIGESTS_FILE, TABLES_FILE
+
+    digests = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))
+    return {
+        "products": digests["products"],
+        "datasets": digests["datasets"],
+        "tables": json.loads((site / TABLES_FILE).read_text(encoding="utf-8")),
+        "manifest": json.loads((site / "products.json").read_text(encoding="utf-8")),
+    }
+
+
 def judged_by(warehouse: Path) -> dict[int, str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
@@ -138,11 +174,15 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     results = []
     for number, (name, step) in enumerate(steps):
         step()
+        reference = REFERENCE_DATES[number]
         before = judged_by(warehouse) if warehouse.exists() else {}
-        result = build(home)
+        result = build(home, reference=reference)
         copy = root / f"full-{number}"
-        shutil.copytree(home, copy, ignore=shutil.ignore_patterns("dbt"))
-        full = build(copy, "--full-refresh")
+        shutil.copytree(home, copy, ignore=shutil.ignore_patterns("dbt", "site"))
+        full = build(copy, "--full-refresh", reference=reference)
+        said: list[str] = []
+        published = publish(warehouse, home / "site", workers=1, say=said.append)
+        everything = publish(warehouse, root / f"site-full-{number}", workers=1, full=True)
         results.append(
             {
                 "name": name,
@@ -151,9 +191,15 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
                 "judged_before": before,
                 "judged_after": judged_by(warehouse),
                 "differences": mart_differences(warehouse, copy / "warehouse" / "migstat.duckdb"),
+                "publish": published,
+                "publish_full": everything,
+                "publish_said": said,
+                "site": site_content(home / "site"),
+                "site_full": site_content(root / f"site-full-{number}"),
             }
         )
         shutil.rmtree(copy)
+        shutil.rmtree(root / f"site-full-{number}")
     return results
 
 
@@ -175,6 +221,8 @@ def test_verdicts_follow_the_rounds(rounds):
 
     first, period, correction, withdrawal = (verdicts(r) for r in rounds)
     assert first["MEX_returns_2022.xlsx"] == "quarantined"
+    assert first["GTM_returns_2025.xlsx"] == "quarantined"
+    assert period["GTM_returns_2025.xlsx"].startswith("accepted")
     assert period["GTM_entries_exits_2024.xlsx"].startswith("accepted")
     assert correction["GTM_entries_exits_2023_v2.xlsx"].startswith("accepted")
     assert correction["GTM_entries_exits_2023.xlsx"] == "superseded"
@@ -193,3 +241,41 @@ def test_a_submission_judged_once_is_not_judged_again(rounds):
         assert before and all(after[sid] == invocation for sid, invocation in before.items())
     # The new period's submissions were judged by one build, the first load's by another.
     assert len(set(rounds[1]["judged_after"].values())) == 2
+
+
+def test_a_future_period_is_judged_again_until_its_date_has_come(rounds):
+    def failures(r: dict, name: str) -> list[str]:
+        found = next(s for s in r["result"]["submissions"] if s["file"] == name)
+        return [problem.split()[0] for problem in found.get("problems", [])]
+
+    first, period = rounds[0], rounds[1]
+    assert failures(first, "GTM_returns_2025.xlsx") == ["STR-006"]
+    ids = {s["file"]: s["id"] for s in first["result"]["submissions"]}
+    future = ids["GTM_returns_2025.xlsx"]
+    # Not in the ledger while it fails STR-006; judged by the next build, then kept.
+    assert future not in first["judged_after"]
+    assert period["judged_after"][future] not in first["judged_after"].values()
+    assert rounds[2]["judged_after"][future] == period["judged_after"][future]
+    # Its numbers reach the marts exactly as a full rebuild of that date gives them.
+    assert period["differences"]["fct_observations"] == (0, 0)
+
+
+def test_publishing_after_each_build_equals_a_full_publish(rounds):
+    for r in rounds:
+        assert r["site"] == r["site_full"], r["name"]
+        assert r["publish"].products == r["publish_full"].products > 0
+        assert r["publish_full"].queried == r["publish_full"].queries
+    first, period, correction, withdrawal = rounds
+    # The first publish has no earlier one: every product is queried.
+    assert first["publish"].queried == first["publish"].queries
+    # Later ones query only what the changed published keys reach, and say which keys.
+    # (GTM and MEX x three sources in 2024, and GTM's returns of 2025 accepted at last.)
+    assert any(
+        "changed for 7 (country, source, year)" in line for line in period["publish_said"]
+    ), period["publish_said"]
+    for r in (period, correction, withdrawal):
+        assert 0 < r["publish"].queried < r["publish"].queries, r["name"]
+        assert r["publish"].rendered < r["publish"].products, r["name"]
+    assert any(
+        "changed for 1 (country, source, year)" in line for line in correction["publish_said"]
+    )
