@@ -229,8 +229,11 @@ def migstat(home: Path, *args: str) -> list[str]:
 
 
 def spill_dir(home: Path) -> Path:
-    """Where DuckDB spills during a build of ``home`` (migstat.build's default temp_directory)."""
-    return home / "tmp" / "duckdb"
+    """Where DuckDB spills during a build of ``home``."""
+    from migstat.build import spill_folder
+    from migstat.home import Home
+
+    return spill_folder(Home(home))
 
 
 def run_build(home: Path, *args: str, timeout: float | None) -> Ran:

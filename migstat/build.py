@@ -423,7 +423,7 @@ def dbt_command(home: Home, database: Path, *args: str) -> tuple[list[str], dict
             "DBT_TARGET_PATH": str(home.root / "dbt" / "target"),
             "DBT_LOG_PATH": str(home.root / "dbt" / "logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            **duckdb_env(home.root / "tmp" / "duckdb"),
+            **duckdb_env(spill_folder(home)),
         }
     )
     return argv, env
@@ -515,13 +515,31 @@ def dbt_processes(home: Home) -> list[int]:
     )
 
 
+def spill_folder(home: Home) -> Path:
+    """Where DuckDB spills during this home's builds (its ``temp_directory``)."""
+    return home.root / "tmp" / "duckdb"
+
+
+def remove_spill(home: Home) -> int:
+    """Remove DuckDB's spill files of this home's builds; the bytes they held. A DuckDB that is
+    killed leaves them (tens of GB at tier L). Call it holding the build lock, with no dbt of
+    this home running."""
+    folder = spill_folder(home)
+    size = sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+    shutil.rmtree(folder, ignore_errors=True)
+    return size
+
+
 def clean_leftovers(home: Home) -> list[str]:
-    """Remove what dead builds left: dbt processes and ``build-*`` files. Call it holding the
-    build lock: then no live build of this home owns any of them."""
+    """Remove what dead builds left: dbt processes, ``build-*`` files and DuckDB spill files.
+    Call it holding the build lock: then no live build of this home owns any of them."""
     cleaned = []
     for pid in dbt_processes(home):
         kill_group(pid)
         cleaned.append(f"dbt process {pid}")
+    spilled = remove_spill(home)
+    if spilled:
+        cleaned.append(f"DuckDB spill files ({spilled / 1e6:,.1f} MB)")
     for path in sorted(home.warehouse_dir.glob("build-*")):
         owner = ""
         if path.suffix == ".json":
@@ -610,6 +628,7 @@ def run_dbt(
             raise
         finally:
             owner.unlink(missing_ok=True)
+            remove_spill(home)
 
 
 def render_docs(home: Home, build_path: Path) -> Path | None:

@@ -30,7 +30,7 @@ from fixtures.cli import migstat as run_migstat
 from fixtures.cli import migstat_env
 
 from migstat.archive import archived_hashes
-from migstat.build import dbt_processes
+from migstat.build import dbt_processes, spill_folder
 from migstat.history import Journal
 from migstat.home import Home
 from migstat.lifecycle import verify
@@ -417,8 +417,13 @@ def restored(built, files, tmp_path_factory) -> dict:
     killed.process.wait(timeout=WAIT_LIMIT_SECONDS)
     wait_until(lambda: not dbt_pids(home), "dbt to die with its parent")
     result["leftovers"] = sorted(p.name for p in (home / "warehouse").glob("build-*"))
+    # What a DuckDB killed while spilling leaves (the samples never spill).
+    spill = spill_folder(Home(home))
+    spill.mkdir(parents=True, exist_ok=True)
+    (spill / "duckdb_temp_storage_DEFAULT-0.tmp").write_bytes(b"\0" * 262_144)
     result["build"] = migstat(home, "build", "--json")
     result["after_build"] = sorted(p.name for p in (home / "warehouse").glob("build-*"))
+    result["spill_after_build"] = sorted(p.name for p in spill.rglob("*") if p.is_file())
     return result
 
 
@@ -448,7 +453,9 @@ def test_killing_a_build_leaves_no_dbt_and_the_next_build_cleans_up(restored):
     build = restored["build"]
     assert build.returncode == 0, build.stdout + build.stderr
     assert "removed leftovers of dead builds" in build.stderr
+    assert "DuckDB spill files (0.3 MB)" in build.stderr
     assert restored["after_build"] == []
+    assert restored["spill_after_build"] == []
 
 
 def test_the_build_after_restore_publishes_what_was_published(restored, built):
