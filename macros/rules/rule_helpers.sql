@@ -74,3 +74,11 @@ and not (
     and {{ prefix }}row_dimension is not distinct from '{{ dimension }}'
 )
 {%- endmacro %}
+
+
+{#- True when a cell's row has no label along the layout sheet's row dimension (STR-009):
+    `sheets` is the layout sheet (stg_raw__sheet_positions), `cells` the observation. -#}
+{% macro row_label_is_missing(sheets='sheets', cells='observations') -%}
+{{ sheets }}.row_dimension is not null and case {{ sheets }}.row_dimension
+{%- for dimension in observation_dimensions() %} when '{{ dimension }}' then {{ cells }}.{{ dimension }}_label{% endfor %} end is null
+{%- endmacro %}
