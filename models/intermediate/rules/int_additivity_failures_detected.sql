@@ -36,20 +36,15 @@
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('ADD-001', 'absolute', 0.5) %}
-{#- A cell's identity along each dimension: its key, or along the row dimension its place in
-    the table (`row_key`); per dimension, the identities along every other one. #}
-{%- set rest_identities = {} %}
+{#- Per dimension, the other dimensions (a cell's identity without it). -#}
+{%- set other_identities = {} %}
 {%- for dimension in dimensions %}
     {%- set rest = [] %}
     {%- for other in dimensions if other != dimension %}
-        {%- do rest.append(
-            "case when row_dimension = '" ~ other ~ "' then '=' || coalesce(row_key, '') else "
-            ~ dimension_key(other) ~ " end"
-        ) %}
+        {%- do rest.append('identified.identity_' ~ other) %}
     {%- endfor %}
-    {%- do rest_identities.update({dimension: rest}) %}
+    {%- do other_identities.update({dimension: rest}) %}
 {%- endfor %}
-
 {#- Cost per cell (issue 10): the cells are kept narrow (no key strings: one 64-bit hash per
     dimension of the cell's identity along every other dimension), the parts are summed per
     (sheet, dimension, identity) before they meet their total (one row per check, not one per
@@ -69,69 +64,56 @@ cells as (
 
     {#- Narrow: per dimension, whether the cell is a total along it and a 64-bit hash of its
         identity along every other dimension (NULL when the cell has no key along it, or it is
-        the row dimension: the rows add up along the table's hierarchy). #}
+        the row dimension: the rows add up along the table's hierarchy). A cell's identity
+        along a dimension is its key, or along the row dimension its place in the table
+        (`row_key`); each is hashed once, and the hash without a dimension is a hash of the
+        others' hashes. #}
     select
-        submission_id,
-        sheet,
-        cell,
-        row_number,
-        column_number,
-        cell_role = 'subtotal' as is_subtotal,
-        value,
-        value_status in ('missing_marker', 'text') as is_unusable,
-        row_dimension,
-        parent_row,
+        identified.submission_id,
+        identified.sheet,
+        identified.cell,
+        identified.row_number,
+        identified.column_number,
+        identified.is_subtotal,
+        identified.value,
+        identified.is_unusable,
+        identified.row_dimension,
+        identified.parent_row,
         {%- for dimension in dimensions %}
-            {{ dimension_key(dimension) }} = '_T' as is_total_{{ dimension }},
+            identified.key_{{ dimension }} = '_T' as is_total_{{ dimension }},
             case
-                when coalesce(row_dimension, '') <> '{{ dimension }}' and {{ dimension_key(dimension) }} <> '-'
-                    then {{ key_hash(rest_identities[dimension]) }}
+                when
+                    coalesce(identified.row_dimension, '') <> '{{ dimension }}'
+                    and identified.key_{{ dimension }} <> '-'
+                    then {{ key_hash(other_identities[dimension]) }}
             end as rest_key_{{ dimension }},
         {%- endfor %}
-        greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
-        coalesce(tolerance_relative, 0) as tolerance_relative
+        identified.tolerance_absolute,
+        identified.tolerance_relative
 
-    from observations
-
-),
-
-coordinate_part_sums as (
-
-    {% for dimension in dimensions %}
-        select
-            submission_id,
-            sheet,
-            '{{ dimension }}' as dimension,
-            rest_key_{{ dimension }} as rest_key,
-            sum(value) as detail_sum,
-            bool_or(is_unusable) as has_unusable_part
-        from cells
-        where rest_key_{{ dimension }} is not null and not is_total_{{ dimension }}
-        group by submission_id, sheet, rest_key_{{ dimension }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-coordinate_totals as (
-
-    {% for dimension in dimensions %}
+    from (
         select
             submission_id,
             sheet,
             cell,
             row_number,
             column_number,
+            cell_role = 'subtotal' as is_subtotal,
             value,
-            is_unusable,
-            tolerance_absolute,
-            tolerance_relative,
-            '{{ dimension }}' as dimension,
-            rest_key_{{ dimension }} as rest_key
-        from cells
-        where rest_key_{{ dimension }} is not null and is_total_{{ dimension }}
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+            value_status in ('missing_marker', 'text') as is_unusable,
+            row_dimension,
+            parent_row,
+            {%- for dimension in dimensions %}
+                {{ dimension_key(dimension) }} as key_{{ dimension }},
+                {{ key_hash([
+                    "case when row_dimension = '" ~ dimension ~ "' then '=' || coalesce(row_key, '') else "
+                    ~ dimension_key(dimension) ~ " end"
+                ]) }} as identity_{{ dimension }},
+            {%- endfor %}
+            greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
+            coalesce(tolerance_relative, 0) as tolerance_relative
+        from observations
+    ) as identified
 
 ),
 
@@ -156,41 +138,56 @@ row_part_sums as (
 flagged_checks as (
 
     {#- Every check joined to its total once; only the checks that fail (ADD-001/002) or whose
-        total is blank over numbers (ADD-004) are kept. #}
-    select
-        totals.submission_id,
-        totals.sheet,
-        totals.cell,
-        totals.row_number,
-        totals.column_number,
-        totals.value,
-        totals.tolerance_absolute,
-        totals.dimension,
-        'ADD-001' as rule_id,
-        sums.detail_sum,
-        totals.rest_key
+        total is blank over numbers (ADD-004) are kept. Along a dimension read from the
+        coordinates, the parts of a total are the cells of its sheet with the same identity
+        without that dimension and a key other than `_T`: summed per identity first, then
+        joined to the totals on integers (one join per dimension). #}
+    {%- for dimension in dimensions %}
+        select
+            totals.submission_id,
+            totals.sheet,
+            totals.cell,
+            totals.row_number,
+            totals.column_number,
+            totals.value,
+            totals.tolerance_absolute,
+            '{{ dimension }}' as dimension,
+            'ADD-001' as rule_id,
+            sums.detail_sum,
+            totals.rest_key_{{ dimension }} as rest_key
 
-    from coordinate_totals as totals
-    inner join coordinate_part_sums as sums
-        on
-            totals.submission_id = sums.submission_id
-            and totals.sheet = sums.sheet
-            and totals.dimension = sums.dimension
-            and totals.rest_key = sums.rest_key
-    where
-        not totals.is_unusable
-        and not sums.has_unusable_part
-        and (
-            (
-                totals.value is not null
-                and abs(totals.value - sums.detail_sum) > greatest(
-                    totals.tolerance_absolute, totals.tolerance_relative * abs(totals.value)
+        from cells as totals
+        inner join (
+            select
+                submission_id,
+                sheet,
+                rest_key_{{ dimension }} as rest_key,
+                sum(value) as detail_sum,
+                bool_or(is_unusable) as has_unusable_part
+            from cells
+            where rest_key_{{ dimension }} is not null and not is_total_{{ dimension }}
+            group by submission_id, sheet, rest_key_{{ dimension }}
+        ) as sums
+            on
+                totals.submission_id = sums.submission_id
+                and totals.sheet = sums.sheet
+                and totals.rest_key_{{ dimension }} = sums.rest_key
+        where
+            totals.is_total_{{ dimension }}
+            and not totals.is_unusable
+            and not sums.has_unusable_part
+            and (
+                (
+                    totals.value is not null
+                    and abs(totals.value - sums.detail_sum) > greatest(
+                        totals.tolerance_absolute, totals.tolerance_relative * abs(totals.value)
+                    )
                 )
+                or (totals.value is null and abs(sums.detail_sum) > totals.tolerance_absolute)
             )
-            or (totals.value is null and abs(sums.detail_sum) > totals.tolerance_absolute)
-        )
 
-    union all
+        union all
+    {%- endfor %}
 
     select
         totals.submission_id,
@@ -348,7 +345,10 @@ subtotal_labels as (
             {%- endfor %}
         end as row_label
 
-    from {{ ref('int_observations_unioned') }} as labelled
+    from (
+        select * from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as labelled
     inner join (
         select distinct
             submission_id,

@@ -134,7 +134,10 @@ failing_cells as (
         positioned.column_number,
         min(positioned.cell) as cell
 
-    from {{ ref('int_observations_unioned') }} as positioned
+    from (
+        select * from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as positioned
     inner join (
         select distinct
             submission_id,
