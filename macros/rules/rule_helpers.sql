@@ -74,3 +74,24 @@ and not (
     and {{ prefix }}row_dimension is not distinct from '{{ dimension }}'
 )
 {%- endmacro %}
+
+
+{#- True when a cell's row has no label along the layout sheet's row dimension (STR-009):
+    `sheets` is the layout sheet (stg_raw__sheet_positions), `cells` the observation. -#}
+{% macro row_label_is_missing(sheets='sheets', cells='observations') -%}
+{{ sheets }}.row_dimension is not null and case {{ sheets }}.row_dimension
+{%- for dimension in observation_dimensions() %} when '{{ dimension }}' then {{ cells }}.{{ dimension }}_label{% endfor %} end is null
+{%- endmacro %}
+
+
+{#- The cells (int_observations_unioned) of the submissions whose verdict meets `condition`
+    (a condition on int_submissions_verdicted), as a subquery to read from: each step that
+    reads it scans the table itself, where a CTE read by several steps would make the engine
+    keep a copy of every cell (at tier L a copy of tens of millions of rows, spilled). -#}
+{% macro cells_with_verdict(condition) -%}
+{{ return(
+    '(select observations.* from ' ~ ref('int_observations_unioned') ~ ' as observations'
+    ~ ' inner join ' ~ ref('int_submissions_verdicted') ~ ' as verdicts'
+    ~ ' on observations.submission_id = verdicts.submission_id where verdicts.' ~ condition ~ ')'
+) }}
+{%- endmacro %}

@@ -10,43 +10,15 @@
 {%- set decisions_ratio = rule_tolerance('XSR-001', 'ratio', 1.0) %}
 {%- set returns_ratio = rule_tolerance('XSR-002', 'ratio', 1.0) %}
 
+{#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
+{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
+{%- set published_observations = cells_with_verdict('is_published') %}
+
 with
-
-observations as (
-
-    select * from {{ ref('int_observations_unioned') }}
-
-),
-
-verdicts as (
-
-    select * from {{ ref('int_submissions_verdicted') }}
-
-),
-
-checked_observations as (
-
-    select observations.*
-    from observations
-    inner join verdicts
-        on observations.submission_id = verdicts.submission_id
-    where verdicts.status <> 'rejected'
-
-),
-
-published_observations as (
-
-    select observations.*
-    from observations
-    inner join verdicts
-        on observations.submission_id = verdicts.submission_id
-    where verdicts.is_published
-
-),
 
 asylum_cells as (
 
-    {{ canonical_cells('checked_observations') }}
+    {{ canonical_cells(checked_observations) }}
 
 ),
 
@@ -86,7 +58,7 @@ decision_failures as (
 
 returns_cells as (
 
-    {{ canonical_cells('checked_observations', ['country_from']) }}
+    {{ canonical_cells(checked_observations, ['country_from']) }}
 
 ),
 
@@ -110,7 +82,7 @@ returns_by_origin as (
 
 presented_cells as (
 
-    {{ canonical_cells('published_observations', ['nationality']) }}
+    {{ canonical_cells(published_observations, ['nationality']) }}
 
 ),
 

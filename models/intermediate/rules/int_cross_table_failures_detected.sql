@@ -18,12 +18,25 @@
 {%- set tolerance = rule_tolerance('XTB-001', 'absolute', 0.5) %}
 {%- set dimension_sets = cross_table_dimension_sets() %}
 
+{#- Cost per cell (issue 10): the observations are read by each step itself (no CTE of every
+    cell that the engine would keep a copy of), each sheet's breakdown is looked at once per
+    sheet rather than once per cell, and the cells are summed by their keys before the
+    coordinate text is written (once per coordinate, not once per cell); a second, small
+    aggregation by that text keeps the comparison exactly as before. #}
+
 with
 
-observations as (
+sheets_of_submissions as (
 
-    select * from {{ ref('int_observations_unioned') }}
+    select
+        submission_id,
+        source,
+        sheet,
+        min(breakdown) as breakdown
+
+    from {{ ref('int_observations_unioned') }}
     {{ unjudged_submissions_only() }}
+    group by submission_id, source, sheet
 
 ),
 
@@ -36,79 +49,93 @@ cross_tables as (
 group_sheets as (
 
     select
-        observations.submission_id,
+        sheets.submission_id,
         cross_tables.group_id,
         coalesce(cross_tables.dimensions, '') as dimensions,
-        observations.sheet,
-        min(observations.sheet) over (
-            partition by observations.submission_id, cross_tables.group_id
+        sheets.sheet,
+        {%- for dimension in dimensions %}
+            ',' || sheets.breakdown || ',' like '%,{{ dimension }},%' as breaks_down_by_{{ dimension }},
+        {%- endfor %}
+        min(sheets.sheet) over (
+            partition by sheets.submission_id, cross_tables.group_id
         ) as reference_sheet
 
-    from (
-        select distinct
-            submission_id,
-            source,
-            sheet
-        from observations
-    ) as observations
+    from sheets_of_submissions as sheets
     inner join cross_tables
-        on observations.source = cross_tables.source and observations.sheet = cross_tables.sheet
+        on sheets.source = cross_tables.source and sheets.sheet = cross_tables.sheet
 
 ),
 
 {% for dimension_set in dimension_sets %}
     {%- set group_dimensions = dimension_set.split(',') if dimension_set else [] %}
     {%- set set_index = loop.index %}
-    sums_{{ set_index }} as (
+    {%- set coordinate -%}
+        {%- if group_dimensions -%}
+            concat_ws(' / '{% for dimension in group_dimensions %}, key_{{ dimension }}{% endfor %})
+        {%- else -%}
+            'Total'
+        {%- endif -%}
+    {%- endset %}
+    sums_by_keys_{{ set_index }} as (
 
         select
             group_sheets.submission_id,
             group_sheets.group_id,
             group_sheets.sheet,
             group_sheets.reference_sheet,
-            {%- if group_dimensions %}
-                concat_ws(
-                    ' / '
-                    {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
-                    {%- endfor %}
-                ) as coordinate,
-            {%- else %}
-        'Total' as coordinate,
-        {%- endif %}
+            {%- for dimension in group_dimensions %}
+                {{ dimension_key(dimension, 'observations') }} as key_{{ dimension }},
+            {%- endfor %}
             sum(observations.value) as detail_sum,
             sum(case when observations.value_status in ('missing_marker', 'text') then 1 else 0 end)
                 as unusable_count
 
-        from observations
+        from (
+            select * from {{ ref('int_observations_unioned') }}
+            {{ unjudged_submissions_only() }}
+        ) as observations
         inner join group_sheets
             on
                 observations.submission_id = group_sheets.submission_id
                 and observations.sheet = group_sheets.sheet
                 and group_sheets.dimensions = '{{ dimension_set }}'
         where observations.cell_role = 'detail'
+        group by {% for position in range(4 + group_dimensions | length) %}{{ position + 1 }}{{ ', ' if not loop.last }}{% endfor %}
+
+    ),
+
+    sums_{{ set_index }} as (
+
+        select
+            submission_id,
+            group_id,
+            sheet,
+            reference_sheet,
+            {{ coordinate }} as coordinate,
+            sum(detail_sum) as detail_sum,
+            sum(unusable_count) as unusable_count
+
+        from sums_by_keys_{{ set_index }}
         group by 1, 2, 3, 4, 5
 
     ),
 
-    total_cells_{{ set_index }} as (
+    total_cells_by_keys_{{ set_index }} as (
 
         select
             observations.submission_id,
             observations.sheet,
-            {%- if group_dimensions %}
-                concat_ws(
-                    ' / '
-                    {%- for dimension in group_dimensions %}, {{ dimension_key(dimension, 'observations') }}
-                    {%- endfor %}
-                ) as coordinate,
-            {%- else %}
-        'Total' as coordinate,
-        {%- endif %}
+            {%- for dimension in group_dimensions %}
+                {{ dimension_key(dimension, 'observations') }} as key_{{ dimension }},
+            {%- endfor %}
             min(observations.cell) as cell,
             min(observations.row_number) as row_number,
             min(observations.column_number) as column_number
 
-        from observations
+        from (
+            select * from {{ ref('int_observations_unioned') }}
+            {{ unjudged_submissions_only() }}
+        ) as observations
         inner join group_sheets
             on
                 observations.submission_id = group_sheets.submission_id
@@ -119,12 +146,27 @@ group_sheets as (
             {%- for dimension in dimensions if dimension not in group_dimensions %}
                 and (
                     {{ dimension_key(dimension, 'observations') }} in ('_T', '-')
-                    or ',' || observations.breakdown || ',' not like '%,{{ dimension }},%'
+                    or not group_sheets.breaks_down_by_{{ dimension }}
                 )
             {%- endfor %}
             {%- for dimension in group_dimensions %}
                 and {{ dimension_key(dimension, 'observations') }} <> '_T'
             {%- endfor %}
+        group by {% for position in range(2 + group_dimensions | length) %}{{ position + 1 }}{{ ', ' if not loop.last }}{% endfor %}
+
+    ),
+
+    total_cells_{{ set_index }} as (
+
+        select
+            submission_id,
+            sheet,
+            {{ coordinate }} as coordinate,
+            min(cell) as cell,
+            min(row_number) as row_number,
+            min(column_number) as column_number
+
+        from total_cells_by_keys_{{ set_index }}
         group by 1, 2, 3
 
     ),

@@ -24,13 +24,10 @@
 {%- set women_max = rule_tolerance('PLA-003', 'max_share', 0.85) %}
 {%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
 
+{#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
+{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
+
 with
-
-observations as (
-
-    select * from {{ ref('int_observations_unioned') }}
-
-),
 
 verdicts as (
 
@@ -44,16 +41,6 @@ age_groups as (
 
 ),
 
-checked_observations as (
-
-    select observations.*
-    from observations
-    inner join verdicts
-        on observations.submission_id = verdicts.submission_id
-    where verdicts.status <> 'rejected'
-
-),
-
 published_submissions as (
 
     select submission_id from verdicts
@@ -63,7 +50,7 @@ published_submissions as (
 
 yearly_cells as (
 
-    {{ canonical_cells('checked_observations') }}
+    {{ canonical_cells(checked_observations) }}
 
 ),
 
@@ -91,7 +78,7 @@ grand_total_cells as (
         sheet,
         min(cell) as cell
 
-    from checked_observations
+    from {{ checked_observations }} as checked_observations
     where
         cell_role = 'total'
         {%- for dimension in observation_dimensions() %}
@@ -144,7 +131,7 @@ yoy_failures as (
 
 monthly_cells as (
 
-    {{ canonical_cells('checked_observations', ['month']) }}
+    {{ canonical_cells(checked_observations, ['month']) }}
 
 ),
 
@@ -389,7 +376,7 @@ month_failures as (
 
 sex_cells as (
 
-    {{ canonical_cells('checked_observations', ['sex']) }}
+    {{ canonical_cells(checked_observations, ['sex']) }}
 
 ),
 
@@ -428,7 +415,7 @@ sex_failures as (
 
 age_cells as (
 
-    {{ canonical_cells('checked_observations', ['age_group']) }}
+    {{ canonical_cells(checked_observations, ['age_group']) }}
 
 ),
 

@@ -35,8 +35,17 @@
     two rows whose labels resolve to one code ("Reino Unido", "Gales") are not a repetition; the
     same label written twice under the same parent is. #}
 {%- set coordinate_partition -%}
-    submission_id, sheet, coalesce(row_key, ''){% for dimension in dimensions %}, {{ dimension_key(dimension) }}{% endfor %}
+    observations.submission_id, observations.sheet, coalesce(observations.row_key, ''){% for dimension in dimensions %}, {{ dimension_key(dimension, 'observations') }}{% endfor %}
 {%- endset %}
+
+{#- STR-004 counts the cells per 64-bit hash of their coordinates first and ranks only the cells
+    of the coordinates that occur more than once (few), exactly as before: a hash collision
+    only adds cells to that small set, and the ranking itself uses the coordinates. Each use
+    reads the observations itself (no CTE the engine would keep a copy of every cell of). #}
+{%- set coordinate_columns = ['observations.sheet', "coalesce(observations.row_key, '')"] %}
+{%- for dimension in dimensions %}
+    {%- do coordinate_columns.append(dimension_key(dimension, 'observations')) %}
+{%- endfor %}
 
 with
 
@@ -305,45 +314,33 @@ foreign_ports as (
 
 ),
 
-sheet_rows as (
+unlabelled_cells as (
 
     select
-        observations.*,
+        observations.submission_id,
+        observations.sheet,
+        observations.cell,
+        observations.row_number,
+        observations.column_number,
+        observations.raw_text,
         sheets.row_dimension as layout_row_dimension,
         sheets.label_column as layout_label_column,
-        sheets.row_dimension is not null
-        and case sheets.row_dimension
-            {%- for dimension in dimensions %}
-                when '{{ dimension }}' then observations.{{ dimension }}_label
-            {%- endfor %}
-        end is null as is_unlabelled
+        row_number() over (
+            partition by observations.submission_id, observations.sheet, observations.row_number
+            order by observations.column_number
+        ) as position_in_row
 
-    from observations
+    from (
+        select * from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as observations
     left join submissions
         on observations.submission_id = submissions.submission_id
     left join sheets
         on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
-
-),
-
-unlabelled_cells as (
-
-    select
-        submission_id,
-        sheet,
-        cell,
-        row_number,
-        column_number,
-        raw_text,
-        layout_row_dimension,
-        layout_label_column,
-        row_number() over (
-            partition by submission_id, sheet, row_number
-            order by column_number
-        ) as position_in_row
-
-    from sheet_rows
-    where is_unlabelled and value_status <> 'blank'
+    where
+        {{ row_label_is_missing() }}
+        and observations.value_status <> 'blank'
 
 ),
 
@@ -367,34 +364,66 @@ unlabelled_rows as (
 
 ),
 
+repeated_coordinates as (
+
+    select
+        observations.submission_id,
+        {{ key_hash(coordinate_columns) }} as coordinate_hash
+
+    from (
+        select * from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as observations
+    left join submissions
+        on observations.submission_id = submissions.submission_id
+    left join sheets
+        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+    where
+        not coalesce({{ row_label_is_missing() }}, false)
+    group by 1, 2
+    having count(*) > 1
+
+),
+
 coordinates as (
 
     select
-        submission_id,
-        source,
-        sheet,
-        layout_sheet,
-        cell,
-        row_number,
-        column_number,
+        observations.submission_id,
+        observations.source,
+        observations.sheet,
+        observations.layout_sheet,
+        observations.cell,
+        observations.row_number,
+        observations.column_number,
         {%- for dimension in dimensions %}
-            {{ dimension }}_label,
+            observations.{{ dimension }}_label,
         {%- endfor %}
         row_number() over (
             partition by {{ coordinate_partition }}
-            order by row_number, column_number
+            order by observations.row_number, observations.column_number
         ) as occurrence,
-        first_value(cell) over (
+        first_value(observations.cell) over (
             partition by {{ coordinate_partition }}
-            order by row_number, column_number
+            order by observations.row_number, observations.column_number
         ) as first_cell,
-        first_value(row_number) over (
+        first_value(observations.row_number) over (
             partition by {{ coordinate_partition }}
-            order by row_number, column_number
+            order by observations.row_number, observations.column_number
         ) as first_row_number
 
-    from sheet_rows
-    where not is_unlabelled
+    from (
+        select * from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as observations
+    left join submissions
+        on observations.submission_id = submissions.submission_id
+    left join sheets
+        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+    inner join repeated_coordinates
+        on
+            observations.submission_id = repeated_coordinates.submission_id
+            and {{ key_hash(coordinate_columns) }} = repeated_coordinates.coordinate_hash
+    where not coalesce({{ row_label_is_missing() }}, false)
 
 ),
 
