@@ -320,7 +320,7 @@ month_cells as (
                 cells.column_number
         ) as preference
 
-    from checked_observations as cells
+    from {{ checked_observations }} as cells
     inner join (
         select distinct
             submission_id,
