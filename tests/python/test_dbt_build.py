@@ -417,6 +417,55 @@ def test_dbt_docs_reach_the_products_site_offline_with_every_mart(built, tmp_pat
     html = (site / "docs" / "index.html").read_text(encoding="utf-8")
     assert external_resources(html) == []
     marts = {path.stem for path in (PROJECT_ROOT / "models" / "marts").glob("*/*.sql")}
-    assert len(marts) == 20
+    assert len(marts) == 21
     for mart in marts:
         assert f'"model.migstat.{mart}"' in html, mart
+
+
+def test_country_profile_charts_by_sex_read_their_mart_and_return_the_former_rows(built):
+    """The country profile's two charts by sex read movements_by_nationality_sex_age, not the
+    fact table, and return the rows their former query on fct_observations returned: unfiltered
+    and under each native filter of the dashboard that reaches them (both on the built sample)."""
+    from test_superset import direct_sql
+
+    from migstat.superset.spec import load_project
+
+    project = load_project()
+    dashboard = next(d for d in project.dashboards if d.slug == "country-profile")
+    former = {
+        "sex_by_flow": {"source": "entries_exits", "sheet": ["ENTRADAS_NAC", "SALIDAS_NAC"]},
+        "sex_age_pyramid": {"source": "entries_exits", "sheet": "ENTRADAS_EDAD"},
+    }
+    country, year, nationality = query(
+        built,
+        "select reporting_country_code, year, nationality_code from marts.fct_observations "
+        "where sheet = 'ENTRADAS_NAC' group by all order by sum(value) desc limit 1",
+    )[0]
+    filters = [
+        {},
+        {"reporting_country_code": country},
+        {"year": year},
+        {"month": [1, 7]},
+        {"sex_code": "F"},
+        {"age_group_code": ["Y15T19", "Y_GE65"]},
+        {"nationality_code": [nationality, "USA"]},
+    ]
+    assert {f.column for f in dashboard.filters} == {c for f in filters for c in f}
+    for key, where in former.items():
+        chart = dashboard.charts[key]
+        assert chart.dataset == "movements_by_nationality_sex_age"
+        old = chart.model_copy(update={"dataset": "fct_observations", "where": where})
+        excluded = {f.column for f in dashboard.filters if key in f.exclude}
+        for extra in filters:
+            if set(extra) & excluded:
+                continue
+            rows = {
+                name: sorted((*row[:-1], round(row[-1], 6)) for row in query(built, sql))
+                for name, sql in (
+                    ("mart", direct_sql(project, chart, extra, limit=False)),
+                    ("fact", direct_sql(project, old, extra, limit=False)),
+                )
+            }
+            assert rows["mart"] == rows["fact"], (key, extra)
+            if not extra:
+                assert rows["mart"], key
