@@ -4,7 +4,7 @@
     and over the submissions of the year, by every column the dashboard filters on. -#}
 with
 
-observations as (
+observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'entries_exits'
