@@ -66,7 +66,7 @@ def pipeline_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Publi
     )
     assert done.returncode == 0, done.stderr
     match = re.search(
-        r"published (\d+) products in ([\d.]+) s \((?:[^;)]*; )?([\d.]+) MB\)", done.stdout
+        r"published (\d+) products in ([\d.]+) s \((?:[^;)]*; )?([\d.]+) MB[;)]", done.stdout
     )
     assert match, done.stdout
     assert f"open {(home / 'site' / 'index.html').as_uri()}" in done.stdout
