@@ -47,6 +47,18 @@
     {%- do coordinate_columns.append(dimension_key(dimension, 'observations')) %}
 {%- endfor %}
 
+{#- The cells not yet judged with their layout sheet's declaration (read by each step itself). #}
+{%- set observations_with_layout -%}
+from (
+    select * from {{ ref('int_observations_unioned') }}
+    {{ unjudged_submissions_only() }}
+) as observations
+left join submissions
+    on observations.submission_id = submissions.submission_id
+left join sheets
+    on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+{%- endset %}
+
 with
 
 submissions as (
@@ -330,14 +342,7 @@ unlabelled_cells as (
             order by observations.column_number
         ) as position_in_row
 
-    from (
-        select * from {{ ref('int_observations_unioned') }}
-        {{ unjudged_submissions_only() }}
-    ) as observations
-    left join submissions
-        on observations.submission_id = submissions.submission_id
-    left join sheets
-        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+    {{ observations_with_layout }}
     where
         {{ row_label_is_missing() }}
         and observations.value_status <> 'blank'
@@ -370,14 +375,7 @@ repeated_coordinates as (
         observations.submission_id,
         {{ key_hash(coordinate_columns) }} as coordinate_hash
 
-    from (
-        select * from {{ ref('int_observations_unioned') }}
-        {{ unjudged_submissions_only() }}
-    ) as observations
-    left join submissions
-        on observations.submission_id = submissions.submission_id
-    left join sheets
-        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+    {{ observations_with_layout }}
     where
         not coalesce({{ row_label_is_missing() }}, false)
     group by 1, 2
@@ -411,14 +409,7 @@ coordinates as (
             order by observations.row_number, observations.column_number
         ) as first_row_number
 
-    from (
-        select * from {{ ref('int_observations_unioned') }}
-        {{ unjudged_submissions_only() }}
-    ) as observations
-    left join submissions
-        on observations.submission_id = submissions.submission_id
-    left join sheets
-        on submissions.layout = sheets.layout and observations.layout_sheet = sheets.sheet
+    {{ observations_with_layout }}
     inner join repeated_coordinates
         on
             observations.submission_id = repeated_coordinates.submission_id
