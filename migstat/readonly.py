@@ -34,8 +34,22 @@ def connect_read_only(
     path: Path | str, settings: dict[str, str] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file read-only, unable to read or write any other file, settings locked.
-    ``settings`` (memory limit, threads) are applied before the lock."""
-    return duckdb.connect(str(path), read_only=True, config={**(settings or {}), **LOCKED_CONFIG})
+    ``settings`` (memory limit, threads, spill folder) are applied before the lock. DuckDB
+    refuses a ``temp_directory`` given together with ``enable_external_access = false``: with
+    one, the connection opens with its settings and is locked at once by ``SET`` statements
+    (DuckDB still spills there: its own files, not a query's)."""
+    settings = settings or {}
+    if "temp_directory" not in settings:
+        return duckdb.connect(str(path), read_only=True, config={**settings, **LOCKED_CONFIG})
+    con = duckdb.connect(str(path), read_only=True, config=settings)
+    try:
+        con.execute("SET enable_progress_bar = false")  # long queries draw no bar on stderr
+        for name, value in LOCKED_CONFIG.items():
+            con.execute(f"SET {name} = {str(value).lower()}")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def duckdb_engine_connect_args() -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,15 +143,35 @@ def _sum(cells: object) -> Cell:
 class Warehouse:
     """The published warehouse, opened read-only (a build can swap it in meanwhile)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, spill: bool = False) -> None:
+        """``spill``: DuckDB may spill to a temporary folder of its own (created in
+        ``MIGSTAT_DUCKDB_TEMP_DIRECTORY`` or the system's temporary folder, removed on close)
+        when a query needs more than its memory limit, as the open data's queries over every
+        cell of a source do at scale. Memory limit and threads follow the machine
+        (:func:`migstat.resources.reader_config`), as the build's do."""
         if not path.exists():
             raise MigstatError(
                 f"no published warehouse at {path}: run `migstat load` and `migstat build` first "
                 f"(no hay almacén publicado: ejecute `migstat load` y `migstat build`)"
             )
         self.path = path
-        self.con = connect_read_only(path, reader_config())
+        config = reader_config()
+        self.spill: Path | None = None
+        if spill:
+            parent = os.environ.get("MIGSTAT_DUCKDB_TEMP_DIRECTORY") or tempfile.gettempdir()
+            Path(parent).mkdir(parents=True, exist_ok=True)
+            self.spill = Path(tempfile.mkdtemp(prefix="migstat-publish-", dir=parent))
+            config["temp_directory"] = str(self.spill)
+        try:
+            self.con = connect_read_only(path, config)
+        except BaseException:
+            self._remove_spill()
+            raise
         self._local = threading.local()
+
+    def _remove_spill(self) -> None:
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         """The connection of the calling thread (DuckDB runs queries of several threads at
@@ -169,16 +192,30 @@ class Warehouse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.con.close()
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and remove the spill folder."""
+        try:
+            self.con.close()
+        finally:
+            self._remove_spill()
+
+    def stream(
+        self, sql: str, params: dict[str, object] | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        """Run a query with the ``$named`` parameters it uses; the cursor, to fetch its rows
+        a chunk at a time (``fetchmany``): DuckDB produces them as they are fetched."""
+        try:
+            used = {name: (params or {})[name] for name in set(PARAM.findall(sql))}
+            con = self._cursor()
+            return con.execute(sql, used) if used else con.execute(sql)
+        except (duckdb.Error, KeyError) as exc:
+            raise MigstatError(f"product query failed: {exc}\n{sql}") from exc
 
     def records(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
         """Run a catalogue query with the ``$named`` parameters it uses; rows as dicts."""
-        used = {name: (params or {})[name] for name in PARAM.findall(sql)}
-        try:
-            con = self._cursor()
-            cursor = con.execute(sql, used) if used else con.execute(sql)
-        except (duckdb.Error, KeyError) as exc:
-            raise MigstatError(f"product query failed: {exc}\n{sql}") from exc
+        cursor = self.stream(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -10,10 +10,14 @@ SDMX and JSON-stat files (``sdmx.py``, ``jsonstat.py``) are written from these o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import duckdb
 
 from migstat import units
+from migstat.errors import MigstatError
 from migstat.publish.data import TOTAL, Warehouse
 from migstat.publish.i18n import FLAGS, counting_unit_label
 from migstat.specs import Dimension as SpecDimension
@@ -150,8 +154,9 @@ class Dimension:
     """Labels of the groups the codes belong to (M49 sub-regions of countries)."""
 
 
-@dataclass
-class Observation:
+class Observation(NamedTuple):
+    """One published cell: its key (a code per dimension), value, flag, unit and note."""
+
     key: tuple[str, ...]
     value: float | None
     flag: str | None
@@ -159,16 +164,46 @@ class Observation:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Query:
+    """How a dataset's observations are read from the warehouse: every cell of ``base`` with
+    one key column per used dimension (``k0``, ``k1``...), the value, flag and unit; cells of
+    the same key after the first in ``tiebreak`` order are left out (the same cell in two
+    cross-classifications is published once)."""
+
+    base: str
+    params: dict[str, object]
+    keys: tuple[str, ...]
+    """SQL of each key column over ``base`` (the code text of the dimension, ``_T`` for none)."""
+    tiebreak: tuple[str, ...]
+
+    def observations_sql(self) -> str:
+        """Distinct keys, each with its first cell's value, flag and unit; ordered by key."""
+        keys = [f"{sql} as k{i}" for i, sql in enumerate(self.keys)]
+        names = ", ".join(f"k{i}" for i in range(len(self.keys)))
+        return (
+            f"select {names}, value, obs_flag, unit from ("
+            f"select {', '.join(keys)}, value, obs_flag, unit, row_number() over ("
+            f"partition by {', '.join(self.keys)} order by {', '.join(self.tiebreak)}) as rn_ "
+            f"from ({self.base})) where rn_ = 1"
+        )
+
+
 @dataclass
 class Dataset:
-    """One published dataset: structure and observations."""
+    """One published dataset: its structure and how to read its observations (never all held
+    in memory: writers stream them in chunks, :func:`observations`)."""
 
     id: str
     name: Label
     description: Label
     counting_unit: str | None
     dimensions: list[Dimension]
-    observations: list[Observation]
+    count: int
+    """Number of observations."""
+    units: list[str]
+    """Units of the observations (sorted)."""
+    query: Query
     submissions: list[dict[str, object]] = field(default_factory=list)
     last_update: str | None = None
 
@@ -181,8 +216,88 @@ class Dataset:
         return "DF_" + self.id.upper()
 
     def unit_codes(self) -> list[Code]:
-        used = sorted({o.unit for o in self.observations})
-        return [Code(u, unit_label(u)) for u in used]
+        return [Code(u, unit_label(u)) for u in self.units]
+
+    def describe(self) -> str:
+        """Everything of the dataset but its observations, as text (for the data API's digest)."""
+        return repr(
+            (
+                self.id,
+                self.name,
+                self.description,
+                self.counting_unit,
+                self.dimensions,
+                self.count,
+                self.units,
+                self.submissions,
+                self.last_update,
+            )
+        )
+
+
+CHUNK_ROWS = 50_000
+"""Observations fetched from DuckDB at a time: the writers' memory does not grow with the
+number of observations."""
+
+
+def _chunks(
+    warehouse: Warehouse, sql: str, params: dict[str, object], chunk_rows: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    cursor = warehouse.stream(sql, params)
+    while True:
+        try:
+            rows = cursor.fetchmany(chunk_rows)
+        except duckdb.Error as exc:
+            raise MigstatError(f"open data query failed: {exc}\n{sql}") from exc
+        if not rows:
+            return
+        yield rows
+
+
+def observations(
+    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[Observation]]:
+    """The dataset's observations in key order, ``chunk_rows`` at a time."""
+    n = len(dataset.dimensions)
+    names = ", ".join(f"k{i}" for i in range(n))
+    sql = f"{dataset.query.observations_sql()} order by {names}"
+    for rows in _chunks(warehouse, sql, dataset.query.params, chunk_rows):
+        yield [
+            Observation(
+                tuple(row[:n]),
+                None if row[n] is None else float(row[n]),
+                str(row[n + 1]) if row[n + 1] else None,
+                str(row[n + 2]),
+            )
+            for row in rows
+        ]
+
+
+def positioned(
+    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[tuple[int, float | None, str | None]]]:
+    """The observations as (flat index in the cube of the dimensions' codes, value, flag), in
+    flat index order (JSON-stat's row-major order), ``chunk_rows`` at a time."""
+    size = [len(d.codes) for d in dataset.dimensions]
+    strides = [1] * len(size)
+    for i in range(len(size) - 2, -1, -1):
+        strides[i] = strides[i + 1] * size[i + 1]
+    params = dict(dataset.query.params)
+    joins = []
+    flat = []
+    for i, dim in enumerate(dataset.dimensions):
+        params[f"codes_{i}"] = [c.id for c in dim.codes]
+        joins.append(
+            f"join (select unnest($codes_{i}) as code, "
+            f"generate_subscripts($codes_{i}, 1) - 1 as pos) as p{i} on p{i}.code = o.k{i}"
+        )
+        flat.append(f"p{i}.pos::bigint * {strides[i]}")
+    sql = (
+        f"select {' + '.join(flat) or '0'} as flat, o.value, o.obs_flag "
+        f"from ({dataset.query.observations_sql()}) as o {' '.join(joins)} order by flat"
+    )
+    for rows in _chunks(warehouse, sql, params, chunk_rows):
+        yield [(int(f), None if v is None else float(v), str(g) if g else None) for f, v, g in rows]
 
 
 def unit_label(code: str) -> Label:
@@ -278,58 +393,59 @@ def _columns(warehouse: Warehouse, table: str) -> dict[str, str]:
     }
 
 
-def _code_text(spec: DimensionSpec, value: object) -> str:
-    if value is None:
-        return TOTAL
+def _key_sql(spec: DimensionSpec) -> str:
+    """SQL of a dimension's code text: months as two digits, ``_T`` where the cell has none."""
+    text = f"cast({spec.column} as varchar)"
     if spec.codes == "months":
-        return f"{int(value):02d}"  # type: ignore[call-overload]
-    return str(value)
+        text = f"lpad({text}, 2, '0')"
+    return f"coalesce({text}, '{TOTAL}')"
 
 
-def _build(
-    dataset_id: str,
-    name: Label,
-    description: Label,
-    counting_unit: str | None,
-    specs: list[DimensionSpec],
-    rows: list[dict[str, object]],
+def _dataset(
+    warehouse: Warehouse,
     labels: _Labels,
-) -> Dataset:
-    used = [
-        s
-        for s in specs
-        if any(r.get(s.column) not in (None, TOTAL) for r in rows) or s.id == "TIME_PERIOD"
-    ]
-    observations: dict[tuple[str, ...], Observation] = {}
-    for r in rows:
-        key = tuple(_code_text(s, r.get(s.column)) for s in used)
-        if key in observations:
-            continue  # the same cell in two cross-classifications: one is published
-        value = r["value"]
-        observations[key] = Observation(
-            key=key,
-            value=None if value is None else float(value),  # type: ignore[arg-type]
-            flag=str(r["obs_flag"]) if r.get("obs_flag") else None,
-            unit=str(r["unit"]),
-            note=str(r["note"]) if r.get("note") else None,
-        )
+    specs: list[DimensionSpec],
+    base: str,
+    params: dict[str, object],
+    tiebreak: tuple[str, ...],
+    units: list[str] | None,
+) -> tuple[list[Dimension], int, list[str], Query] | None:
+    """The dimensions, number of observations, units and query of the cells of ``base`` (None
+    when there are none). A candidate dimension is used when a cell has a code in it; the year
+    always is. Every figure comes from small queries in DuckDB (distinct codes, counts)."""
+    probes = ", ".join(
+        f"bool_or({s.column} is not null and cast({s.column} as varchar) <> '{TOTAL}') as u{i}"
+        for i, s in enumerate(specs)
+    )
+    found = warehouse.records(f"select count(*) as n_, {probes} from ({base})", params)[0]
+    if not found["n_"]:
+        return None
+    used = [s for i, s in enumerate(specs) if found[f"u{i}"] or s.id == "TIME_PERIOD"]
+    query = Query(base, params, tuple(_key_sql(s) for s in used), tiebreak)
     dimensions = []
-    for i, spec in enumerate(used):
-        values = {k[i] for k in observations}
+    for spec, key in zip(used, query.keys, strict=True):
+        values = {
+            str(r["code"])
+            for r in warehouse.records(f"select distinct {key} as code from ({base})", params)
+        }
         if spec.codes == "year":
             codes = [Code(v, Label(v, v)) for v in sorted(values)]
         else:
             codes = labels.order(spec.codes, values)
         groups = {c.parent: labels.code("regions", c.parent).name for c in codes if c.parent}
         dimensions.append(Dimension(spec.id, spec.name, codes, groups))
-    return Dataset(
-        id=dataset_id,
-        name=name,
-        description=description,
-        counting_unit=counting_unit,
-        dimensions=dimensions,
-        observations=sorted(observations.values(), key=lambda o: o.key),
-    )
+    keys = ", ".join(query.keys)
+    count = warehouse.records(
+        f"select count(*) as n from (select distinct {keys} from ({base}))", params
+    )[0]["n"]
+    if units is None:
+        units = [
+            str(r["unit"])
+            for r in warehouse.records(
+                f"select distinct unit from ({query.observations_sql()}) order by unit", params
+            )
+        ]
+    return dimensions, int(str(count)), units, query
 
 
 def _submissions(warehouse: Warehouse, source: str, ids: list[object]) -> list[dict[str, object]]:
@@ -358,7 +474,8 @@ def load_datasets(
     warehouse: Warehouse, only: str | None = None, specs: Specs | None = None
 ) -> list[Dataset]:
     """Every published dataset of the warehouse (or only the one named ``only``), its
-    dimensions from the source specs (:func:`dimension_specs`)."""
+    dimensions from the source specs (:func:`dimension_specs`). Only the structure is read
+    here; the observations stay in DuckDB until a writer streams them (:func:`observations`)."""
     specs = specs if specs is not None else load_specs()
     labels = _Labels(warehouse)
     datasets: list[Dataset] = []
@@ -374,37 +491,46 @@ def load_datasets(
         if only and only != dataset_id:
             continue
         dims = dimension_specs(specs, fct, source)
+        columns = [d.column for d in dims]
         extra = ", submission_id" if "submission_id" in fct else ""
-        rows = warehouse.records(
-            f"select {', '.join(d.column for d in dims)}, value, obs_flag, "
-            f"counting_unit as unit{extra} from marts.fct_observations "
-            "where source = $source and counting_unit = $unit "
-            f"order by sheet, breakdown, {', '.join(d.column for d in dims)}, value, obs_flag",
-            {"source": source, "unit": unit},
+        base = (
+            f"select {', '.join(columns)}, value, obs_flag, counting_unit as unit, sheet, "
+            f"breakdown{extra} from marts.fct_observations "
+            "where source = $source and counting_unit = $unit"
         )
-        if not rows:
+        params: dict[str, object] = {"source": source, "unit": unit}
+        tiebreak = ("sheet", "breakdown", *columns, "value", "obs_flag")
+        found = _dataset(warehouse, labels, dims, base, params, tiebreak, [unit])
+        if found is None:
             continue
+        dimensions, count, units_used, query = found
         unit_name = unit_label(unit)
-        dataset = _build(
-            dataset_id,
-            Label(
+        dataset = Dataset(
+            id=dataset_id,
+            name=Label(
                 f"{src['source_title_es']} ({unit_name.es})",
                 f"{src['source_title_en']} ({unit_name.en})",
             ),
-            _(DESCRIPTION).format(
+            description=_(DESCRIPTION).format(
                 {"source": str(src["source_title_es"]), "unit": unit_name.es},
                 {"source": str(src["source_title_en"]), "unit": unit_name.en},
             ),
-            unit,
-            dims,
-            rows,
-            labels,
+            counting_unit=unit,
+            dimensions=dimensions,
+            count=count,
+            units=units_used,
+            query=query,
         )
-        ids: list[object] = [
-            *sorted(
-                {int(str(r["submission_id"])) for r in rows if r.get("submission_id") is not None}
-            )
-        ]
+        ids: list[object] = []
+        if extra:
+            ids = [
+                r["submission_id"]
+                for r in warehouse.records(
+                    f"select distinct submission_id from ({base}) "
+                    "where submission_id is not null order by submission_id",
+                    params,
+                )
+            ]
         dataset.submissions = _submissions(warehouse, source, ids)
         loaded = [str(s["loaded_at"]) for s in dataset.submissions if s.get("loaded_at")]
         dataset.last_update = max(loaded) if loaded else None
@@ -418,19 +544,27 @@ def _indicators(warehouse: Warehouse, labels: _Labels, specs: Specs) -> Dataset:
     columns = _columns(warehouse, "indicators")
     typed = {name for name, data_type in columns.items() if data_type != '"NULL"'}
     dims = [INDICATOR, *dimension_specs(specs, typed)]
-    rows = warehouse.records(
-        f"select {', '.join(d.column for d in dims)}, value, obs_flag, "
-        "unit || '.' || counting_unit as unit from marts.indicators order by all"
+    names = [d.column for d in dims]
+    base = (
+        f"select {', '.join(names)}, value, obs_flag, "
+        "unit || '.' || counting_unit as unit from marts.indicators"
     )
-    return _build(
-        "indicators",
-        _("Comparable indicators"),
-        _(
+    tiebreak = (*names, "value", "obs_flag", "unit")
+    found = _dataset(warehouse, labels, dims, base, {}, tiebreak, None)
+    if found is None:  # no indicator yet: the year alone, no observation
+        query = Query(base, {}, (_key_sql(TIME_PERIOD),), tiebreak)
+        found = ([Dimension(TIME_PERIOD.id, TIME_PERIOD.name, [])], 0, [], query)
+    dimensions, count, units_used, query = found
+    return Dataset(
+        id="indicators",
+        name=_("Comparable indicators"),
+        description=_(
             "Indicators computed the same way for every country from the accepted "
             "submissions; each carries its counting unit."
         ),
-        None,
-        dims,
-        rows,
-        labels,
+        counting_unit=None,
+        dimensions=dimensions,
+        count=count,
+        units=units_used,
+        query=query,
     )

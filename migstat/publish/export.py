@@ -12,8 +12,8 @@ from pathlib import Path
 from migstat.errors import MigstatError
 from migstat.publish import sdmx
 from migstat.publish.data import Warehouse
-from migstat.publish.datasets import Dataset, load_datasets
-from migstat.publish.jsonstat import dataset_document, write_json
+from migstat.publish.datasets import CHUNK_ROWS, Dataset, load_datasets
+from migstat.publish.jsonstat import write_dataset
 
 FORMATS = ("sdmx-csv", "sdmx-ml", "json-stat")
 CATALOGUE = "datasets.json"
@@ -52,7 +52,7 @@ def catalogue_entry(dataset: Dataset, formats: tuple[str, ...]) -> dict[str, obj
             {"id": d.id, "label": {"es": d.name.es, "en": d.name.en}, "codes": len(d.codes)}
             for d in dataset.dimensions
         ],
-        "observations": len(dataset.observations),
+        "observations": dataset.count,
         "last_update": dataset.last_update,
         "submissions": dataset.submissions,
         "structure": {"agency": "MIGSTAT", "dsd": dataset.dsd_id, "dataflow": dataset.dataflow_id},
@@ -61,12 +61,15 @@ def catalogue_entry(dataset: Dataset, formats: tuple[str, ...]) -> dict[str, obj
 
 
 def write_datasets(
+    warehouse: Warehouse,
     datasets: list[Dataset],
     out: Path,
     formats: tuple[str, ...] = FORMATS,
     now: datetime | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> list[Path]:
-    """Write the files of every dataset and the catalogue into ``out``."""
+    """Write the files of every dataset and the catalogue into ``out``, each dataset's
+    observations streamed from ``warehouse`` ``chunk_rows`` at a time."""
     now = now or datetime.now().astimezone()
     updated = now.isoformat(timespec="seconds")
     out.mkdir(parents=True, exist_ok=True)
@@ -74,12 +77,17 @@ def write_datasets(
     for dataset in datasets:
         names = dataset_files(dataset.id)
         if "sdmx-csv" in formats:
-            files.append(sdmx.write_data_csv(dataset, out / names["sdmx-csv"][0]))
+            files.append(
+                sdmx.write_data_csv(warehouse, dataset, out / names["sdmx-csv"][0], chunk_rows)
+            )
         if "sdmx-ml" in formats:
             files.append(sdmx.write_structure(dataset, out / names["sdmx-ml"][0]))
         if "json-stat" in formats:
-            for lang, name in zip(("es", "en"), names["json-stat"], strict=True):
-                files.append(write_json(dataset_document(dataset, lang, updated), out / name))
+            paths = {
+                lang: out / name
+                for lang, name in zip(("es", "en"), names["json-stat"], strict=True)
+            }
+            files += write_dataset(warehouse, dataset, paths, updated, chunk_rows)
     catalogue = {
         "version": "v1",
         "generated": updated,
@@ -104,10 +112,10 @@ def export(
     if unknown:
         choices = ", ".join(FORMATS)
         raise MigstatError(f"unknown export format {unknown[0]!r}: choose from {choices}")
-    with Warehouse(warehouse_path) as warehouse:
+    with Warehouse(warehouse_path, spill=True) as warehouse:
         datasets = load_datasets(warehouse, dataset)
         if dataset and not datasets:
             known = ", ".join(d.id for d in load_datasets(warehouse))
             raise MigstatError(f"no dataset {dataset!r} in the published warehouse: {known}")
-    files = write_datasets(datasets, out, formats)
+        files = write_datasets(warehouse, datasets, out, formats)
     return ExportResult(len(datasets), files, time.perf_counter() - started)

@@ -10,10 +10,12 @@ object keyed by flat index otherwise, both allowed by the format; observation fl
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
-from migstat.publish.data import TOTAL, ProductTable
-from migstat.publish.datasets import Dataset, flag_codes
+from migstat.publish.data import TOTAL, ProductTable, Warehouse
+from migstat.publish.datasets import CHUNK_ROWS, Dataset, flag_codes, positioned
 
 
 def _values(
@@ -37,21 +39,15 @@ def _number(value: float | None) -> float | int | None:
     return int(value) if float(value).is_integer() else value
 
 
-def dataset_document(dataset: Dataset, lang: str, updated: str) -> dict[str, object]:
-    """The JSON-stat 2.0 dataset of a published dataset, labels in ``lang``."""
-    ids = [d.id for d in dataset.dimensions]
-    size = [len(d.codes) for d in dataset.dimensions]
-    positions = [{c.id: i for i, c in enumerate(d.codes)} for d in dataset.dimensions]
-    strides = [1] * len(size)
-    for i in range(len(size) - 2, -1, -1):
-        strides[i] = strides[i + 1] * size[i + 1]
-    cells: dict[int, tuple[float | None, str | None]] = {}
-    units: set[str] = set()
-    for obs in dataset.observations:
-        flat = sum(p[c] * s for p, c, s in zip(positions, obs.key, strides, strict=True))
-        cells[flat] = (_number(obs.value), obs.flag)
-        units.add(obs.unit)
-    value, status = _values(size, cells)
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+NULLS_AT_ONCE = 65_536
+
+
+def _head(dataset: Dataset, lang: str, updated: str) -> dict[str, object]:
+    """The dataset's document before its values: labels and the dimensions' categories."""
     dimension: dict[str, object] = {}
     for dim in dataset.dimensions:
         entry: dict[str, object] = {
@@ -73,7 +69,7 @@ def dataset_document(dataset: Dataset, lang: str, updated: str) -> dict[str, obj
                 ]
             }
         dimension[dim.id] = entry
-    document: dict[str, object] = {
+    return {
         "version": "2.0",
         "class": "dataset",
         "href": f"{dataset.id}.json",
@@ -81,20 +77,106 @@ def dataset_document(dataset: Dataset, lang: str, updated: str) -> dict[str, obj
         "note": [dataset.description.get(lang)],
         "updated": dataset.last_update or updated,
         "source": "migstat",
-        "id": ids,
-        "size": size,
+        "id": [d.id for d in dataset.dimensions],
+        "size": [len(d.codes) for d in dataset.dimensions],
         "dimension": dimension,
-        "value": value,
-        "status": status,
-        "extension": {
-            "dataset": dataset.id,
-            "counting_unit": dataset.counting_unit,
-            "units": sorted(units),
-            "status_labels": {c.id: c.name.get(lang) for c in flag_codes()},
-            "totals": TOTAL,
-        },
     }
-    return document
+
+
+class _Items:
+    """Items of a JSON array or object written a few at a time, commas between them."""
+
+    def __init__(self, put: Callable[[str], object]) -> None:
+        self.put = put
+        self.empty = True
+
+    def extend(self, items: list[str]) -> None:
+        if items:
+            self.put(("" if self.empty else ",") + ",".join(items))
+            self.empty = False
+
+
+def write_dataset(
+    warehouse: Warehouse,
+    dataset: Dataset,
+    paths: dict[str, Path],
+    updated: str,
+    chunk_rows: int = CHUNK_ROWS,
+) -> list[Path]:
+    """The JSON-stat 2.0 files of a published dataset, one per language (``paths``: language
+    -> file), written in one pass over the observations streamed from the warehouse in the
+    cube's row-major order: the categories first (small), then the values a chunk at a time,
+    then the flags (spooled to a temporary file meanwhile). The bytes are those of one
+    ``json.dumps`` of the whole document (a test compares them); memory does not grow with
+    the number of observations."""
+    total = 1
+    for dim in dataset.dimensions:
+        total *= len(dim.codes)
+    dense = dataset.count * 2 >= total
+    first = next(iter(paths.values()))
+    spool = first.with_name(f".{first.name}.status")
+    handles: dict[str, TextIO] = {}
+    try:
+        for lang, path in paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handles[lang] = path.open("w", encoding="utf-8")
+            handles[lang].write(_dumps(_head(dataset, lang, updated))[:-1] + ',"value":')
+
+        def put(text: str) -> None:
+            for handle in handles.values():
+                handle.write(text)
+
+        with spool.open("w+", encoding="utf-8") as status:
+            put("[" if dense else "{")
+            values, flags = _Items(put), _Items(status.write)
+            written = 0  # dense: the next flat index
+            for chunk in positioned(warehouse, dataset, chunk_rows):
+                parts: list[str] = []
+                flagged: list[str] = []
+                for flat, value, flag in chunk:
+                    if dense:
+                        if flat > written:
+                            values.extend(parts)
+                            parts = []
+                            _nulls(values, flat - written)
+                        parts.append(_dumps(_number(value)))
+                        written = flat + 1
+                    else:
+                        parts.append(f'"{flat}":{_dumps(_number(value))}')
+                    if flag:
+                        flagged.append(f'"{flat}":{_dumps(flag)}')
+                values.extend(parts)
+                flags.extend(flagged)
+            if dense:
+                _nulls(values, total - written)
+            put("]" if dense else "}")
+            put(',"status":{')
+            status.seek(0)
+            while block := status.read(1 << 20):
+                put(block)
+            put("}")
+        for lang, handle in handles.items():
+            extension = {
+                "dataset": dataset.id,
+                "counting_unit": dataset.counting_unit,
+                "units": dataset.units,
+                "status_labels": {c.id: c.name.get(lang) for c in flag_codes()},
+                "totals": TOTAL,
+            }
+            handle.write(',"extension":' + _dumps(extension) + "}")
+    finally:
+        spool.unlink(missing_ok=True)
+        for handle in handles.values():
+            handle.close()
+    return list(paths.values())
+
+
+def _nulls(values: _Items, count: int) -> None:
+    """``count`` empty cells of a dense value array, a bounded number at a time."""
+    while count > 0:
+        step = min(count, NULLS_AT_ONCE)
+        values.extend(["null"] * step)
+        count -= step
 
 
 def product_document(

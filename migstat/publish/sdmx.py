@@ -12,13 +12,12 @@ attribute, never in the value.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-import pandas as pd
 from lxml import etree
 from pysdmx.io import write_sdmx
 from pysdmx.io.format import Format
-from pysdmx.io.pd import PandasDataset
 from pysdmx.model import (
     Code,
     Codelist,
@@ -33,14 +32,17 @@ from pysdmx.model import (
 )
 from pysdmx.model.__base import Annotation
 
+from migstat.publish.data import Warehouse
 from migstat.publish.datasets import (
     AGENCY,
     ATTRIBUTES,
+    CHUNK_ROWS,
     MEASURE,
     VERSION,
     Dataset,
     Label,
     flag_codes,
+    observations,
 )
 from migstat.publish.datasets import Code as DatasetCode
 
@@ -160,22 +162,6 @@ def dataflow(dataset: Dataset, dsd: DataStructureDefinition) -> Dataflow:
     )
 
 
-def frame(dataset: Dataset) -> pd.DataFrame:
-    """The observations as a table: one column per dimension, the measure, the attributes."""
-    columns = [d.id for d in dataset.dimensions]
-    records = []
-    for obs in dataset.observations:
-        row: dict[str, object] = dict(zip(columns, obs.key, strict=True))
-        row[MEASURE] = obs.value
-        row["OBS_STATUS"] = obs.flag or ""
-        row["UNIT_MEASURE"] = obs.unit
-        row["COMMENT_OBS"] = obs.note or ""
-        records.append(row)
-    result = pd.DataFrame.from_records(records, columns=[*columns, MEASURE, *ATTRIBUTES])
-    result[MEASURE] = result[MEASURE].astype("float64")
-    return result
-
-
 COMMON_NS = "http://www.sdmx.org/resources/sdmxml/schemas/v3_0/common"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -218,10 +204,29 @@ def write_structure(dataset: Dataset, path: Path) -> Path:
     return path
 
 
-def write_data_csv(dataset: Dataset, path: Path) -> Path:
-    dsd = structures(dataset)[-1]
-    assert isinstance(dsd, DataStructureDefinition)
-    data = PandasDataset(structure=dsd.to_schema(), data=frame(dataset))
+def write_data_csv(
+    warehouse: Warehouse, dataset: Dataset, path: Path, chunk_rows: int = CHUNK_ROWS
+) -> Path:
+    """SDMX-CSV 2.0 data (one line per observation, in key order), streamed from the warehouse
+    a chunk at a time. Written as pysdmx's SDMX-CSV 2.0 writer writes a whole dataset (the
+    same columns, texts and quoting; a test compares both), but without holding the dataset
+    in memory: a table of tens of millions of cells does not fit in a pandas frame."""
+    columns = [d.id for d in dataset.dimensions]
+    structure = ["datastructure", f"{AGENCY}:{dataset.dsd_id}({VERSION})", "I"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_sdmx([data], Format.DATA_SDMX_CSV_2_0_0, output_path=str(path))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *columns, MEASURE, *ATTRIBUTES])
+        for chunk in observations(warehouse, dataset, chunk_rows):
+            writer.writerows(
+                [
+                    *structure,
+                    *obs.key,
+                    "" if obs.value is None else str(obs.value),
+                    obs.flag or "",
+                    obs.unit,
+                    obs.note or "",
+                ]
+                for obs in chunk
+            )
     return path

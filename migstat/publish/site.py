@@ -25,7 +25,7 @@ from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import ProductTable, Warehouse, table_from_json, table_to_json
 from migstat.publish.datasets import Dataset, load_datasets
 from migstat.publish.downloads import write_csv, write_xlsx
-from migstat.publish.export import write_datasets
+from migstat.publish.export import dataset_files, write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
 from migstat.publish.jsonstat import product_document, write_json
 from migstat.publish.products import ChangedKey, Changes, Lookups, Product, collect_products
@@ -303,10 +303,17 @@ def write_state(
     )
 
 
-def datasets_digest(datasets: list[Dataset]) -> str:
-    """One hash over every open-data dataset (structure, observations, submissions), so that a
-    change that touches no product still rewrites the data API."""
-    return hashlib.sha256(repr(datasets).encode("utf-8")).hexdigest()
+def datasets_digest(datasets: list[Dataset], api: Path) -> str:
+    """One hash over every open-data dataset (structure, submissions, and its observations as
+    written in its SDMX-CSV file in ``api``), so that a change that touches no product still
+    rewrites the data API."""
+    digest = hashlib.sha256()
+    for dataset in datasets:
+        digest.update(dataset.describe().encode("utf-8"))
+        with (api / dataset_files(dataset.id)["sdmx-csv"][0]).open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
@@ -332,6 +339,7 @@ def _write_site(
     digests: dict[str, str],
     reuse: tuple[Path, set[str]] | None = None,
     datasets: list[Dataset] | None = None,
+    api: Path | None = None,
     api_digest: str = "",
     basis: dict[str, object] | None = None,
     tables: dict[str, ProductTable] | None = None,
@@ -387,7 +395,7 @@ def _write_site(
             root="../",
         )
         (site / lang / "index.html").write_text(page, encoding="utf-8")
-    write_open_data(site, datasets or [], now, env, extracted)
+    write_open_data(site, datasets or [], api, env, extracted)
     (site / "index.html").write_text(
         env.get_template("redirect.html").render(t=UI["es"]), encoding="utf-8"
     )
@@ -401,12 +409,16 @@ def _write_site(
 
 
 def write_open_data(
-    site: Path, datasets: list[Dataset], now: datetime, env: Environment, extracted: str
+    site: Path, datasets: list[Dataset], api: Path | None, env: Environment, extracted: str
 ) -> None:
-    """The static data API (``api/v1/``: catalogue, SDMX, JSON-stat), its documentation page
-    and the table builder, in both languages."""
-    api = site / API_DIR
-    write_datasets(datasets, api, now=now)
+    """The static data API (``api/v1/``: catalogue, SDMX, JSON-stat; written beforehand into
+    the folder ``api`` and moved in), its documentation page and the table builder, in both
+    languages."""
+    (site / API_DIR).parent.mkdir(parents=True, exist_ok=True)
+    if api is not None:
+        api.rename(site / API_DIR)
+    else:
+        (site / API_DIR).mkdir()
     for lang in LANGS:
         for name, template in (("api", "api.html"), ("builder", "builder.html")):
             folder = site / lang / name
@@ -460,10 +472,33 @@ def publish(
             f"(la carpeta no está vacía y no es un sitio de migstat)"
         )
     tell(f"reading the products from {warehouse_path}")
+    now = datetime.now().astimezone()
+    api = site_dir.with_name(f".{site_dir.name}.api-{os.getpid()}")
+    shutil.rmtree(api, ignore_errors=True)
+    try:
+        return _publish(
+            warehouse_path, site_dir, catalogue, workers, full, tell, started, now, api, is_site
+        )
+    finally:
+        shutil.rmtree(api, ignore_errors=True)
+
+
+def _publish(
+    warehouse_path: Path,
+    site_dir: Path,
+    catalogue: Catalogue,
+    workers: int,
+    full: bool,
+    tell: Callable[[str], None],
+    started: float,
+    now: datetime,
+    api: Path,
+    is_site: bool,
+) -> PublishResult:
     state = {} if full or not is_site else _read_digest_file(site_dir)
     tables: dict[str, ProductTable] = {}
     reused: set[str] = set()
-    with Warehouse(warehouse_path) as warehouse:
+    with Warehouse(warehouse_path, spill=True) as warehouse:
         lookups = Lookups(warehouse, catalogue)
         basis = data_basis(warehouse, lookups)
         changes = changes_since(state.get("basis"), basis)
@@ -480,11 +515,13 @@ def publish(
             tables=tables,
             reused=reused,
         )
+        tell("writing the open data (api/v1/), streamed from the warehouse")
         datasets = load_datasets(warehouse)
+        write_datasets(warehouse, datasets, api, now=now)
     renderer = renderer_fingerprint()
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
-    api_digest = datasets_digest(datasets)
+    api_digest = datasets_digest(datasets, api)
     api_unchanged = (
         not full and is_site and _read_digest_file(site_dir).get("datasets") == api_digest
     )
@@ -520,11 +557,12 @@ def publish(
             products,
             lookups,
             catalogue,
-            datetime.now().astimezone(),
+            now,
             workers,
             digests,
             (site_dir, kept) if kept else None,
             datasets,
+            api,
             api_digest,
             basis,
             tables,
