@@ -429,8 +429,13 @@ def test_datasets_do_not_depend_on_the_physical_order_of_rows(
     finally:
         con.close()
     from migstat.publish.datasets import load_datasets
+    from migstat.publish.export import write_datasets
 
     with Warehouse(warehouse) as original, Warehouse(shuffled) as reordered:
         first, second = load_datasets(original), load_datasets(reordered)
+        write_datasets(original, first, tmp_path / "first")
+        write_datasets(reordered, second, tmp_path / "second")
     assert [d.id for d in first] == [d.id for d in second]
-    assert datasets_digest(first) == datasets_digest(second)
+    assert datasets_digest(first, tmp_path / "first") == datasets_digest(
+        second, tmp_path / "second"
+    )

@@ -267,16 +267,21 @@ def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.parametrize("spill", [False, True], ids=["plain", "with-spill-folder"])
 @pytest.mark.parametrize("sql", list(REFUSED.values()), ids=list(REFUSED))
-def test_locked_connection_refuses(warehouse_file: Path, sql: str) -> None:
+def test_locked_connection_refuses(warehouse_file: Path, sql: str, spill: bool) -> None:
+    """Also with a spill folder (the publish's connection), which DuckDB only accepts before
+    the lock: the connection is locked by SET statements right after it opens."""
     tmp = warehouse_file.parent
-    with connect_read_only(warehouse_file) as con:
+    settings = {"temp_directory": str(tmp / "spill")} if spill else None
+    with connect_read_only(warehouse_file, settings) as con:
         with pytest.raises(duckdb.Error) as raised:
             con.execute(sql.format(tmp=tmp)).fetchall()
         assert con.execute("select answer from marts.t").fetchone() == (42,)
         assert con.execute("select current_setting('enable_external_access')").fetchone() == (
             False,
         )
+        assert con.execute("select current_setting('lock_configuration')").fetchone() == (True,)
     assert type(raised.value).__name__ in {
         "PermissionException",
         "InvalidInputException",
@@ -303,6 +308,12 @@ def test_every_reader_uses_the_locked_connection(tmp_path: Path) -> None:
     db = build_fixture_warehouse(tmp_path / "migstat.duckdb")
     with Warehouse(db) as warehouse, pytest.raises(duckdb.Error, match="disabled"):
         warehouse.con.execute("select * from read_text('/etc/passwd')").fetchall()
+    with Warehouse(db, spill=True) as warehouse:
+        spill = warehouse.spill
+        assert spill is not None and spill.is_dir()
+        with pytest.raises(duckdb.Error, match="disabled"):
+            warehouse.con.execute("select * from read_text('/etc/passwd')").fetchall()
+    assert not spill.exists()  # the publish's spill folder goes with its connection
 
 
 def test_superset_bundle_declares_the_locked_connection() -> None:

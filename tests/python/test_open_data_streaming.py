@@ -1,0 +1,172 @@
+"""The open data is streamed from DuckDB: files the same whatever the chunk size, the same bytes
+as the whole-set writers (pysdmx's SDMX-CSV, one ``json.dumps`` of a JSON-stat document), and
+the same files when DuckDB's memory limit is smaller than the fact table (it spills).
+
+Real DuckDB files in the marts' shape (``fixtures/marts.py``); no mock.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from pysdmx.io import write_sdmx
+from pysdmx.io.format import Format
+from pysdmx.io.pd import PandasDataset
+from pysdmx.model import DataStructureDefinition
+
+from migstat.publish.data import TOTAL, Warehouse
+from migstat.publish.datasets import ATTRIBUTES, MEASURE, Dataset, load_datasets, observations
+from migstat.publish.export import FORMATS, dataset_files, export, write_datasets
+from migstat.publish.jsonstat import _number, _values
+from migstat.publish.sdmx import structures
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.marts import build_fixture_warehouse
+
+NOW = datetime(2026, 1, 2, 3, 4, 5).astimezone()
+DATA_SUFFIXES = (".sdmx.csv", ".json")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("streaming")
+    return build_fixture_warehouse(root / "migstat.duckdb", years=(2022, 2023, 2024))
+
+
+def _data_files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name.endswith(DATA_SUFFIXES)
+    }
+
+
+def test_chunked_files_are_the_same_as_one_chunk(warehouse: Path, tmp_path: Path) -> None:
+    """Chunks of 7 observations (every dataset needs several) give the same bytes as one chunk
+    holding every observation, in every format, the catalogue included."""
+    with Warehouse(warehouse, spill=True) as source:
+        datasets = load_datasets(source)
+        assert max(d.count for d in datasets) > 7 * 10
+        write_datasets(source, datasets, tmp_path / "whole", FORMATS, NOW, chunk_rows=10**9)
+        write_datasets(source, datasets, tmp_path / "chunked", FORMATS, NOW, chunk_rows=7)
+    whole, chunked = _data_files(tmp_path / "whole"), _data_files(tmp_path / "chunked")
+    assert len(whole) == 3 * len(datasets) + 1  # SDMX-CSV, two JSON-stat, datasets.json
+    assert whole == chunked
+    values = [json.loads(chunked[n])["value"] for n in chunked if n.endswith(".en.json")]
+    assert any(isinstance(v, list) for v in values) and any(isinstance(v, dict) for v in values), (
+        "both JSON-stat layouts (dense array, sparse object) are covered"
+    )
+
+
+def _reference_csv(dataset: Dataset, rows: list, path: Path) -> None:
+    """SDMX-CSV 2.0 of the whole dataset at once, by pysdmx (the writer before streaming)."""
+    columns = [d.id for d in dataset.dimensions]
+    records = []
+    for obs in rows:
+        row: dict[str, object] = dict(zip(columns, obs.key, strict=True))
+        row[MEASURE] = obs.value
+        row["OBS_STATUS"] = obs.flag or ""
+        row["UNIT_MEASURE"] = obs.unit
+        row["COMMENT_OBS"] = obs.note or ""
+        records.append(row)
+    frame = pd.DataFrame.from_records(records, columns=[*columns, MEASURE, *ATTRIBUTES])
+    frame[MEASURE] = frame[MEASURE].astype("float64")
+    dsd = structures(dataset)[-1]
+    assert isinstance(dsd, DataStructureDefinition)
+    data = PandasDataset(structure=dsd.to_schema(), data=frame)
+    write_sdmx([data], Format.DATA_SDMX_CSV_2_0_0, output_path=str(path))
+
+
+def _reference_value_and_status(dataset: Dataset, rows: list) -> tuple[object, object]:
+    """JSON-stat's value and status of the whole dataset held in memory (before streaming)."""
+    size = [len(d.codes) for d in dataset.dimensions]
+    positions = [{c.id: i for i, c in enumerate(d.codes)} for d in dataset.dimensions]
+    strides = [1] * len(size)
+    for i in range(len(size) - 2, -1, -1):
+        strides[i] = strides[i + 1] * size[i + 1]
+    cells = {}
+    for obs in rows:
+        flat = sum(p[c] * s for p, c, s in zip(positions, obs.key, strides, strict=True))
+        cells[flat] = (_number(obs.value), obs.flag)
+    return _values(size, cells)
+
+
+def test_streamed_files_are_what_the_whole_set_writers_write(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    with Warehouse(warehouse, spill=True) as source:
+        datasets = load_datasets(source)
+        write_datasets(source, datasets, tmp_path, FORMATS, NOW, chunk_rows=5)
+        for dataset in datasets:
+            rows = [obs for chunk in observations(source, dataset) for obs in chunk]
+            assert len(rows) == dataset.count
+            assert [o.key for o in rows] == sorted(o.key for o in rows)
+            names = dataset_files(dataset.id)
+            reference = tmp_path / "reference.csv"
+            _reference_csv(dataset, rows, reference)
+            assert (tmp_path / names["sdmx-csv"][0]).read_bytes() == reference.read_bytes()
+            value, status = _reference_value_and_status(dataset, rows)
+            for name in names["json-stat"]:
+                text = (tmp_path / name).read_text(encoding="utf-8")
+                document = json.loads(text)
+                assert document["value"] == value and document["status"] == status
+                assert document["extension"]["totals"] == TOTAL
+                # one json.dumps of the whole document writes the same bytes
+                assert json.dumps(document, ensure_ascii=False, separators=(",", ":")) == text
+
+
+def _inflated(warehouse: Path, path: Path, copies: int) -> Path:
+    """The warehouse with ``copies`` more years of entries per year (shifted by 100 each)."""
+    path.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "insert into marts.fct_observations select f.* replace ("
+            "f.year + 100 * r.range as year, f.observation_id || '-' || r.range as observation_id)"
+            " from marts.fct_observations as f, range(1, $n) as r"
+            " where f.source = 'entries_exits'",
+            {"n": copies + 1},
+        )
+    return path
+
+
+def test_open_data_under_a_memory_limit_smaller_than_the_facts(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With DuckDB's memory limit below what the fact table takes in memory (a sort of it
+    without a spill folder runs out of memory), the export spills to its own folder, gives
+    the same files as without a limit, and removes the folder."""
+    big = _inflated(warehouse, tmp_path / "big.duckdb", 80)
+    limit = "64MB"
+    with (
+        duckdb.connect(
+            str(big),
+            read_only=True,
+            config={"memory_limit": limit, "threads": "1", "temp_directory": ""},
+        ) as con,
+        pytest.raises(duckdb.OutOfMemoryException),
+    ):
+        con.execute("select * from marts.fct_observations order by all").fetchmany(1)
+    free = export(big, tmp_path / "free", FORMATS)
+    spill_root = tmp_path / "spill"
+    monkeypatch.setenv("MIGSTAT_DUCKDB_MEMORY_LIMIT", limit)
+    monkeypatch.setenv("MIGSTAT_DUCKDB_THREADS", "1")
+    monkeypatch.setenv("MIGSTAT_DUCKDB_TEMP_DIRECTORY", str(spill_root))
+    bounded = export(big, tmp_path / "bounded", FORMATS)
+    assert bounded.datasets == free.datasets
+    first, second = _data_files(tmp_path / "free"), _data_files(tmp_path / "bounded")
+    catalogue = "datasets.json"
+    assert (
+        json.loads(first.pop(catalogue))["datasets"]
+        == json.loads(second.pop(catalogue))["datasets"]
+    )
+    assert first.keys() == second.keys()
+    for name in first:  # JSON-stat's "updated" is the export's time when no submission says
+        assert first[name].split(b'"updated"')[0] == second[name].split(b'"updated"')[0], name
+        assert first[name].split(b'"source":')[-1] == second[name].split(b'"source":')[-1], name
+    entries = json.loads((tmp_path / "bounded" / "entries_exits.en.json").read_text("utf-8"))
+    assert len(entries["dimension"]["TIME_PERIOD"]["category"]["index"]) > 80
+    assert spill_root.is_dir() and not any(spill_root.iterdir())
