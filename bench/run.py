@@ -545,13 +545,26 @@ def step_reload(report: Report, home: Path, files: list[Path]) -> None:
 
 def step_publish(report: Report, home: Path, label: str, timeout: float | None) -> Ran:
     ran = run(migstat(home, "publish"), home_env(home), timeout=timeout)
-    if ran.returncode is None:
-        report.add(label, None, "s", f"stopped after the {timeout:.0f} s limit")
-    elif ran.returncode != 0:
-        report.add(label, None, "s", "publish failed: " + ran.output.strip()[-200:])
-    else:
+    if ran.returncode == 0:
         report.add(label, ran.seconds, "s", _products_note(ran.output), ran.cpu)
+    else:
+        report.add(label, None, "s", publish_outcome(ran, timeout))
+    report.add(f"{label}: peak RSS (process tree)", ran.peak_gb, "GB", "", None)
     return ran
+
+
+def publish_outcome(ran: Ran, timeout: float | None) -> str:
+    """What a publish run came to, for a row of the table: its time, peak memory and, when it
+    did not finish, why (the error line it printed), never a bare "failed"."""
+    spent = f"after {ran.seconds:.0f} s, peak {ran.peak_gb:.2f} GB"
+    if ran.returncode is None:
+        return f"publish stopped at the {timeout or 0:.0f} s limit ({spent})"
+    if ran.returncode != 0:
+        lines = [line.strip() for line in ran.output.splitlines() if line.strip()]
+        errors = [line for line in lines if line.lower().startswith("error")]
+        why = (errors or lines or ["no output"])[-1][:240]
+        return f"publish failed {spent}, exit {ran.returncode}: {why}"
+    return f"publish {ran.seconds:.1f} s, peak {ran.peak_gb:.2f} GB"
 
 
 def _products_note(output: str) -> str:
@@ -591,9 +604,11 @@ def step_new_period(
     if publish_too:
         publish = run(migstat(home, "publish"), home_env(home), timeout=timeout)
         if publish.returncode != 0:
-            why = "stopped at the time limit" if publish.returncode is None else "failed"
             report.add(
-                "new period, every country: load + build + publish", None, "s", f"publish {why}"
+                "new period, every country: load + build + publish",
+                None,
+                "s",
+                publish_outcome(publish, timeout),
             )
         else:
             report.add(
@@ -601,8 +616,8 @@ def step_new_period(
                 load.seconds + build.seconds + publish.seconds,
                 "s",
                 f"{len(files)} workbooks of {year} (full year: an upper bound of one month); "
-                f"load {load.seconds:.1f} + build {build.seconds:.1f} (incremental) + publish "
-                f"{publish.seconds:.1f}",
+                f"load {load.seconds:.1f} + build {build.seconds:.1f} (incremental) + "
+                f"{publish_outcome(publish, timeout)}",
                 load.cpu + build.cpu + publish.cpu,
             )
     else:
@@ -639,17 +654,19 @@ def step_correction(
         return
     publish = run(migstat(home, "publish"), home_env(home), timeout=timeout)
     if publish.returncode != 0:
-        why = "stopped at the time limit" if publish.returncode is None else "failed"
         report.add(
-            "corrected workbook resubmitted: load + build + publish", None, "s", f"publish {why}"
+            "corrected workbook resubmitted: load + build + publish",
+            None,
+            "s",
+            publish_outcome(publish, timeout),
         )
         return
     report.add(
         "corrected workbook resubmitted: load + build + publish",
         load.seconds + build.seconds + publish.seconds,
         "s",
-        f"{path.name}; load {load.seconds:.1f} + build {build.seconds:.1f} + publish "
-        f"{publish.seconds:.1f}",
+        f"{path.name}; load {load.seconds:.1f} + build {build.seconds:.1f} + "
+        f"{publish_outcome(publish, timeout)}",
         load.cpu + build.cpu + publish.cpu,
     )
 

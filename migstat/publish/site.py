@@ -46,6 +46,9 @@ DIGESTS_FILE = ".migstat-products.json"
 TABLES_FILE = ".migstat-tables.json"
 """Every product query's table as last published: what an unchanged product is made from
 when the next publish does not query it again."""
+BUILDER_LIMIT = 2_000_000
+"""The table builder loads a dataset's whole JSON-stat file into the page: it offers datasets
+of up to this many observations; larger ones are for programs, from the data API."""
 RENDERER_FILES = ("*.py", "products.yml", "templates/*", "static/*")
 
 
@@ -428,6 +431,7 @@ def write_open_data(
                 other="en" if lang == "es" else "es",
                 t=UI[lang],
                 datasets=datasets,
+                builder_limit=BUILDER_LIMIT,
                 generated=extracted,
                 root="../../",
                 page=name,

@@ -170,3 +170,52 @@ def test_open_data_under_a_memory_limit_smaller_than_the_facts(
     entries = json.loads((tmp_path / "bounded" / "entries_exits.en.json").read_text("utf-8"))
     assert len(entries["dimension"]["TIME_PERIOD"]["category"]["index"]) > 80
     assert spill_root.is_dir() and not any(spill_root.iterdir())
+
+
+def test_builder_offers_only_datasets_it_can_load(warehouse: Path) -> None:
+    """A dataset over the builder's limit is not offered in the page; a note says so, in the
+    page's language, and points to the data API."""
+    from migstat.publish.i18n import UI
+    from migstat.publish.views import environment
+
+    with Warehouse(warehouse) as source:
+        datasets = load_datasets(source)
+    largest = max(datasets, key=lambda d: d.count)
+    limit = largest.count - 1
+    pages = {
+        lang: environment()
+        .get_template("builder.html")
+        .render(
+            lang=lang,
+            other="en",
+            t=UI[lang],
+            datasets=datasets,
+            builder_limit=limit,
+            generated="",
+            root="../../",
+            page="builder",
+        )
+        for lang in ("es", "en")
+    }
+    for lang, page in pages.items():
+        assert f'<option value="{largest.id}">' not in page
+        assert f"{largest.name.get(lang)} (" in page
+        assert f'href="../../{lang}/api/index.html"' in page
+    assert "Demasiado grandes para explorarlos en la página" in pages["es"]
+    assert "Too large to explore in the page" in pages["en"]
+    everything = (
+        environment()
+        .get_template("builder.html")
+        .render(
+            lang="es",
+            other="en",
+            t=UI["es"],
+            datasets=datasets,
+            builder_limit=10**9,
+            generated="",
+            root="",
+            page="builder",
+        )
+    )
+    assert "Demasiado grandes" not in everything
+    assert everything.count("<option value=") >= len(datasets)
