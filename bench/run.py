@@ -559,6 +559,8 @@ def publish_outcome(ran: Ran, timeout: float | None) -> str:
     spent = f"after {ran.seconds:.0f} s, peak {ran.peak_gb:.2f} GB"
     if ran.returncode is None:
         return f"publish stopped at the {timeout or 0:.0f} s limit ({spent})"
+    if ran.returncode < 0:  # SIGKILL: the kernel's OOM killer, or another process
+        return f"publish killed by signal {-ran.returncode} {spent} (out of memory?)"
     if ran.returncode != 0:
         lines = [line.strip() for line in ran.output.splitlines() if line.strip()]
         errors = [line for line in lines if line.lower().startswith("error")]

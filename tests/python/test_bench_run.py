@@ -26,3 +26,17 @@ def test_the_spill_folder_goes_after_a_build(tmp_path: Path, timeout: float | No
     else:
         assert ran.returncode is None, "the build was meant to be stopped at its time limit"
     assert not spill.exists()
+
+
+def test_a_failed_publish_row_says_time_peak_and_why(tmp_path: Path) -> None:
+    """A publish that fails is reported with its time, peak memory and the error it printed,
+    never a bare "publish failed" (a real `migstat publish` on a home with no warehouse)."""
+    report = bench.Report("S")
+    ran = bench.step_publish(report, tmp_path, "publish (first, whole site)", None)
+    assert ran.returncode not in (0, None)
+    row = report.get("publish (first, whole site)")
+    assert row is not None and row.value is None
+    assert row.note.startswith("publish failed after ")
+    assert " GB, exit " in row.note and "no published warehouse" in row.note
+    peak = report.get("publish (first, whole site): peak RSS (process tree)")
+    assert peak is not None and peak.value is not None and peak.value > 0
