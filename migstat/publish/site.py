@@ -25,7 +25,7 @@ from migstat.publish.catalogue import Catalogue, load_catalogue
 from migstat.publish.data import ProductTable, Warehouse, table_from_json, table_to_json
 from migstat.publish.datasets import Dataset, load_datasets
 from migstat.publish.downloads import write_csv, write_xlsx
-from migstat.publish.export import dataset_files, write_datasets
+from migstat.publish.export import CATALOGUE, dataset_files, write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
 from migstat.publish.jsonstat import product_document, write_json
 from migstat.publish.products import ChangedKey, Changes, Lookups, Product, collect_products
@@ -281,6 +281,7 @@ def write_state(
     api_digest: str,
     basis: dict[str, object] | None,
     tables: dict[str, ProductTable],
+    api_basis: str | None = None,
 ) -> None:
     """The site's own bookkeeping: product digests, the data basis and the tables cache (each
     file replaced atomically; the digests last, so a crash leaves a basis that is too old,
@@ -298,7 +299,12 @@ def write_state(
     put(
         DIGESTS_FILE,
         json.dumps(
-            {"products": digests, "datasets": api_digest, "basis": basis},
+            {
+                "products": digests,
+                "datasets": api_digest,
+                "basis": basis,
+                "datasets_basis": api_basis,
+            },
             ensure_ascii=False,
             indent=0,
             sort_keys=True,
@@ -317,6 +323,33 @@ def datasets_digest(datasets: list[Dataset], api: Path) -> str:
             while block := handle.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()
+
+
+def open_data_basis(basis: dict[str, object] | None, renderer: str) -> str | None:
+    """What the open data follows from: the data basis (:func:`data_basis`: the project the
+    warehouse was built with and every published submission) and the code that writes it.
+    Equal bases give the same files; None (no basis) means they must be written again."""
+    if basis is None:
+        return None
+    text = json.dumps([basis, renderer], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _carry_open_data(old: Path, new: Path, datasets: list[Dataset]) -> bool:
+    """Carry the last publish's data API files into ``new`` (hard links; copies where links
+    are not possible); False, with nothing carried, when one of them is missing."""
+    names = [CATALOGUE] + [
+        name for d in datasets for names in dataset_files(d.id).values() for name in names
+    ]
+    if not all((old / name).is_file() for name in names):
+        return False
+    new.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        try:
+            os.link(old / name, new / name)
+        except OSError:
+            shutil.copy2(old / name, new / name)
+    return True
 
 
 def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
@@ -346,6 +379,7 @@ def _write_site(
     api_digest: str = "",
     basis: dict[str, object] | None = None,
     tables: dict[str, ProductTable] | None = None,
+    api_basis: str | None = None,
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
@@ -407,7 +441,7 @@ def _write_site(
         for p in products
     ]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    write_state(site, digests, api_digest, basis, tables or {})
+    write_state(site, digests, api_digest, basis, tables or {}, api_basis)
     (site / SITE_MARKER).write_text(now.isoformat())
 
 
@@ -519,13 +553,24 @@ def _publish(
             tables=tables,
             reused=reused,
         )
-        tell("writing the open data (api/v1/), streamed from the warehouse")
         datasets = load_datasets(warehouse)
-        write_datasets(warehouse, datasets, api, now=now)
-    renderer = renderer_fingerprint()
+        renderer = renderer_fingerprint()
+        api_basis = open_data_basis(basis, renderer)
+        old_digest = state.get("datasets")
+        if (
+            api_basis is not None
+            and state.get("datasets_basis") == api_basis
+            and isinstance(old_digest, str)
+            and _carry_open_data(site_dir / API_DIR, api, datasets)
+        ):
+            tell("open data unchanged (same data basis and code): carried over as it was")
+            api_digest = old_digest
+        else:
+            tell("writing the open data (api/v1/), streamed from the warehouse")
+            write_datasets(warehouse, datasets, api, now=now)
+            api_digest = datasets_digest(datasets, api)
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
-    api_digest = datasets_digest(datasets, api)
     api_unchanged = (
         not full and is_site and _read_digest_file(site_dir).get("datasets") == api_digest
     )
@@ -536,8 +581,8 @@ def _publish(
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
     if previous == digests and kept == set(digests) and api_unchanged:
-        if state.get("basis") != basis:
-            write_state(site_dir, digests, api_digest, basis, tables)
+        if state.get("basis") != basis or state.get("datasets_basis") != api_basis:
+            write_state(site_dir, digests, api_digest, basis, tables, api_basis)
         copy_into_site(warehouse_path, site_dir)
         return PublishResult(
             products=len(products),
@@ -570,6 +615,7 @@ def _publish(
             api_digest,
             basis,
             tables,
+            api_basis,
         )
         copy_into_site(warehouse_path, work)
     except BaseException:

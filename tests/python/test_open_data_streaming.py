@@ -219,3 +219,60 @@ def test_builder_offers_only_datasets_it_can_load(warehouse: Path) -> None:
     )
     assert "Demasiado grandes" not in everything
     assert everything.count("<option value=") >= len(datasets)
+
+
+def _api_inodes(site: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in (site / "api" / "v1").iterdir()}
+
+
+def test_open_data_is_carried_over_while_its_basis_is_unchanged(tmp_path: Path) -> None:
+    """At scale, streaming the open data is most of a publish: while the data basis (the
+    build's fingerprint and every published submission) and the code are the same, the last
+    publish's files are carried into the new site (hard links); a newly published submission
+    writes them again, equal to a full publish."""
+    from migstat.publish import publish
+
+    db = build_fixture_warehouse(tmp_path / "migstat.duckdb", years=(2023, 2024))
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema build_meta")
+        con.execute("create table build_meta.build as select 'fingerprint-1' as fingerprint")
+        con.execute(
+            "create table marts.quality_submissions as select distinct submission_id, "
+            "reporting_country_code as country_code, source, year::varchar as period, "
+            "true as is_published, 'a.xlsx' as file_name from marts.fct_observations"
+        )
+    site = tmp_path / "site"
+    publish(db, site, workers=1)
+    before = _api_inodes(site)
+    # A product's number changes, not the basis: products are rendered again, the data API
+    # files are the same files.
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.asylum_yearly set decisions_rejected = decisions_rejected + 7 "
+            "where reporting_country_code = 'GTM' and year = 2024"
+        )
+    heard: list[str] = []
+    second = publish(db, site, workers=1, say=heard.append)
+    assert second.rendered > 0
+    assert any("open data unchanged" in line for line in heard)
+    assert _api_inodes(site) == before
+    # A submission published anew: the open data is written again, as a full publish writes it.
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.quality_submissions set file_name = 'b.xlsx', submission_id = 999 "
+            "where country_code = 'GTM' and period = '2024'"
+        )
+        con.execute(
+            "update marts.fct_observations set submission_id = 999 "
+            "where reporting_country_code = 'GTM' and year = 2024"
+        )
+    heard.clear()
+    publish(db, site, workers=1, say=heard.append)
+    assert not any("open data unchanged" in line for line in heard)
+    after = _api_inodes(site)
+    assert after.keys() == before.keys() and all(after[n] != before[n] for n in after)
+    full = publish(db, tmp_path / "full", workers=1, full=True)
+    assert (
+        _data_files(site / "api" / "v1").keys() == _data_files(full.site_dir / "api" / "v1").keys()
+    )
+    assert "b.xlsx" in (site / "api" / "v1" / "datasets.json").read_text(encoding="utf-8")
