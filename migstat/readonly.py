@@ -41,7 +41,7 @@ def connect_read_only(
     settings = settings or {}
     if "temp_directory" not in settings:
         return duckdb.connect(str(path), read_only=True, config={**settings, **LOCKED_CONFIG})
-    con = duckdb.connect(str(path), read_only=True, config=settings)
+    con = duckdb.connect(str(path), read_only=True, config={**settings})
     try:
         con.execute("SET enable_progress_bar = false")  # long queries draw no bar on stderr
         for name, value in LOCKED_CONFIG.items():
