@@ -510,6 +510,7 @@ def publish(
             f"(la carpeta no está vacía y no es un sitio de migstat)"
         )
     tell(f"reading the products from {warehouse_path}")
+    _remove_leftovers(site_dir)
     now = datetime.now().astimezone()
     api = site_dir.with_name(f".{site_dir.name}.api-{os.getpid()}")
     shutil.rmtree(api, ignore_errors=True)
@@ -519,6 +520,16 @@ def publish(
         )
     finally:
         shutil.rmtree(api, ignore_errors=True)
+
+
+def _remove_leftovers(site_dir: Path) -> None:
+    """Remove what a killed publish into ``site_dir`` left beside it (its data API, site and
+    old-site folders, named after its pid, gigabytes at scale); those of a live process stay."""
+    for kind in ("api", "building", "old"):
+        for folder in site_dir.parent.glob(f".{site_dir.name}.{kind}-*"):
+            pid = folder.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _publish(

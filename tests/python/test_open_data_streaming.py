@@ -276,3 +276,36 @@ def test_open_data_is_carried_over_while_its_basis_is_unchanged(tmp_path: Path) 
         _data_files(site / "api" / "v1").keys() == _data_files(full.site_dir / "api" / "v1").keys()
     )
     assert "b.xlsx" in (site / "api" / "v1" / "datasets.json").read_text(encoding="utf-8")
+
+
+def test_a_killed_publish_leaves_nothing_for_long(warehouse: Path, tmp_path: Path) -> None:
+    """The folders a killed publish leaves beside the site (named after its pid) are removed by
+    the next publish; those of a live publish are left alone."""
+    import os
+
+    from migstat.publish import publish
+
+    site = tmp_path / "site"
+    dead = _ended_pid()
+    left = [tmp_path / f".site.{kind}-{dead}" for kind in ("api", "building", "old")]
+    for folder in left:
+        (folder / "api" / "v1").mkdir(parents=True)
+        (folder / "api" / "v1" / "entries_exits.sdmx.csv").write_text("x")
+    live = tmp_path / f".site.building-{os.getppid()}"
+    live.mkdir()
+    publish(warehouse, site, workers=1)
+    assert not any(folder.exists() for folder in left)
+    assert live.is_dir()
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and was reaped)."""
+    import subprocess
+
+    process = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(process.stdout)
