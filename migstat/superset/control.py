@@ -53,6 +53,7 @@ def superset_env(home: Home, sql_lab: bool = False) -> dict[str, str]:
     }
     env |= {
         "MIGSTAT_HOME": str(home.root),
+        "MIGSTAT_WAREHOUSE": str(home.published_db),
         SQL_LAB_ENV: "1" if sql_lab else "0",
         "SUPERSET_CONFIG_PATH": str(CONFIG),
         "SUPERSET_HOME": str(home.superset_dir / "data"),

@@ -9,6 +9,8 @@ module, over the sample warehouse (``migstat sample`` -> ``load`` -> ``build``).
 * a real headless Chromium logs in, opens each dashboard, waits for every chart, finds no error
   panel and saves screenshots in ``test-artifacts/``;
 * a warehouse swapped in while charts are queried breaks no query, and the new data shows;
+* chart data is cached per version of the warehouse (a swapped-in file misses the cache), no
+  event is logged per chart query, and each worker keeps one warehouse open, not every version;
 * ``up`` twice is safe and a changed YAML is re-imported;
 * SQL Lab is refused on the warehouse, chart queries run on a locked DuckDB connection, and
   gunicorn refuses oversized request lines and headers.
@@ -25,12 +27,14 @@ import math
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +70,9 @@ ERROR_TEXTS = (
 
 
 def _free_port() -> int:
+    """``MIGSTAT_TEST_SUPERSET_PORT`` when set (a port range of one's own), else a free one."""
+    if given := os.environ.get("MIGSTAT_TEST_SUPERSET_PORT"):
+        return int(given)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -560,6 +567,85 @@ def test_rebuilding_the_warehouse_while_serving_breaks_no_query(
     assert rows is not None
     after = client.chart_data(charts[entries_key]["id"])[0]["entries"]
     assert after == pytest.approx(before + 3 * rows[0]), "the new warehouse does not show"
+
+
+def _swap_in_a_changed_warehouse(home: Home, name: str) -> None:
+    """What `migstat build` does, quicker: a new file with one more entry per row, swapped in."""
+    build = home.warehouse_dir / f"build-{name}.duckdb"
+    shutil.copyfile(home.published_db, build)
+    with duckdb.connect(str(build)) as con:
+        con.execute("UPDATE marts.movements_yearly SET entries_total = entries_total + 1")
+        con.execute("CHECKPOINT")
+    os.replace(build, home.published_db)
+
+
+def _chart_answer(client: SupersetClient, chart_id: int) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/chart/{chart_id}/data/", format="json", type="full")
+    return dict(answer["result"][0])
+
+
+def test_chart_data_is_cached_per_warehouse_version_and_logs_no_event(
+    server: dict[str, Any], client: SupersetClient
+) -> None:
+    """A chart asked again is answered from the cache; a warehouse swapped in is not: its first
+    answer runs the query and shows the new numbers, then that answer is cached. Chart queries
+    write nothing to Superset's event log."""
+    home: Home = server["home"]
+    chart_id = charts_by_key(client)["regional-comparison/entries"]["id"]
+    metadata = home.superset_dir / "metadata" / "superset.db"
+
+    def logged() -> int:
+        with closing(sqlite3.connect(metadata)) as con:
+            return int(con.execute("SELECT count(*) FROM logs").fetchone()[0])
+
+    events = logged()
+    first = _chart_answer(client, chart_id)
+    again = _chart_answer(client, chart_id)
+    assert again["is_cached"] and again["data"] == first["data"]
+    _swap_in_a_changed_warehouse(home, "cache-test")
+    swapped = _chart_answer(client, chart_id)
+    assert not swapped["is_cached"], "an answer of the replaced warehouse was served"
+    with duckdb.connect(str(home.published_db), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM marts.movements_yearly").fetchone()
+    assert rows is not None
+    assert swapped["data"][0]["entries"] == pytest.approx(first["data"][0]["entries"] + rows[0])
+    assert _chart_answer(client, chart_id)["is_cached"]
+    assert logged() == events
+
+
+def _duckdb_files_open(pid: int) -> list[int]:
+    """Inodes of the DuckDB files process ``pid`` holds open."""
+    inodes = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if ".duckdb" in os.readlink(fd):
+                inodes.append(fd.stat().st_ino)
+        except OSError:
+            continue  # closed meanwhile
+    return inodes
+
+
+def test_workers_keep_the_warehouse_open_once_and_let_replaced_files_go(
+    server: dict[str, Any], client: SupersetClient
+) -> None:
+    """Each gunicorn worker keeps one open warehouse between queries (not one per query, and
+    not every version it ever served): after three swaps and queries, each worker holds at most
+    one DuckDB file, and the workers that answered since hold the current one."""
+    home: Home = server["home"]
+    ids = [chart["id"] for chart in charts_by_key(client).values()][:6]
+    master = int((home.superset_dir / "gunicorn.pid").read_text())
+    workers = [
+        int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ]
+    assert workers
+    for round_number in range(3):
+        _swap_in_a_changed_warehouse(home, f"versions-{round_number}")
+        for chart_id in ids * 2:
+            client.get(f"/api/v1/chart/{chart_id}/data/", format="json", force="true")
+    current = home.published_db.stat().st_ino
+    held = {pid: _duckdb_files_open(pid) for pid in workers}
+    assert all(len(inodes) <= 1 for inodes in held.values()), held
+    assert any(inodes == [current] for inodes in held.values()), (current, held)
 
 
 @pytest.mark.skipif(
