@@ -32,6 +32,7 @@ from migstat.errors import MigstatError, WorkbookRejected
 from migstat.home import Home
 from migstat.model import Strict
 from migstat.specs import column_letter_to_index, index_to_column_letter
+from migstat.translations import N_, translate
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 ENV_PREFIX = "MIGSTAT_LIMIT_"
@@ -42,12 +43,20 @@ MAX_TAG_BYTES = 1 << 20
 SMALL_XML_BYTES = 16 * MiB
 """workbook.xml and its relationships are read whole; they are small in every real workbook."""
 RATIO_FLOOR_BYTES = MiB
-VERBS_ES = {
-    "uses cell": "usa la celda",
-    "uses row": "usa la fila",
-    "declares its size as": "declara su tamaño como",
-}
 """The compression ratio is judged only for parts that inflate to more than this."""
+BEYOND = {
+    "uses cell": N_(
+        "the sheet uses cell {ref}, beyond the limit of {rows} rows x {columns} columns ({corner})"
+    ),
+    "uses row": N_(
+        "the sheet uses row {ref}, beyond the limit of {rows} rows x {columns} columns ({corner})"
+    ),
+    "declares its size as": N_(
+        "the sheet declares its size as {ref}, beyond the limit of {rows} rows x {columns} "
+        "columns ({corner})"
+    ),
+}
+"""What a sheet does beyond the limits of rows and columns, by what gave it away."""
 
 
 class Limits(Strict):
@@ -103,18 +112,47 @@ class Limits(Strict):
             ) from error
 
 
-def reject(
+def _rejection(
+    message: str,
+    file: str,
+    sheet: str | None,
+    cell: str | None,
+    rule: str,
+    values: dict[str, object],
+) -> WorkbookRejected:
+    return WorkbookRejected(
+        message.format(**values),
+        file=file,
+        sheet=sheet,
+        cell=cell,
+        rule=rule,
+        message_es=translate("es", message, **values),
+    )
+
+
+def rejected(
     message: str,
     file: str,
     sheet: str | None = None,
     cell: str | None = None,
     *,
-    es: str,
+    rule: str = "STR-LIMIT",
+    **values: object,
+) -> WorkbookRejected:
+    """The rejection of a file, ``message`` an English msgid of the gettext catalogue
+    (``str.format`` fields filled from ``values``); its Spanish comes from the catalogue."""
+    return _rejection(message, file, sheet, cell, rule, values)
+
+
+def reject(
+    message: str,
+    file: str,
+    sheet: str | None = None,
+    cell: str | None = None,
+    **values: object,
 ) -> NoReturn:
-    """Reject with ``STR-LIMIT``; ``es`` is the message in Spanish (what an office reads)."""
-    raise WorkbookRejected(
-        message, file=file, sheet=sheet, cell=cell, rule="STR-LIMIT", message_es=es
-    )
+    """Reject with ``STR-LIMIT`` (see :func:`rejected`)."""
+    raise _rejection(message, file, sheet, cell, "STR-LIMIT", values)
 
 
 def _mb(size: float) -> str:
@@ -125,9 +163,10 @@ def check_file_size(path: Path, limits: Limits) -> None:
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         reject(
-            f"the file is {_mb(size)}, over the limit of {_mb(limits.max_file_bytes)}",
+            N_("the file is {size}, over the limit of {limit}"),
             path.name,
-            es=f"el archivo pesa {_mb(size)}, más que el límite de {_mb(limits.max_file_bytes)}",
+            size=_mb(size),
+            limit=_mb(limits.max_file_bytes),
         )
 
 
@@ -186,27 +225,21 @@ OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 """The first bytes of an OLE compound file: a legacy .xls, or an encrypted .xlsx/.xlsm."""
 
 
-def _not_a_zip(path: Path, error: Exception) -> tuple[str, str]:
-    """Why a file that should be a zip (.xlsx, .xlsm, .ods) is not one, in English and Spanish."""
+def _not_a_zip(path: Path, error: Exception) -> WorkbookRejected:
+    """Why a file that should be a zip (.xlsx, .xlsm, .ods) is not one."""
     with path.open("rb") as handle:
         head = handle.read(8)
     if not head:
-        return (
-            "the file is empty (0 bytes)",
-            "no es un libro legible: el archivo está vacío (0 bytes)",
+        why = N_("not a readable workbook: the file is empty (0 bytes)")
+    elif head == OLE_MAGIC:
+        why = N_(
+            "not a readable workbook: the file is password-protected (encrypted) or a legacy "
+            ".xls saved under another extension; save it without a password as .xlsx and send "
+            "it again"
         )
-    if head == OLE_MAGIC:
-        return (
-            "the file is password-protected (encrypted) or a legacy .xls saved under another "
-            "extension; save it without a password as .xlsx and send it again",
-            "no es un libro legible: el archivo está protegido con contraseña (cifrado) o es un "
-            ".xls antiguo con otra extensión; guárdelo sin contraseña como .xlsx y envíelo de "
-            "nuevo",
-        )
-    return (
-        f"the zip container is damaged ({error})",
-        f"no es un libro legible: el contenedor zip está dañado ({error})",
-    )
+    else:
+        why = N_("not a readable workbook: the zip container is damaged ({error})")
+    return rejected(why, path.name, rule="STR-READ", error=error)
 
 
 def _uncomputed(cell: ET.Element) -> str | None:
@@ -314,40 +347,39 @@ class ZipWorkbook:
             with zipfile.ZipFile(path) as archive:
                 self.infos = {info.filename: info for info in archive.infolist()}
         except (zipfile.BadZipFile, OSError, ValueError) as error:
-            en, es = _not_a_zip(path, error)
-            raise WorkbookRejected(
-                f"not a readable workbook: {en}", file=self.name, rule="STR-READ", message_es=es
-            ) from error
+            raise _not_a_zip(path, error) from error
         total = 0
         for info in self.infos.values():
             size = info.file_size
             total += size
             if size > limits.max_part_bytes:
                 reject(
-                    f"part {info.filename} inflates to {_mb(size)}, over the limit of "
-                    f"{_mb(limits.max_part_bytes)} per part",
+                    N_("part {part} inflates to {size}, over the limit of {limit} per part"),
                     self.name,
-                    es=f"la parte {info.filename} se descomprime a {_mb(size)}, más que el "
-                    f"límite de {_mb(limits.max_part_bytes)} por parte",
+                    part=info.filename,
+                    size=_mb(size),
+                    limit=_mb(limits.max_part_bytes),
                 )
             ratio = size / max(info.compress_size, 1)
             if size > RATIO_FLOOR_BYTES and ratio > limits.max_compression_ratio:
                 reject(
-                    f"part {info.filename} is compressed {ratio:,.0f} to 1 ({_mb(size)} from "
-                    f"{_mb(info.compress_size)}), over the limit of "
-                    f"{limits.max_compression_ratio:,.0f} to 1 (a decompression bomb)",
+                    N_(
+                        "part {part} is compressed {ratio} to 1 ({size} from {compressed}), over "
+                        "the limit of {limit} to 1 (a decompression bomb)"
+                    ),
                     self.name,
-                    es=f"la parte {info.filename} está comprimida {ratio:,.0f} a 1 ({_mb(size)} "
-                    f"a partir de {_mb(info.compress_size)}), más que el límite de "
-                    f"{limits.max_compression_ratio:,.0f} a 1 (una bomba de descompresión)",
+                    part=info.filename,
+                    ratio=f"{ratio:,.0f}",
+                    size=_mb(size),
+                    compressed=_mb(info.compress_size),
+                    limit=f"{limits.max_compression_ratio:,.0f}",
                 )
         if total > limits.max_total_bytes:
             reject(
-                f"the workbook inflates to {_mb(total)}, over the limit of "
-                f"{_mb(limits.max_total_bytes)}",
+                N_("the workbook inflates to {size}, over the limit of {limit}"),
                 self.name,
-                es=f"el libro se descomprime a {_mb(total)}, más que el límite de "
-                f"{_mb(limits.max_total_bytes)}",
+                size=_mb(total),
+                limit=_mb(limits.max_total_bytes),
             )
 
     def stream(self, member: str) -> Iterator[bytes]:
@@ -362,12 +394,11 @@ class ZipWorkbook:
             handle.seek(info.header_offset)
             header = handle.read(30)
             if len(header) != 30 or header[:4] != b"PK\x03\x04":
-                raise WorkbookRejected(
-                    f"not a readable workbook: part {member} has a damaged header",
-                    file=self.name,
+                raise rejected(
+                    N_("not a readable workbook: part {part} has a damaged header"),
+                    self.name,
                     rule="STR-READ",
-                    message_es=f"no es un libro legible: la parte {member} tiene la cabecera "
-                    "dañada",
+                    part=member,
                 )
             name_length, extra_length = struct.unpack("<HH", header[26:30])
             handle.seek(info.header_offset + 30 + name_length + extra_length)
@@ -377,13 +408,12 @@ class ZipWorkbook:
             elif info.compress_type == zipfile.ZIP_DEFLATED:
                 inflater = zlib.decompressobj(-15)
             else:
-                raise WorkbookRejected(
-                    f"not a readable workbook: part {member} uses compression method "
-                    f"{info.compress_type}",
-                    file=self.name,
+                raise rejected(
+                    N_("not a readable workbook: part {part} uses compression method {method}"),
+                    self.name,
                     rule="STR-READ",
-                    message_es=f"no es un libro legible: la parte {member} usa el método de "
-                    f"compresión {info.compress_type}",
+                    part=member,
+                    method=info.compress_type,
                 )
             produced = 0
             pending = b""
@@ -401,22 +431,24 @@ class ZipWorkbook:
                     try:
                         data = inflater.decompress(pending + raw, CHUNK)
                     except zlib.error as error:
-                        raise WorkbookRejected(
-                            f"not a readable workbook: part {member} is damaged ({error})",
-                            file=self.name,
+                        raise rejected(
+                            N_("not a readable workbook: part {part} is damaged ({error})"),
+                            self.name,
                             rule="STR-READ",
-                            message_es=f"no es un libro legible: la parte {member} está dañada "
-                            f"({error})",
+                            part=member,
+                            error=error,
                         ) from error
                     pending = inflater.unconsumed_tail
                 produced += len(data)
                 if produced > declared:
                     reject(
-                        f"part {member} inflates beyond the {_mb(declared)} its zip directory "
-                        "declares (a disguised decompression bomb)",
+                        N_(
+                            "part {part} inflates beyond the {size} its zip directory declares "
+                            "(a disguised decompression bomb)"
+                        ),
                         self.name,
-                        es=f"la parte {member} se descomprime a más de los {_mb(declared)} que "
-                        "declara el índice del zip (una bomba de descompresión disfrazada)",
+                        part=member,
+                        size=_mb(declared),
                     )
                 if data:
                     yield data
@@ -426,7 +458,7 @@ class ZipWorkbook:
     def read_small(self, member: str) -> bytes:
         if self.infos[member].file_size > SMALL_XML_BYTES:
             size = _mb(self.infos[member].file_size)
-            reject(f"part {member} is {size}", self.name, es=f"la parte {member} pesa {size}")
+            reject(N_("part {part} is {size}"), self.name, part=member, size=size)
         return b"".join(self.stream(member))
 
     def sheet_parts(self) -> dict[str, str]:
@@ -484,10 +516,10 @@ class ZipWorkbook:
                 buffer = buffer[:cut]
                 if len(carry) > MAX_TAG_BYTES:
                     reject(
-                        f"part {member} has an XML tag over 1 MB long",
+                        N_("part {part} has an XML tag over 1 MB long"),
                         self.name,
                         sheet,
-                        es=f"la parte {member} tiene una etiqueta XML de más de 1 MB",
+                        part=member,
                     )
             else:
                 carry = b""
@@ -549,10 +581,10 @@ class ZipWorkbook:
                     self._check_position(sheet, b"A", bottom + 1, "uses row")
             if cells > limits.max_cells:
                 reject(
-                    f"the sheet has over {limits.max_cells:,} cells (the limit)",
+                    N_("the sheet has over {limit} cells (the limit)"),
                     self.name,
                     sheet,
-                    es=f"la hoja tiene más de {limits.max_cells:,} celdas (el límite)",
+                    limit=f"{limits.max_cells:,}",
                 )
         # Cells or rows without a reference take the next position: bound them from above.
         last_column = max(last_column, -1) + (cells - referenced_cells)
@@ -610,12 +642,12 @@ class ZipWorkbook:
         if area > self.limits.max_cells:
             ref = found.group(0).split(b"=", 1)[1].strip(b"\"'").decode()
             reject(
-                f"the sheet declares its size as {ref}, {area:,} cells, over the limit of "
-                f"{self.limits.max_cells:,}",
+                N_("the sheet declares its size as {ref}, {area} cells, over the limit of {limit}"),
                 self.name,
                 sheet,
-                es=f"la hoja declara su tamaño como {ref}, {area:,} celdas, más que el límite "
-                f"de {self.limits.max_cells:,}",
+                ref=ref,
+                area=f"{area:,}",
+                limit=f"{self.limits.max_cells:,}",
             )
 
     def _check_position(self, sheet: str, letters: bytes, row: int, verb: str) -> None:
@@ -624,15 +656,14 @@ class ZipWorkbook:
         if row > limits.max_rows or column + 1 > limits.max_columns:
             ref = f"{letters.decode()}{row}"
             reject(
-                f"the sheet {verb} {ref}, beyond the limit of {limits.max_rows:,} rows x "
-                f"{limits.max_columns:,} columns ({index_to_column_letter(limits.max_columns - 1)}"
-                f"{limits.max_rows})",
+                BEYOND[verb],
                 self.name,
                 sheet,
                 ref,
-                es=f"la hoja {VERBS_ES[verb]} {ref}, fuera del límite de {limits.max_rows:,} "
-                f"filas x {limits.max_columns:,} columnas "
-                f"({index_to_column_letter(limits.max_columns - 1)}{limits.max_rows})",
+                ref=ref,
+                rows=f"{limits.max_rows:,}",
+                columns=f"{limits.max_columns:,}",
+                corner=f"{index_to_column_letter(limits.max_columns - 1)}{limits.max_rows}",
             )
 
     def long_shared_strings(self) -> dict[int, int]:

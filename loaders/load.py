@@ -139,8 +139,11 @@ def verdict_of(
 
 def outcome_of(path: Path, verdict: ParsedSubmission | Rejected, submission_id: int) -> LoadOutcome:
     if isinstance(verdict, Rejected):
+        said = verdict.message
+        if verdict.message_es and verdict.message_es != said:
+            said = f"{verdict.message_es} / {said}"  # Spanish first, as the report
         rejection = WorkbookRejected(
-            verdict.message,
+            said,
             file=path.name,
             sheet=verdict.sheet,
             cell=verdict.cell,

@@ -15,9 +15,10 @@ from typing import cast, overload
 
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from loaders.limits import Limits, ZipWorkbook, check_file_size, reject
+from loaders.limits import Limits, ZipWorkbook, check_file_size, reject, rejected
 from migstat.errors import WorkbookRejected
 from migstat.specs import cell_ref, column_letter_to_index, index_to_column_letter
+from migstat.translations import N_
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -167,13 +168,12 @@ class Workbook:
         self._on_sheet = on_sheet
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
-            raise WorkbookRejected(
-                f"unsupported file type {path.suffix!r} (expected one of "
-                f"{', '.join(SUPPORTED_SUFFIXES)})",
-                file=path.name,
+            raise rejected(
+                N_("unsupported file type {suffix} (expected one of {suffixes})"),
+                path.name,
                 rule="STR-READ",
-                message_es=f"tipo de archivo no admitido {path.suffix!r} (se esperaba uno de "
-                f"{', '.join(SUPPORTED_SUFFIXES)})",
+                suffix=repr(path.suffix),
+                suffixes=", ".join(SUPPORTED_SUFFIXES),
             )
         check_file_size(path, limits)
         self._zip: ZipWorkbook | None = None
@@ -187,11 +187,8 @@ class Workbook:
         try:
             self._book = CalamineWorkbook.from_path(str(path))
         except Exception as exc:  # calamine raises several unrelated types for broken files
-            raise WorkbookRejected(
-                f"not a readable workbook: {exc}",
-                file=path.name,
-                rule="STR-READ",
-                message_es=f"no es un libro legible: {exc}",
+            raise rejected(
+                N_("not a readable workbook: {error}"), path.name, rule="STR-READ", error=exc
             ) from exc
         self.sheet_names: list[str] = list(self._book.sheet_names)
         self.hidden_sheets: set[str] = {
@@ -212,20 +209,20 @@ class Workbook:
         for sheet, part in self._parts.items():
             for cell, index in self._zip.cells_with_shared_strings(part, set(long)):
                 reject(
-                    f"the cell's text has {long[index]:,} characters, over the limit of {limit:,}",
+                    N_("the cell's text has {length} characters, over the limit of {limit}"),
                     self.path.name,
                     sheet,
                     cell,
-                    es=f"el texto de la celda tiene {long[index]:,} caracteres, más que el "
-                    f"límite de {limit:,}",
+                    length=f"{long[index]:,}",
+                    limit=f"{limit:,}",
                 )
         index, length = next(iter(long.items()))
         reject(
-            f"shared string number {index + 1} has {length:,} characters, over the limit of "
-            f"{limit:,}",
+            N_("shared string number {number} has {length} characters, over the limit of {limit}"),
             self.path.name,
-            es=f"el texto compartido número {index + 1} tiene {length:,} caracteres, más que el "
-            f"límite de {limit:,}",
+            number=index + 1,
+            length=f"{length:,}",
+            limit=f"{limit:,}",
         )
 
     def has_sheet(self, name: str) -> bool:
@@ -254,13 +251,16 @@ class Workbook:
                 last_row, last_column = end
                 if last_row + 1 > limits.max_rows or last_column + 1 > limits.max_columns:
                     reject(
-                        f"the sheet uses cell {cell_ref(last_row, last_column)}, beyond the "
-                        f"limit of {limits.max_rows:,} rows x {limits.max_columns:,} columns",
+                        N_(
+                            "the sheet uses cell {ref}, beyond the limit of {rows} rows x "
+                            "{columns} columns"
+                        ),
                         file,
                         name,
                         cell_ref(last_row, last_column),
-                        es=f"la hoja usa la celda {cell_ref(last_row, last_column)}, fuera del "
-                        f"límite de {limits.max_rows:,} filas x {limits.max_columns:,} columnas",
+                        ref=cell_ref(last_row, last_column),
+                        rows=f"{limits.max_rows:,}",
+                        columns=f"{limits.max_columns:,}",
                     )
                 if part is None:
                     self._count(sheet.height * sheet.width, name)
@@ -270,19 +270,10 @@ class Workbook:
         except WorkbookRejected:
             raise
         except MemoryError:
-            reject(
-                "the reader ran out of memory reading this sheet",
-                file,
-                name,
-                es="el lector se quedó sin memoria al leer esta hoja",
-            )
+            reject(N_("the reader ran out of memory reading this sheet"), file, name)
         except Exception as exc:
-            raise WorkbookRejected(
-                f"sheet cannot be read: {exc}",
-                file=file,
-                sheet=name,
-                rule="STR-READ",
-                message_es=f"la hoja no se puede leer: {exc}",
+            raise rejected(
+                N_("sheet cannot be read: {error}"), file, name, rule="STR-READ", error=exc
             ) from exc
         first_row, first_column = start if start is not None else (0, 0)
         if self._zip is not None and part is not None and extent and extent.has_formulas_or_errors:
@@ -296,12 +287,11 @@ class Workbook:
         self._cells_read += cells
         if self._cells_read > self.limits.max_cells:
             reject(
-                f"the sheets read so far span {self._cells_read:,} cells, over the limit of "
-                f"{self.limits.max_cells:,}",
+                N_("the sheets read so far span {cells} cells, over the limit of {limit}"),
                 self.path.name,
                 sheet,
-                es=f"las hojas leídas abarcan {self._cells_read:,} celdas, más que el límite de "
-                f"{self.limits.max_cells:,}",
+                cells=f"{self._cells_read:,}",
+                limit=f"{self.limits.max_cells:,}",
             )
 
     def _check_strings(
@@ -321,12 +311,12 @@ class Workbook:
                     )
                     length = len(value)  # type: ignore[arg-type]
                     reject(
-                        f"the cell's text has {length:,} characters, over the limit of {limit:,}",
+                        N_("the cell's text has {length} characters, over the limit of {limit}"),
                         self.path.name,
                         sheet,
                         ref,
-                        es=f"el texto de la celda tiene {length:,} caracteres, más que el límite "
-                        f"de {limit:,}",
+                        length=f"{length:,}",
+                        limit=f"{limit:,}",
                     )
 
     def value(self, sheet: str, row: int, column: int) -> object:

@@ -6,10 +6,11 @@ touching the package. Babel extracts the msgids and reads the catalogues (``docs
 the ``.po`` files are compiled in memory when first used, so no compiled file is kept.
 
 Converted so far: the quality report (:mod:`migstat.report`), the published site's words and
-units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`) and the loader's note on a
-file that is not a workbook (:mod:`loaders.load`, through :func:`bilingual`). Texts that come
-from data (rule messages, code list names) keep their own bilingual columns and fall back to
-English.
+units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`), the loader's note on a
+file that is not a workbook (:mod:`loaders.load`, through :func:`bilingual`) and the loader's
+rejections for limits and unreadable files (:mod:`loaders.limits`, :mod:`loaders.workbook`).
+Texts that come from data (rule messages, code list names) keep their own bilingual columns and
+fall back to English.
 """
 
 from __future__ import annotations
@@ -79,9 +80,13 @@ def translations(lang: str, dirs: list[Path] | None = None) -> gettext.NullTrans
     return _translations(lang, tuple(dirs or locale_dirs()))
 
 
+def translate(lang: str, message: str, **values: object) -> str:
+    """``message`` (an English msgid) in ``lang``, its ``str.format`` fields filled from
+    ``values``."""
+    return translations(lang).gettext(message).format(**values)
+
+
 def bilingual(message: str, **values: object) -> str:
     """``message`` (an English msgid, ``str.format`` fields filled from ``values``) in Spanish,
     then English, joined by `` / ``: how a terminal line speaks to a country office."""
-    return " / ".join(
-        translations(lang).gettext(message).format(**values) for lang in FIRST_LANGUAGES
-    )
+    return " / ".join(translate(lang, message, **values) for lang in FIRST_LANGUAGES)

@@ -121,7 +121,7 @@ UNITS: dict[str, str] = {
     "count": N_("number"),
     "share": N_("percent (proportion 0-1 in downloads)"),
     "rate": N_("rate in percent (0-1 in downloads)"),
-    "change": N_("change in percent (0.1 = +10 % in downloads)"),
+    "change": N_("change in percent (in downloads, 0.1 = +10 %)"),
 }
 """The units of an indicator's value (English msgids)."""
 

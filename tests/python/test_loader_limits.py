@@ -173,7 +173,9 @@ def test_a_hostile_file_is_rejected_by_rule_and_its_folder_still_loads(
     assert verdict["message_es"], "a country office reads the reason in Spanish"
     assert verdict["sheet"] == sheet
     assert verdict["cell"] == cell
+    assert verdict["message_es"] != verdict["message"], "the Spanish is missing from the catalogue"
     line = next(line for line in run["stderr"].splitlines() if hostile.name in line)
+    assert f"{verdict['message_es']} / {verdict['message']}" in line, "Spanish first, then English"
     assert f"rule {rule}" in line
     if sheet:
         assert f"sheet {sheet}" in line
