@@ -1,0 +1,43 @@
+"""Compare two published sites file by file, the run's own timestamps and pysdmx's random
+message ids masked (say, main's publish and a branch's of the same warehouse).
+
+Usage: .venv/bin/python bench/compare_sites.py SITE_A SITE_B
+XLSX files (zip timestamps) and the site's bookkeeping (``.migstat-*``) are not compared.
+Exits 1 when a file differs or exists in one site only.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+STAMP = re.compile(
+    rb"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?([+-]\d\d:\d\d|Z)?|<mes:ID>[^<]*</mes:ID>"
+)
+
+
+def main() -> int:
+    a, b = Path(sys.argv[1]), Path(sys.argv[2])
+    in_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file()}
+    in_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file()}
+    only = sorted(str(p) for p in in_a ^ in_b)
+    same = different = skipped = 0
+    for rel in sorted(in_a & in_b):
+        if rel.suffix == ".xlsx" or rel.name.startswith(".migstat"):
+            skipped += 1
+            continue
+        x, y = (a / rel).read_bytes(), (b / rel).read_bytes()
+        if x == y or STAMP.sub(b"T", x) == STAMP.sub(b"T", y):
+            same += 1
+        else:
+            different += 1
+            print(f"different: {rel}")
+    for name in only:
+        print(f"in one site only: {name}")
+    print(f"{same} equal, {different} different, {skipped} not compared, {len(only)} in one only")
+    return 1 if different or only else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
