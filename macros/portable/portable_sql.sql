@@ -188,3 +188,23 @@ try_strptime({{ expr }}, '%d{{ separator }}%m{{ separator }}%Y')
 {% macro spark__try_parse_day_month_year(expr, separator) -%}
 try_to_timestamp({{ expr }}, 'd{{ separator }}M{{ separator }}yyyy')
 {%- endmacro %}
+
+
+{#- The bitwise exclusive or of several 64-bit hashes (key_hash values), one 64-bit hash: the
+    xor of the hashes of a cell's parts, from which one part's hash is taken out again by a xor
+    with it (DuckDB xor() on ubigint / Spark ^ on bigint). -#}
+{% macro xor_hashes(exprs) %}
+{{- return(adapter.dispatch('xor_hashes', 'migstat')(exprs)) -}}
+{% endmacro %}
+
+{% macro default__xor_hashes(exprs) -%}
+{%- set ns = namespace(sql=exprs[0]) -%}
+{%- for expr in exprs[1:] -%}
+    {%- set ns.sql = 'xor(' ~ ns.sql ~ ', ' ~ expr ~ ')' -%}
+{%- endfor -%}
+{{ ns.sql }}
+{%- endmacro %}
+
+{% macro spark__xor_hashes(exprs) -%}
+({{ exprs | join(' ^ ') }})
+{%- endmacro %}

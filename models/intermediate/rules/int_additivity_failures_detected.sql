@@ -1,19 +1,25 @@
 {#-
-    additivity, from data: every (total, part) pair of a sheet is an edge; each total is checked
-    once against the sum of its parts. Two kinds of edge:
+    additivity, from data: each total is checked once against the sum of its parts. Two kinds of
+    check:
 
     * along a dimension read from the coordinates (columns, fixed values, stacked blocks): a cell
       whose key along d is `_T` is the total of the cells of the same sheet that differ from it
-      only along d. The comparison runs on a long table of (cell, dimension, key along it, the
-      cell's identity without it) and one self-join, so the compiled SQL stays short and its
-      cost grows with cells, not with dimensions squared. Along the row dimension a row is
-      identified by its place in the table (`row_key`, the path of its labels), not by its
-      code: two rows whose labels resolve to one code ("Reino Unido", "Gales") stay two rows.
+      only along d. Along the row dimension a row is identified by its place in the table
+      (`row_key`, the path of its labels), not by its code: two rows whose labels resolve to one
+      code ("Reino Unido", "Gales") stay two rows.
     * along the rows: the loader placed every row of the table in its declared hierarchy
       (`parent_row`): each row adds up into its parent row, column by column (Total =
       Nacionales + Extranjeros; Extranjeros = its regions + Apátridas; a region = the members
       the table lists under it + its "Otros"). ADD-001 when the parent is the grand total,
       ADD-002 when it is an aggregate row.
+
+    Both kinds come from one long table of (cell, check it takes part in, key of that check) and
+    one join of the parts' sums to the totals on (submission, sheet, kind, key): the compiled SQL
+    does not repeat itself per dimension and the cost grows with cells, not with dimensions
+    squared. Along dimension d the key is the cell's identity without d: a 64-bit hash per
+    dimension of the cell's identity along it, all of them combined by xor once per cell, and d's
+    own hash taken out again by one more xor. Along the rows the key is (row, column): the
+    parent's for a part, the cell's own for a total.
 
     A check is skipped only when its own total or one of its own parts is a text or 'n.d.' cell
     (VAL-003 / VAL-004 report those). Tolerance: the rule's absolute amount, or the submission's
@@ -36,60 +42,81 @@
 
 {%- set dimensions = observation_dimensions() %}
 {%- set tolerance = rule_tolerance('ADD-001', 'absolute', 0.5) %}
-{#- Per dimension, the other dimensions (a cell's identity without it). -#}
-{%- set other_identities = {} %}
+{%- set identity_hashes = [] %}
+{%- set ns = namespace(identity_along='case sheet_checks.dimension') %}
 {%- for dimension in dimensions %}
-    {%- set rest = [] %}
-    {%- for other in dimensions if other != dimension %}
-        {%- do rest.append('identified.identity_' ~ other) %}
-    {%- endfor %}
-    {%- do other_identities.update({dimension: rest}) %}
+    {%- do identity_hashes.append('identity_' ~ dimension) %}
+    {%- set ns.identity_along = ns.identity_along
+        ~ " when '" ~ dimension ~ "' then cells.identity_" ~ dimension %}
 {%- endfor %}
-{#- Cost per cell (issue 10): the cells are kept narrow (no key strings: one 64-bit hash per
-    dimension of the cell's identity along every other dimension), the parts are summed per
-    (sheet, dimension, identity) before they meet their total (one row per check, not one per
-    edge), and the checks are joined to their totals once for ADD-001/002 and ADD-004. Only the
-    few failing checks go back to their parts (ADD-003) and to their labels. #}
+{%- set identity_along = ns.identity_along ~ ' end' %}
+{#- Cost per cell (issue 10): no CTE of every cell is kept (each step that reads the cells
+    scans the observations itself), and a sheet's cells enter only the checks along the
+    dimensions it breaks down by (`breakdown`: more than one key in the sheet; along any other
+    dimension a sheet holds only totals or only parts, so no check). The parts are summed per
+    check before they meet their total (one row per check); only the few failing checks go back
+    to their parts (ADD-003) and to their labels. #}
 
 with
 
-observations as (
+sheets as (
 
-    select * from {{ ref('int_observations_unioned') }}
+    select
+        submission_id,
+        sheet,
+        min(breakdown) as breakdown
+
+    from {{ ref('int_observations_unioned') }}
     {{ unjudged_submissions_only() }}
+    group by submission_id, sheet
 
 ),
 
-cells as (
+dimensions as (
 
-    {#- Narrow: per dimension, whether the cell is a total along it and a 64-bit hash of its
-        identity along every other dimension (NULL when the cell has no key along it, or it is
-        the row dimension: the rows add up along the table's hierarchy). A cell's identity
-        along a dimension is its key, or along the row dimension its place in the table
-        (`row_key`); each is hashed once, and the hash without a dimension is a hash of the
-        others' hashes. #}
+    {%- for dimension in dimensions %}
+        select '{{ dimension }}' as dimension
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+
+),
+
+sheet_checks as (
+
+    {#- The kinds of check each sheet holds: one per dimension it breaks down by, and one along
+        its rows (sheets x dimensions: a few rows per sheet). #}
     select
-        identified.submission_id,
-        identified.sheet,
-        identified.cell,
-        identified.row_number,
-        identified.column_number,
-        identified.is_subtotal,
-        identified.value,
-        identified.is_unusable,
-        identified.row_dimension,
-        identified.parent_row,
-        {%- for dimension in dimensions %}
-            identified.key_{{ dimension }} = '_T' as is_total_{{ dimension }},
-            case
-                when
-                    coalesce(identified.row_dimension, '') <> '{{ dimension }}'
-                    and identified.key_{{ dimension }} <> '-'
-                    then {{ key_hash(other_identities[dimension]) }}
-            end as rest_key_{{ dimension }},
-        {%- endfor %}
-        identified.tolerance_absolute,
-        identified.tolerance_relative
+        sheets.submission_id,
+        sheets.sheet,
+        dimensions.dimension,
+        false as is_along_rows
+
+    from sheets
+    inner join dimensions
+        on {{ csv_position('sheets.breakdown', 'dimensions.dimension') }} is not null
+
+    union all
+
+    select
+        submission_id,
+        sheet,
+        cast(null as {{ text_type() }}) as dimension,
+        true as is_along_rows
+
+    from sheets
+
+),
+
+cells as {{ not_materialized() }} (
+
+    {#- Each cell once: its key along every dimension and a 64-bit hash of its identity along
+        it (the key, or along the row dimension its place in the table), salted with the
+        dimension's name, and the xor of all of them (`identity`). #}
+    select
+        hashed.*,
+        {{ xor_hashes(identity_hashes) }} as identity
 
     from (
         select
@@ -106,89 +133,105 @@ cells as (
             {%- for dimension in dimensions %}
                 {{ dimension_key(dimension) }} as key_{{ dimension }},
                 {{ key_hash([
+                    "'" ~ dimension ~ "'",
                     "case when row_dimension = '" ~ dimension ~ "' then '=' || coalesce(row_key, '') else "
                     ~ dimension_key(dimension) ~ " end"
                 ]) }} as identity_{{ dimension }},
             {%- endfor %}
             greatest(coalesce(tolerance_absolute, 0), {{ tolerance }}) as tolerance_absolute,
             coalesce(tolerance_relative, 0) as tolerance_relative
-        from observations
-    ) as identified
+        from {{ ref('int_observations_unioned') }}
+        {{ unjudged_submissions_only() }}
+    ) as hashed
 
 ),
 
-row_part_sums as (
+cells_in_checks as {{ not_materialized() }} (
 
-    {#- Along the rows: each row adds up into its parent row, column by column. #}
+    {#- The long table: one row per cell and kind of check of its sheet, with its part in it
+        (a part, the total, or neither) and the check's key. #}
     select
         submission_id,
         sheet,
-        parent_row,
+        cell,
+        row_number,
         column_number,
-        row_dimension as dimension,
+        is_subtotal,
+        value,
+        is_unusable,
+        tolerance_absolute,
+        tolerance_relative,
+        is_along_rows,
+        dimension,
+        case
+            when is_along_rows then parent_row is not null
+            else key_along <> '_T' and key_along <> '-' and not is_row_dimension
+        end as is_part,
+        case
+            when is_along_rows then true
+            else key_along = '_T' and not is_row_dimension
+        end as is_total,
+        case
+            when is_along_rows then {{ key_hash(['parent_row', 'column_number']) }}
+            else rest_key
+        end as part_key,
+        case
+            when is_along_rows then {{ key_hash(['row_number', 'column_number']) }}
+            else rest_key
+        end as total_key
+
+    from (
+        select
+            cells.submission_id,
+            cells.sheet,
+            cells.cell,
+            cells.row_number,
+            cells.column_number,
+            cells.is_subtotal,
+            cells.value,
+            cells.is_unusable,
+            cells.parent_row,
+            cells.tolerance_absolute,
+            cells.tolerance_relative,
+            sheet_checks.is_along_rows,
+            coalesce(sheet_checks.dimension, cells.row_dimension) as dimension,
+            coalesce(cells.row_dimension = sheet_checks.dimension, false) as is_row_dimension,
+            case sheet_checks.dimension
+                {%- for dimension in dimensions %}
+                    when '{{ dimension }}' then cells.key_{{ dimension }}
+                {%- endfor %}
+            end as key_along,
+            {{ xor_hashes(['cells.identity', identity_along]) }} as rest_key
+        from cells
+        inner join sheet_checks
+            on
+                cells.submission_id = sheet_checks.submission_id
+                and cells.sheet = sheet_checks.sheet
+    ) as along
+
+),
+
+part_sums as (
+
+    select
+        submission_id,
+        sheet,
+        is_along_rows,
+        part_key as check_key,
+        dimension,
         sum(value) as detail_sum,
         bool_or(is_unusable) as has_unusable_part
 
-    from cells
-    where parent_row is not null
-    group by submission_id, sheet, parent_row, column_number, row_dimension
+    from cells_in_checks
+    where is_part
+    group by submission_id, sheet, is_along_rows, part_key, dimension
 
 ),
 
 flagged_checks as (
 
     {#- Every check joined to its total once; only the checks that fail (ADD-001/002) or whose
-        total is blank over numbers (ADD-004) are kept. Along a dimension read from the
-        coordinates, the parts of a total are the cells of its sheet with the same identity
-        without that dimension and a key other than `_T`: summed per identity first, then
-        joined to the totals on integers (one join per dimension). #}
-    {%- for dimension in dimensions %}
-        select
-            totals.submission_id,
-            totals.sheet,
-            totals.cell,
-            totals.row_number,
-            totals.column_number,
-            totals.value,
-            totals.tolerance_absolute,
-            '{{ dimension }}' as dimension,
-            'ADD-001' as rule_id,
-            sums.detail_sum,
-            totals.rest_key_{{ dimension }} as rest_key
-
-        from cells as totals
-        inner join (
-            select
-                submission_id,
-                sheet,
-                rest_key_{{ dimension }} as rest_key,
-                sum(value) as detail_sum,
-                bool_or(is_unusable) as has_unusable_part
-            from cells
-            where rest_key_{{ dimension }} is not null and not is_total_{{ dimension }}
-            group by submission_id, sheet, rest_key_{{ dimension }}
-        ) as sums
-            on
-                totals.submission_id = sums.submission_id
-                and totals.sheet = sums.sheet
-                and totals.rest_key_{{ dimension }} = sums.rest_key
-        where
-            totals.is_total_{{ dimension }}
-            and not totals.is_unusable
-            and not sums.has_unusable_part
-            and (
-                (
-                    totals.value is not null
-                    and abs(totals.value - sums.detail_sum) > greatest(
-                        totals.tolerance_absolute, totals.tolerance_relative * abs(totals.value)
-                    )
-                )
-                or (totals.value is null and abs(sums.detail_sum) > totals.tolerance_absolute)
-            )
-
-        union all
-    {%- endfor %}
-
+        total is blank over numbers (ADD-004) are kept. #}
     select
         totals.submission_id,
         totals.sheet,
@@ -198,19 +241,23 @@ flagged_checks as (
         totals.value,
         totals.tolerance_absolute,
         sums.dimension,
-        case when totals.is_subtotal then 'ADD-002' else 'ADD-001' end as rule_id,
+        case
+            when totals.is_along_rows and totals.is_subtotal then 'ADD-002' else 'ADD-001'
+        end as rule_id,
         sums.detail_sum,
-        null as rest_key
+        totals.is_along_rows,
+        totals.total_key as check_key
 
-    from cells as totals
-    inner join row_part_sums as sums
+    from cells_in_checks as totals
+    inner join part_sums as sums
         on
             totals.submission_id = sums.submission_id
             and totals.sheet = sums.sheet
-            and totals.row_number = sums.parent_row
-            and totals.column_number = sums.column_number
+            and totals.is_along_rows = sums.is_along_rows
+            and totals.total_key = sums.check_key
     where
-        not totals.is_unusable
+        totals.is_total
+        and not totals.is_unusable
         and not sums.has_unusable_part
         and (
             (
@@ -237,28 +284,6 @@ failures as (
 failing_edges as (
 
     {#- The parts of the failing checks (few), for ADD-003. #}
-    {% for dimension in dimensions %}
-        select
-            failures.submission_id,
-            failures.sheet,
-            failures.cell as total_cell,
-            failures.dimension,
-            failures.discrepancy,
-            failures.tolerance_absolute,
-            parts.cell as part_cell,
-            parts.row_number as part_row_number,
-            parts.column_number as part_column_number,
-            parts.value as part_value,
-            parts.is_unusable as part_is_unusable
-        from failures
-        inner join cells as parts
-            on
-                failures.submission_id = parts.submission_id
-                and failures.sheet = parts.sheet
-                and failures.rest_key = parts.rest_key_{{ dimension }}
-        where failures.dimension = '{{ dimension }}' and not parts.is_total_{{ dimension }}
-        union all
-    {% endfor %}
     select
         failures.submission_id,
         failures.sheet,
@@ -271,15 +296,16 @@ failing_edges as (
         parts.column_number as part_column_number,
         parts.value as part_value,
         parts.is_unusable as part_is_unusable
+
     from failures
-    inner join cells as parts
+    inner join cells_in_checks as parts
         on
             failures.submission_id = parts.submission_id
             and failures.sheet = parts.sheet
-            and failures.row_number = parts.parent_row
-            and failures.column_number = parts.column_number
-            and failures.dimension = parts.row_dimension
-    where failures.rest_key is null
+            and failures.is_along_rows = parts.is_along_rows
+            and failures.check_key = parts.part_key
+            and failures.dimension = parts.dimension
+    where parts.is_part
 
 ),
 
