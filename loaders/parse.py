@@ -200,6 +200,19 @@ class CellColumns:
         (``array`` of int32) by ``pack``: a column of few distinct texts (statuses, roles,
         labels given per column, repeated small numbers) pickles as bytes, not one object per
         cell."""
+        self.values_coded = False
+        """The cells' texts, values and statuses are not held in ``strings`` and ``numbers``
+        but as ``value_codes``: one code per cell into ``value_texts``, ``value_numbers`` and
+        ``value_statuses``, which hold each distinct cell content once (rows added with
+        ``value_codes``, see ``code_values``). ``hold_values`` puts them back as columns."""
+        self.value_codes: array[int] = array("i")
+        self.value_texts: list[str | None] = []
+        self.value_numbers: list[float] = []
+        self.value_statuses: list[str] = []
+        self.value_index: dict[tuple[object, ...], dict[tuple[type, object], int]] = {}
+        """(how values are read) -> (type, raw value) -> code: filled while rows are added,
+        not sent to the store."""
+        self._codes_done = False
         self.derived_cells = False
         """The cell references are not held (``strings["cell"]`` is empty): each is its
         column's letters and its row number (rows added without ``cells``). They are made on
@@ -208,6 +221,53 @@ class CellColumns:
 
     def __len__(self) -> int:
         return self.count
+
+    def code_values(
+        self,
+        reading: tuple[object, ...],
+        raw_values: Sequence[object],
+        convert: Callable[[object], tuple[str | None, float | None, str]],
+    ) -> list[int]:
+        """The code of each raw cell value of a row (``add_row``'s ``value_codes``): each
+        distinct value (by type and value, so ``1``, ``1.0`` and ``True`` stay apart) is
+        converted once by ``convert`` into (text, number, status) for a given way of reading
+        (``reading``: markers and scale), and every later cell holding it only looks it up."""
+        index = self.value_index.get(reading)
+        if index is None:
+            index = self.value_index[reading] = {}
+        keys = list(zip(map(type, raw_values), raw_values, strict=True))
+        found = list(map(index.get, keys))
+        if None not in found:
+            return found  # type: ignore[return-value]
+        codes: list[int] = []
+        for key, code in zip(keys, found, strict=True):
+            if code is None:
+                code = index.get(key)
+                if code is None:
+                    text, number, status = convert(key[1])
+                    code = index[key] = len(self.value_texts)
+                    self.value_texts.append(text)
+                    self.value_numbers.append(math.nan if number is None else number)
+                    self.value_statuses.append(status)
+            codes.append(code)
+        return codes
+
+    def hold_values(self) -> None:
+        """The cells' texts, statuses and values as columns again (after rows added with
+        ``value_codes``): texts and statuses as codes into their dictionaries (``coded``),
+        values as numbers."""
+        if not self.values_coded:
+            return
+        codes = self.value_codes
+        self.strings["raw_text"] = codes
+        self.strings["value_status"] = codes
+        self.coded[("strings", "raw_text")] = self.value_texts
+        self.coded[("strings", "value_status")] = self.value_statuses
+        self.numbers["value"] = array("d", map(self.value_numbers.__getitem__, codes))
+        self.values_coded = False
+        self.value_codes = array("i")
+        self.value_texts, self.value_numbers, self.value_statuses = [], [], []
+        self.value_index = {}
 
     def _label_column(self, key: str) -> list[str | None]:
         column = self.labels.get(key)
@@ -228,17 +288,30 @@ class CellColumns:
         column_labels: Mapping[str, Sequence[str | None]],
         cells: Sequence[str] | None,
         column_numbers: Sequence[int],
-        raw_texts: Sequence[str | None],
-        values: Sequence[float | None],
-        statuses: Sequence[str],
+        raw_texts: Sequence[str | None] = (),
+        values: Sequence[float | None] = (),
+        statuses: Sequence[str] = (),
         roles: Sequence[str],
+        value_codes: Sequence[int] | None = None,
     ) -> None:
         """One row of ``n`` cells: per-row values once, per-cell values as sequences of ``n``;
         ``column_labels`` (label key -> one label per cell) override ``labels``; ``cells``
-        ``None``: each cell's reference is its column's letters and ``row_number``."""
+        ``None``: each cell's reference is its column's letters and ``row_number``;
+        ``value_codes`` (from ``code_values``) stand for ``raw_texts``, ``values`` and
+        ``statuses``."""
         n = len(column_numbers)
         if not n:
             return
+        coded = value_codes is not None and (self.values_coded or not self.count)
+        if value_codes is not None and not coded:
+            raw_texts = list(map(self.value_texts.__getitem__, value_codes))
+            values = [
+                None if math.isnan(number) else number
+                for number in map(self.value_numbers.__getitem__, value_codes)
+            ]
+            statuses = list(map(self.value_statuses.__getitem__, value_codes))
+        if not coded:
+            self.hold_values()
         self.unpack()
         if cells is None and not self.count:
             self.derived_cells = True
@@ -251,15 +324,19 @@ class CellColumns:
                 cells = [cell_ref(row_number - 1, number - 1) for number in column_numbers]
             strings["cell"].extend(cells)
         strings["measure"].extend([measure] * n)
-        strings["raw_text"].extend(raw_texts)
-        strings["value_status"].extend(statuses)
+        if coded:
+            self.values_coded = True
+            self.value_codes.extend(value_codes)  # type: ignore[arg-type]
+        else:
+            strings["raw_text"].extend(raw_texts)
+            strings["value_status"].extend(statuses)
+            numbers["value"].extend([math.nan if value is None else value for value in values])
         strings["cell_role"].extend(roles)
         strings["parent_label"].extend([parent_label] * n)
         strings["row_key"].extend([row_key] * n)
         numbers["row_number"].extend([row_number] * n)
         numbers["column_number"].extend(column_numbers)
         numbers["parent_row"].extend([NO_PARENT if parent_row is None else parent_row] * n)
-        numbers["value"].extend([math.nan if value is None else value for value in values])
         for key in (*labels, *column_labels):
             self._label_column(key)
         self.cell_label_keys.update(column_labels)
@@ -276,6 +353,8 @@ class CellColumns:
         """Append another ``CellColumns`` (the cells of the next sheet)."""
         if not other.count:
             return
+        self.hold_values()
+        other.hold_values()
         self.materialise_cells()
         other.materialise_cells()
         other_numbers = other.unpacked_numbers()
@@ -303,6 +382,7 @@ class CellColumns:
         """Ready for the trip to another process: numeric columns as ``array`` buffers (int32,
         float64) and, when the columns follow whole rows, one value per row where a column
         holds one value per row."""
+        self.hold_values()
         if self.row_lengths is not None and self.row_lengths and not self.packed:
             starts = list(itertools.accumulate(self.row_lengths, initial=0))[:-1]
             first_of_rows = operator.itemgetter(*starts)
@@ -313,7 +393,7 @@ class CellColumns:
         for name in CELL_NUMBER_FIELDS:
             if not isinstance(self.numbers[name], array):
                 self.numbers[name] = array("d" if name == "value" else "i", self.numbers[name])
-        if self.packed and not self.coded:
+        if self.packed and not self._codes_done:
             self._code()
         return self
 
@@ -323,7 +403,10 @@ class CellColumns:
             *(("strings", name) for name in CELL_STRING_FIELDS if name not in ROW_STRING_FIELDS),
             *(("labels", key) for key in self.labels if key in self.cell_label_keys),
         ]
+        self._codes_done = True
         for kind, name in per_cell:
+            if (kind, name) in self.coded:
+                continue  # coded as the rows were read (``hold_values``)
             where = getattr(self, kind)
             column = where[name]
             if len(column) != self.count:
@@ -340,11 +423,13 @@ class CellColumns:
             where = getattr(self, kind)
             where[name] = list(map(dictionary.__getitem__, where[name]))
         self.coded = {}
+        self._codes_done = False
 
     def materialise_cells(self) -> None:
         """Hold every cell's reference (after rows added without ``cells``)."""
         if not self.derived_cells:
             return
+        self.hold_values()
         self.unpack()
         letters: dict[int, str] = {}
         references: list[str | None] = []
@@ -396,6 +481,7 @@ class CellColumns:
                 return objects(column)
             return objects(dictionary)[np.asarray(column, dtype=np.int32)]
 
+        self.hold_values()
         if self.row_lengths is not None:
             self.pack()
         if self.packed:
@@ -421,6 +507,7 @@ class CellColumns:
         return rows, cells, lengths
 
     def unpacked_numbers(self) -> dict[str, list[Any]]:
+        self.hold_values()
         self.unpack()
         return {
             name: column.tolist() if isinstance(column, array) else list(column)
@@ -428,6 +515,7 @@ class CellColumns:
         }
 
     def records(self) -> list[CellRecord]:
+        self.hold_values()
         self.materialise_cells()
         numbers = self.unpacked_numbers()
         keys = list(self.labels)
@@ -1190,10 +1278,10 @@ class _Open:
     """Dimension labels it and its ancestors give to the rows under them (``Level.dimension``)."""
 
 
-_Values = tuple[list[object], list[str | None]]
-"""A row's data cells: (raw values, their texts)."""
+_Values = tuple[list[int], list[str | None]]
+"""A row's data cells: (their codes from ``CellColumns.code_values``, their texts)."""
 _Pending = tuple[int, str | None, str, int, _Values, int | None, _Open | None, dict[str, str]]
-"""A data row waiting for the end of its block: (row index, label, role, level, (raw values,
+"""A data row waiting for the end of its block: (row index, label, role, level, (codes,
 texts), parent row, innermost open aggregate, dimension labels its ancestors give it)."""
 
 
@@ -1254,6 +1342,16 @@ class SheetReader:
         """Whether a text matches the continuation pattern, per text read so far."""
         self.base_labels: dict[str, str | None] = dict.fromkeys(dimensions)
         self.base_labels.update(sheet.fixed)
+        self.reading_key = (
+            tuple(sorted(self.zero_markers)),
+            tuple(sorted(self.missing_markers)),
+            reading.scale,
+        )
+        """How this sheet reads a cell value (``CellColumns.code_values``)."""
+        indices = [index for index, _ in self.columns]
+        self.widest = max(indices) + 1
+        self.pick = operator.itemgetter(*indices) if len(indices) > 1 else None
+        """The data cells of a row at least ``widest`` long, at once."""
 
     def _header_score(self, row_index: int, codelist: str) -> tuple[int, int]:
         """(recognised, filled) header cells of a row, from the layout's first data column:
@@ -1432,14 +1530,27 @@ class SheetReader:
             self._text_numbers[value] = known
         return known
 
+    def _cell(self, raw: object) -> tuple[str | None, float | None, str]:
+        """(text, number, status) of one raw cell value: its text as written, its number
+        (scaled by the layout) and whether it is a number, a marker, blank or text."""
+        number: float | None
+        if type(raw) is int or (type(raw) is float and isfinite(raw)):
+            number, status = float(raw), "number"
+        else:
+            number, status = self._number(raw)
+        scale = self.layout.reading.scale
+        if scale != 1 and number is not None:
+            number = round(number * scale, 6)
+        return _texts([raw])[0], number, status
+
     def read(self, into: CellColumns) -> int:
         """Append the sheet's cells to ``into``; returns how many."""
         before = len(into)
-        for pending, block_label in self._blocks():
+        for pending, block_label in self._blocks(into):
             self._emit(pending, block_label, into)
         return len(into) - before
 
-    def _blocks(self) -> Iterator[tuple[list[_Pending], str | None]]:
+    def _blocks(self, into: CellColumns) -> Iterator[tuple[list[_Pending], str | None]]:
         """The sheet's data rows, one block (of stacked blocks) at a time, with its label."""
         rows = self.sheet.rows
         last = len(self.grid) if rows.last_row is None else min(rows.last_row, len(self.grid))
@@ -1455,8 +1566,12 @@ class SheetReader:
                 label = None
             if label is not None and self.stop is not None and self.stop.match(label.strip()):
                 break
-            raw_values = [row[index] if index < len(row) else "" for index, _ in self.columns]
-            texts = _texts(raw_values)
+            if self.pick is not None and len(row) >= self.widest:
+                raw_values: Sequence[object] = self.pick(row)
+            else:
+                raw_values = [row[index] if index < len(row) else "" for index, _ in self.columns]
+            codes = into.code_values(self.reading_key, raw_values, self._cell)
+            texts = list(map(into.value_texts.__getitem__, codes))
             kind = self._classify(label, texts)
             if kind == "blank":
                 continue
@@ -1518,7 +1633,7 @@ class SheetReader:
                 given = structural.dimensions
             if closes:
                 self._adopt(block, stack.pop(), level, parent_row)
-            values = (raw_values, texts)
+            values = (codes, texts)
             block.append((row_index, label, role, level, values, parent_row, structural, given))
         yield block, block_label
 
@@ -1623,10 +1738,8 @@ class SheetReader:
             for position, dimension in enumerate(column_dimensions)
         }
         detail_roles = ["total" if total else "detail" for total in column_is_total]
-        number = self._number
-        scale = self.layout.reading.scale
         for row_index, label, role, level, values, parent_row, structural, given in block:
-            raw_values, texts = values
+            codes, _ = values
             if parent_row is None and role != "total" and total_row is not None:
                 parent_row = total_row
             if role == "aggregate" and row_index + 1 not in grouping:
@@ -1643,27 +1756,18 @@ class SheetReader:
             kind = {"aggregate": "aggregate", "total": "total", "member": "member"}.get(
                 role, "detail"
             )
-            self._row(row_index, kind, label, level, parent_row, block_label, len(raw_values))
+            self._row(row_index, kind, label, level, parent_row, block_label, len(codes))
             labels = dict(self.base_labels)
             labels[self.sheet.rows.dimension] = label
             if self.sheet.rows.blocks is not None:
                 labels[self.sheet.rows.blocks.dimension] = block_label
             labels.update(given)
             if role == "aggregate":
-                roles = ["subtotal"] * len(raw_values)
+                roles = ["subtotal"] * len(codes)
             elif role == "total" or is_total_block:
-                roles = ["total"] * len(raw_values)
+                roles = ["total"] * len(codes)
             else:
                 roles = detail_roles
-            parsed = [
-                (float(raw), "number")
-                if type(raw) is int or (type(raw) is float and isfinite(raw))
-                else number(raw)
-                for raw in raw_values
-            ]
-            numbers: list[float | None] = [value for value, _ in parsed]
-            if scale != 1:
-                numbers = [None if value is None else round(value * scale, 6) for value in numbers]
             into.add_row(
                 sheet=self.name,
                 row_number=row_index + 1,
@@ -1675,10 +1779,8 @@ class SheetReader:
                 column_labels=column_labels,
                 cells=None,  # each its column's letters and the row number
                 column_numbers=column_numbers,
-                raw_texts=texts,
-                values=numbers,
-                statuses=[status for _, status in parsed],
                 roles=roles,
+                value_codes=codes,
             )
 
     def _read_headers(self) -> list[tuple[int, tuple[str, ...]]]:
