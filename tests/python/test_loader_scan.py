@@ -10,7 +10,15 @@ import pytest
 from limits_corpus import minimal_xlsx, sheet_xml
 
 import loaders.limits as limits_module
-from loaders.limits import _CELL_PLAIN, AT_ONCE_BYTES, Limits, ZipWorkbook, _cells_at_once
+from loaders.limits import (
+    _CELL_PLAIN,
+    AT_ONCE_BYTES,
+    FORMULA_OR_ERROR_MARKS,
+    Limits,
+    ZipWorkbook,
+    _cells_at_once,
+    _marks_at_once,
+)
 from loaders.workbook import Workbook
 from migstat.errors import WorkbookRejected
 from migstat.specs import column_letter_to_index, index_to_column_letter
@@ -107,3 +115,30 @@ def test_too_many_cells_in_a_long_sheet_are_rejected(tmp_path: Path) -> None:
     assert caught.value.rule == "STR-LIMIT"
     assert caught.value.sheet == "Metadatos"
     assert "cells" in caught.value.message
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_formula_and_error_marks_found_at_once_agree_with_the_searches(seed: int) -> None:
+    chooser = random.Random(seed)
+    pieces = ["<", ">", ":", "f", "e", "t", "=", '"', "'", " ", "x", "c"]
+    for _ in range(20_000):
+        buffer = "".join(chooser.choice(pieces) for _ in range(chooser.randint(0, 12))).encode()
+        expected = any(mark in buffer for mark in FORMULA_OR_ERROR_MARKS)
+        assert _marks_at_once(buffer) is expected, buffer
+
+
+@pytest.mark.parametrize(
+    "mark", ['<c r="K1000"><f>SUM(A1:B2)</f></c>', '<c r="K1000" t="e"><v>#REF!</v></c>']
+)
+def test_a_formula_or_error_deep_in_a_long_sheet_is_seen(tmp_path: Path, mark: str) -> None:
+    rows = long_rows(2_000, seed=4)
+    middle = rows.index('<row r="1000"')
+    rows = rows[:middle] + f'<row r="1000">{mark}</row>' + rows[middle:]
+    path = minimal_xlsx(tmp_path / "marked.xlsx", sheet_xml(rows))
+    book = ZipWorkbook(path, Limits())
+    part = book.sheet_parts()["Metadatos"]
+    assert len(b"".join(book.stream(part))) > 4 * AT_ONCE_BYTES
+    assert book.scan_sheet(part, "Metadatos").has_formulas_or_errors
+    plain = minimal_xlsx(tmp_path / "plain.xlsx", sheet_xml(long_rows(2_000, seed=4)))
+    plain_book = ZipWorkbook(plain, Limits())
+    assert not plain_book.scan_sheet(part, "Metadatos").has_formulas_or_errors
