@@ -18,7 +18,7 @@ import numpy as np
 
 from loaders.parse import NO_PARENT, ROW_NUMBER_FIELDS, ROW_STRING_FIELDS, ParsedSubmission
 from migstat.errors import MigstatError
-from migstat.specs import SourceSpec, Specs, index_to_column_letter
+from migstat.specs import SourceSpec, Specs
 
 CONNECT_PATIENCE_SECONDS = 30.0
 
@@ -556,31 +556,34 @@ class RawStore:
         cells_batch = {
             name: np.concatenate([part[name] for part in cell_parts]) for name in cell_parts[0]
         }
-        cells_batch["position"] = np.arange(len(cells_batch["row_id"]), dtype=np.int64)
-        widest = int(cells_batch["column_number"].max())
-        letters_batch = {
-            "column_number": np.arange(1, widest + 1, dtype=np.int32),
-            "letters": np.array([index_to_column_letter(i) for i in range(widest)], dtype=object),
-        }
-        self.con.register("rows_batch", rows_batch)
+        row_of_cell = cells_batch.pop("row_id")
+        for name, column in rows_batch.items():
+            if name != "row_id":
+                cells_batch[name] = column[row_of_cell]
         self.con.register("cells_batch", cells_batch)
-        self.con.register("letters_batch", letters_batch)
         try:
             self.con.execute(
                 f"insert into raw.{source} by name "
-                "select c.* exclude (row_id, position, value, cell), "
-                "r.* exclude (row_id, parent_row), "
-                "coalesce(c.cell, l.letters || r.row_number::varchar) as cell, "
-                "case when isnan(c.value) then null else c.value end as value, "
-                f"nullif(r.parent_row, {NO_PARENT}) as parent_row "
-                "from cells_batch c join rows_batch r on c.row_id = r.row_id "
-                "left join letters_batch l on c.column_number = l.column_number "
-                "order by c.position"
+                "select * exclude (value, cell, parent_row), "
+                f"coalesce(cell, {_LETTERS_SQL} || row_number::varchar) as cell, "
+                "case when isnan(value) then null else value end as value, "
+                f"nullif(parent_row, {NO_PARENT}) as parent_row "
+                "from cells_batch"
             )
         finally:
             self.con.unregister("cells_batch")
-            self.con.unregister("rows_batch")
-            self.con.unregister("letters_batch")
+
+
+_LETTERS_SQL = (
+    "(case when column_number <= 26 then chr((64 + column_number)::integer) "
+    "when column_number <= 702 then chr((65 + (column_number - 27) // 26)::integer) "
+    "|| chr((65 + (column_number - 27) % 26)::integer) "
+    "else chr((65 + (column_number - 703) // 676)::integer) "
+    "|| chr((65 + (column_number - 703) // 26 % 26)::integer) "
+    "|| chr((65 + (column_number - 703) % 26)::integer) end)"
+)
+"""A column number's letters (``index_to_column_letter`` of ``column_number - 1``), in SQL,
+from A (1) to ZZZ (18,278)."""
 
 
 def insert_columns(
