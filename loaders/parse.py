@@ -212,6 +212,11 @@ class CellColumns:
         self.value_index: dict[tuple[object, ...], dict[tuple[type, object], int]] = {}
         """(how values are read) -> (type, raw value) -> code: filled while rows are added,
         not sent to the store."""
+        self.row_sequences: dict[tuple[str, str], list[Sequence[Any]]] = {}
+        """While ``values_coded``: the cell roles and the labels given per column, as the
+        sequence each row gave (``strings`` / ``labels`` hold nothing for them meanwhile).
+        The rows of a block share a few sequences, so ``hold_values`` codes each distinct
+        sequence once and joins the codes, with no pass over the cells in Python."""
         self._codes_done = False
         self.derived_cells = False
         """The cell references are not held (``strings["cell"]`` is empty): each is its
@@ -264,6 +269,20 @@ class CellColumns:
         self.coded[("strings", "raw_text")] = self.value_texts
         self.coded[("strings", "value_status")] = self.value_statuses
         self.numbers["value"] = array("d", map(self.value_numbers.__getitem__, codes))
+        for (kind, name), sequences in self.row_sequences.items():
+            dictionary: dict[Any, int] = {}
+            known: dict[int, list[int]] = {}
+            parts = []
+            for sequence in sequences:  # all alive: ``id`` names each one
+                part = known.get(id(sequence))
+                if part is None:
+                    part = known[id(sequence)] = [
+                        dictionary.setdefault(value, len(dictionary)) for value in sequence
+                    ]
+                parts.append(part)
+            getattr(self, kind)[name] = array("i", itertools.chain.from_iterable(parts))
+            self.coded[(kind, name)] = list(dictionary)
+        self.row_sequences = {}
         self.values_coded = False
         self.value_codes = array("i")
         self.value_texts, self.value_numbers, self.value_statuses = [], [], []
@@ -324,14 +343,16 @@ class CellColumns:
                 cells = [cell_ref(row_number - 1, number - 1) for number in column_numbers]
             strings["cell"].extend(cells)
         strings["measure"].extend([measure] * n)
+        sequences = self.row_sequences
         if coded:
             self.values_coded = True
             self.value_codes.extend(value_codes)  # type: ignore[arg-type]
+            sequences.setdefault(("strings", "cell_role"), []).append(roles)
         else:
             strings["raw_text"].extend(raw_texts)
             strings["value_status"].extend(statuses)
             numbers["value"].extend([math.nan if value is None else value for value in values])
-        strings["cell_role"].extend(roles)
+            strings["cell_role"].extend(roles)
         strings["parent_label"].extend([parent_label] * n)
         strings["row_key"].extend([row_key] * n)
         numbers["row_number"].extend([row_number] * n)
@@ -340,8 +361,17 @@ class CellColumns:
         for key in (*labels, *column_labels):
             self._label_column(key)
         self.cell_label_keys.update(column_labels)
+        if coded:
+            for key in column_labels:
+                if ("labels", key) not in sequences:
+                    earlier = self.labels[key]
+                    sequences[("labels", key)] = [earlier] if earlier else []
+                    self.labels[key] = []  # held in ``row_sequences`` until ``hold_values``
         for key, column in self.labels.items():
-            if key in column_labels:
+            given = sequences.get(("labels", key))
+            if given is not None:
+                given.append(column_labels[key] if key in column_labels else [labels.get(key)] * n)
+            elif key in column_labels:
                 column.extend(column_labels[key])
             else:
                 column.extend([labels.get(key)] * n)
@@ -1738,6 +1768,8 @@ class SheetReader:
             for position, dimension in enumerate(column_dimensions)
         }
         detail_roles = ["total" if total else "detail" for total in column_is_total]
+        subtotal_roles = ["subtotal"] * len(self.columns)
+        total_roles = ["total"] * len(self.columns)
         for row_index, label, role, level, values, parent_row, structural, given in block:
             codes, _ = values
             if parent_row is None and role != "total" and total_row is not None:
@@ -1763,9 +1795,9 @@ class SheetReader:
                 labels[self.sheet.rows.blocks.dimension] = block_label
             labels.update(given)
             if role == "aggregate":
-                roles = ["subtotal"] * len(codes)
+                roles = subtotal_roles
             elif role == "total" or is_total_block:
-                roles = ["total"] * len(codes)
+                roles = total_roles
             else:
                 roles = detail_roles
             into.add_row(
