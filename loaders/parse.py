@@ -212,6 +212,8 @@ class CellColumns:
         self.value_index: dict[tuple[object, ...], dict[tuple[type, object], int]] = {}
         """(how values are read) -> (type, raw value) -> code: filled while rows are added,
         not sent to the store."""
+        self.negative_zeros: dict[tuple[str, tuple[object, ...]], int] = {}
+        """The code of ``-0.0`` per way of reading (``code_values``)."""
         self.row_sequences: dict[tuple[str, str], list[Sequence[Any]]] = {}
         """While ``values_coded``: the cell roles and the labels given per column, as the
         sequence each row gave (``strings`` / ``labels`` hold nothing for them meanwhile).
@@ -234,28 +236,53 @@ class CellColumns:
         convert: Callable[[object], tuple[str | None, float | None, str]],
     ) -> list[int]:
         """The code of each raw cell value of a row (``add_row``'s ``value_codes``): each
-        distinct value (by type and value, so ``1``, ``1.0`` and ``True`` stay apart) is
-        converted once by ``convert`` into (text, number, status) for a given way of reading
-        (``reading``: markers and scale), and every later cell holding it only looks it up."""
+        distinct value (by type and value, so ``1``, ``1.0`` and ``True`` stay apart, and
+        ``-0.0`` apart from ``0.0``) is converted once by ``convert`` into (text, number,
+        status) for a given way of reading (``reading``: markers and scale), and every later
+        cell holding it only looks it up."""
         index = self.value_index.get(reading)
         if index is None:
             index = self.value_index[reading] = {}
         keys = list(zip(map(type, raw_values), raw_values, strict=True))
-        found = list(map(index.get, keys))
-        if None not in found:
-            return found  # type: ignore[return-value]
-        codes: list[int] = []
-        for key, code in zip(keys, found, strict=True):
-            if code is None:
-                code = index.get(key)
+        codes: list[int] = list(map(index.get, keys))  # type: ignore[arg-type]
+        if None in codes:
+            for position, (key, code) in enumerate(zip(keys, codes, strict=True)):
                 if code is None:
-                    text, number, status = convert(key[1])
-                    code = index[key] = len(self.value_texts)
-                    self.value_texts.append(text)
-                    self.value_numbers.append(math.nan if number is None else number)
-                    self.value_statuses.append(status)
-            codes.append(code)
+                    raw = key[1]
+                    if key[0] is float and raw == 0.0 and math.copysign(1.0, raw) < 0:
+                        code = self._negative_zero(reading, raw, convert)
+                    else:
+                        code = index.get(key)
+                        if code is None:
+                            code = index[key] = self._new_value(*convert(raw))
+                    codes[position] = code
+        # -0.0 equals 0.0 as a key: a float zero found in the index is checked for its sign.
+        zero = index.get((float, 0.0))
+        if zero is not None and zero in codes:
+            for position, code in enumerate(codes):
+                if code == zero and math.copysign(1.0, raw_values[position]) < 0:  # type: ignore[arg-type]
+                    codes[position] = self._negative_zero(reading, raw_values[position], convert)
         return codes
+
+    def _new_value(self, text: str | None, number: float | None, status: str) -> int:
+        self.value_texts.append(text)
+        self.value_numbers.append(math.nan if number is None else number)
+        self.value_statuses.append(status)
+        return len(self.value_texts) - 1
+
+    def _negative_zero(
+        self,
+        reading: tuple[object, ...],
+        raw: object,
+        convert: Callable[[object], tuple[str | None, float | None, str]],
+    ) -> int:
+        """The code of ``-0.0`` read a given way (kept out of the index, where it would be
+        ``0.0``)."""
+        key = ("-0.0", reading)
+        code = self.negative_zeros.get(key)
+        if code is None:
+            code = self.negative_zeros[key] = self._new_value(*convert(raw))
+        return code
 
     def hold_values(self) -> None:
         """The cells' texts, statuses and values as columns again (after rows added with
@@ -287,6 +314,7 @@ class CellColumns:
         self.value_codes = array("i")
         self.value_texts, self.value_numbers, self.value_statuses = [], [], []
         self.value_index = {}
+        self.negative_zeros = {}
 
     def _label_column(self, key: str) -> list[str | None]:
         column = self.labels.get(key)

@@ -258,3 +258,44 @@ def test_cells_travel_without_a_reference_string_and_with_coded_texts(tmp_path: 
         (c.cell, c.row_number, c.column_number, c.raw_text, c.value_status, c.cell_role)
         for c in before
     ]
+
+
+def test_cell_values_coded_once_keep_their_type_and_the_sign_of_zero() -> None:
+    """Cells are sent as codes into a table of distinct values: values equal in Python but read
+    differently (``1``, ``1.0`` and ``True``; ``0.0`` and ``-0.0``) keep their own entry, in
+    rows given both ways round, and come back as converted one by one."""
+
+    def convert(raw: object) -> tuple[str | None, float | None, str]:
+        if isinstance(raw, str):
+            return raw, None, "text"
+        return repr(raw), float(raw), type(raw).__name__  # type: ignore[arg-type]
+
+    rows: list[list[object]] = [
+        [0.0, -0.0, 1, 1.0, True, "1", False, 0],
+        [-0.0, 0.0, True, 1.0, 1, "1", 0, False],
+        [-0.0, -0.0, 0.0, 0.0, 2.5, 2.5, "x", "x"],
+    ]
+    columns = CellColumns()
+    for number, raw_values in enumerate(rows, start=1):
+        codes = columns.code_values(("markers",), raw_values, convert)
+        columns.add_row(
+            sheet="S",
+            row_number=number,
+            measure="m",
+            parent_row=None,
+            parent_label=None,
+            row_key=None,
+            labels={},
+            column_labels={},
+            cells=None,
+            column_numbers=list(range(1, len(raw_values) + 1)),
+            roles=["detail"] * len(raw_values),
+            value_codes=codes,
+        )
+    assert len(columns.value_texts) == len(set(map(repr, rows[0]))) + 2  # + 2.5 and "x"
+    travelled = pickle.loads(pickle.dumps(columns.pack()))
+    records = travelled.records()
+    expected = [convert(raw) for raw_values in rows for raw in raw_values]
+    assert [(r.raw_text, r.value, r.value_status) for r in records] == expected
+    signs = [str(r.value) for r in records if r.value_status == "float" and r.value == 0]
+    assert signs == ["0.0", "-0.0", "-0.0", "0.0", "-0.0", "-0.0", "0.0", "0.0"]
