@@ -169,6 +169,13 @@ many cells."""
 """``parent_row`` of a cell at the top of its table, in columns (``None`` in a ``CellRecord``)."""
 
 
+Convert = Callable[
+    [list[object]], tuple[Sequence[str | None], Sequence[float | None], Sequence[str]]
+]
+"""Raw cell values -> (their texts, numbers, statuses) (``SheetReader._cells``)."""
+_FLOAT_ZERO = (float, 0.0)
+
+
 class CellColumns:
     """The cells of a submission as columns: one list per ``CellRecord`` field and one per label
     key (a dimension), all of the same length.
@@ -233,36 +240,57 @@ class CellColumns:
         self,
         reading: tuple[object, ...],
         raw_values: Sequence[object],
-        convert: Callable[[object], tuple[str | None, float | None, str]],
+        convert: Convert,
     ) -> list[int]:
         """The code of each raw cell value of a row (``add_row``'s ``value_codes``): each
         distinct value (by type and value, so ``1``, ``1.0`` and ``True`` stay apart, and
-        ``-0.0`` apart from ``0.0``) is converted once by ``convert`` into (text, number,
-        status) for a given way of reading (``reading``: markers and scale), and every later
-        cell holding it only looks it up."""
+        ``-0.0`` apart from ``0.0``) is converted once by ``convert`` (the row's values not seen
+        before, at once) into texts, numbers and statuses for a given way of reading
+        (``reading``: markers and scale), and every later cell holding it only looks it up."""
         index = self.value_index.get(reading)
         if index is None:
             index = self.value_index[reading] = {}
         keys = list(zip(map(type, raw_values), raw_values, strict=True))
         codes: list[int] = list(map(index.get, keys))  # type: ignore[arg-type]
         if None in codes:
-            for position, (key, code) in enumerate(zip(keys, codes, strict=True)):
-                if code is None:
-                    raw = key[1]
-                    if key[0] is float and raw == 0.0 and math.copysign(1.0, raw) < 0:
-                        code = self._negative_zero(reading, raw, convert)
-                    else:
-                        code = index.get(key)
-                        if code is None:
-                            code = index[key] = self._new_value(*convert(raw))
-                    codes[position] = code
+            fresh = list(dict.fromkeys(key for key in keys if key not in index))
+            if _FLOAT_ZERO in fresh:  # a zero, maybe -0.0: one cell at a time
+                for position, (key, code) in enumerate(zip(keys, codes, strict=True)):
+                    if code is None:
+                        codes[position] = self._code_one(reading, index, key, convert)
+            else:
+                first = len(self.value_texts)
+                texts, numbers, statuses = convert([raw for _, raw in fresh])
+                self.value_texts.extend(texts)
+                self.value_numbers.extend(
+                    [math.nan if number is None else number for number in numbers]
+                )
+                self.value_statuses.extend(statuses)
+                index.update(zip(fresh, range(first, first + len(fresh)), strict=True))
+                codes = list(map(index.__getitem__, keys))
         # -0.0 equals 0.0 as a key: a float zero found in the index is checked for its sign.
-        zero = index.get((float, 0.0))
+        zero = index.get(_FLOAT_ZERO)
         if zero is not None and zero in codes:
             for position, code in enumerate(codes):
                 if code == zero and math.copysign(1.0, raw_values[position]) < 0:  # type: ignore[arg-type]
                     codes[position] = self._negative_zero(reading, raw_values[position], convert)
         return codes
+
+    def _code_one(
+        self,
+        reading: tuple[object, ...],
+        index: dict[tuple[type, object], int],
+        key: tuple[type, object],
+        convert: Convert,
+    ) -> int:
+        raw = key[1]
+        if key[0] is float and raw == 0.0 and math.copysign(1.0, raw) < 0:  # type: ignore[arg-type]
+            return self._negative_zero(reading, raw, convert)
+        code = index.get(key)
+        if code is None:
+            texts, numbers, statuses = convert([raw])
+            code = index[key] = self._new_value(texts[0], numbers[0], statuses[0])
+        return code
 
     def _new_value(self, text: str | None, number: float | None, status: str) -> int:
         self.value_texts.append(text)
@@ -270,18 +298,14 @@ class CellColumns:
         self.value_statuses.append(status)
         return len(self.value_texts) - 1
 
-    def _negative_zero(
-        self,
-        reading: tuple[object, ...],
-        raw: object,
-        convert: Callable[[object], tuple[str | None, float | None, str]],
-    ) -> int:
+    def _negative_zero(self, reading: tuple[object, ...], raw: object, convert: Convert) -> int:
         """The code of ``-0.0`` read a given way (kept out of the index, where it would be
         ``0.0``)."""
         key = ("-0.0", reading)
         code = self.negative_zeros.get(key)
         if code is None:
-            code = self.negative_zeros[key] = self._new_value(*convert(raw))
+            texts, numbers, statuses = convert([raw])
+            code = self.negative_zeros[key] = self._new_value(texts[0], numbers[0], statuses[0])
         return code
 
     def hold_values(self) -> None:
@@ -1588,18 +1612,23 @@ class SheetReader:
             self._text_numbers[value] = known
         return known
 
-    def _cell(self, raw: object) -> tuple[str | None, float | None, str]:
-        """(text, number, status) of one raw cell value: its text as written, its number
-        (scaled by the layout) and whether it is a number, a marker, blank or text."""
-        number: float | None
-        if type(raw) is int or (type(raw) is float and isfinite(raw)):
-            number, status = float(raw), "number"
-        else:
-            number, status = self._number(raw)
+    def _cells(
+        self, raw_values: list[object]
+    ) -> tuple[list[str | None], list[float | None], list[str]]:
+        """(texts, numbers, statuses) of raw cell values: each one's text as written, its
+        number (scaled by the layout) and whether it is a number, a marker, blank or text."""
+        number = self._number
+        parsed = [
+            (float(raw), "number")
+            if type(raw) is int or (type(raw) is float and isfinite(raw))
+            else number(raw)
+            for raw in raw_values
+        ]
+        numbers: list[float | None] = [value for value, _ in parsed]
         scale = self.layout.reading.scale
-        if scale != 1 and number is not None:
-            number = round(number * scale, 6)
-        return _texts([raw])[0], number, status
+        if scale != 1:
+            numbers = [None if value is None else round(value * scale, 6) for value in numbers]
+        return _texts(raw_values), numbers, [status for _, status in parsed]
 
     def read(self, into: CellColumns) -> int:
         """Append the sheet's cells to ``into``; returns how many."""
@@ -1628,7 +1657,7 @@ class SheetReader:
                 raw_values: Sequence[object] = self.pick(row)
             else:
                 raw_values = [row[index] if index < len(row) else "" for index, _ in self.columns]
-            codes = into.code_values(self.reading_key, raw_values, self._cell)
+            codes = into.code_values(self.reading_key, list(raw_values), self._cells)
             texts = list(map(into.value_texts.__getitem__, codes))
             kind = self._classify(label, texts)
             if kind == "blank":

@@ -270,14 +270,21 @@ def test_cell_values_coded_once_keep_their_type_and_the_sign_of_zero() -> None:
             return raw, None, "text"
         return repr(raw), float(raw), type(raw).__name__  # type: ignore[arg-type]
 
+    def convert_all(
+        raws: list[object],
+    ) -> tuple[list[str | None], list[float | None], list[str]]:
+        texts, numbers, statuses = zip(*map(convert, raws), strict=True)
+        return list(texts), list(numbers), list(statuses)
+
     rows: list[list[object]] = [
         [0.0, -0.0, 1, 1.0, True, "1", False, 0],
         [-0.0, 0.0, True, 1.0, 1, "1", 0, False],
         [-0.0, -0.0, 0.0, 0.0, 2.5, 2.5, "x", "x"],
+        [3.5, "y", 3.5, 4, "y", 4.0, 2.5, 1],
     ]
     columns = CellColumns()
     for number, raw_values in enumerate(rows, start=1):
-        codes = columns.code_values(("markers",), raw_values, convert)
+        codes = columns.code_values(("markers",), raw_values, convert_all)
         columns.add_row(
             sheet="S",
             row_number=number,
@@ -292,7 +299,7 @@ def test_cell_values_coded_once_keep_their_type_and_the_sign_of_zero() -> None:
             roles=["detail"] * len(raw_values),
             value_codes=codes,
         )
-    assert len(columns.value_texts) == len(set(map(repr, rows[0]))) + 2  # + 2.5 and "x"
+    assert len(columns.value_texts) == len(set(map(repr, rows[0]))) + 6  # 2.5, x, 3.5, y, 4, 4.0
     travelled = pickle.loads(pickle.dumps(columns.pack()))
     records = travelled.records()
     expected = [convert(raw) for raw_values in rows for raw in raw_values]
