@@ -251,13 +251,14 @@ class CellColumns:
         if index is None:
             index = self.value_index[reading] = {}
         keys = list(zip(map(type, raw_values), raw_values, strict=True))
-        codes: list[int] = list(map(index.get, keys))  # type: ignore[arg-type]
-        if None in codes:
+        found: list[int | None] = list(map(index.get, keys))
+        codes: list[int] = found  # type: ignore[assignment]  # once no None is left
+        if None in found:
             fresh = list(dict.fromkeys(key for key in keys if key not in index))
             if _FLOAT_ZERO in fresh:  # a zero, maybe -0.0: one cell at a time
-                for position, (key, code) in enumerate(zip(keys, codes, strict=True)):
+                for position, (key, code) in enumerate(zip(keys, found, strict=True)):
                     if code is None:
-                        codes[position] = self._code_one(reading, index, key, convert)
+                        found[position] = self._code_one(reading, index, key, convert)
             else:
                 first = len(self.value_texts)
                 texts, numbers, statuses = convert([raw for _, raw in fresh])
@@ -315,8 +316,9 @@ class CellColumns:
         if not self.values_coded:
             return
         codes = self.value_codes
-        self.strings["raw_text"] = codes
-        self.strings["value_status"] = codes
+        strings: dict[str, Any] = self.strings  # codes until decoded (``coded``)
+        strings["raw_text"] = codes
+        strings["value_status"] = codes
         self.coded[("strings", "raw_text")] = self.value_texts
         self.coded[("strings", "value_status")] = self.value_statuses
         self.numbers["value"] = array("d", map(self.value_numbers.__getitem__, codes))
