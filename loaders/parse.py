@@ -321,7 +321,8 @@ class CellColumns:
         strings["value_status"] = codes
         self.coded[("strings", "raw_text")] = self.value_texts
         self.coded[("strings", "value_status")] = self.value_statuses
-        self.numbers["value"] = array("d", map(self.value_numbers.__getitem__, codes))
+        numbers = self.value_numbers
+        self.numbers["value"] = array("d", [numbers[code] for code in codes])
         for (kind, name), sequences in self.row_sequences.items():
             dictionary: dict[Any, int] = {}
             known: dict[int, list[int]] = {}
@@ -333,7 +334,7 @@ class CellColumns:
                         dictionary.setdefault(value, len(dictionary)) for value in sequence
                     ]
                 parts.append(part)
-            getattr(self, kind)[name] = array("i", itertools.chain.from_iterable(parts))
+            getattr(self, kind)[name] = array("i", list(itertools.chain.from_iterable(parts)))
             self.coded[(kind, name)] = list(dictionary)
         self.row_sequences = {}
         self.values_coded = False
