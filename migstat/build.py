@@ -390,6 +390,45 @@ def forget_unjudged(path: Path, tables: list[tuple[str, str]], families: list[st
                 )
 
 
+TOUCHED_KEYS = "touched_keys"
+"""Table of schema ``build_meta`` listing the (country_code, source, year) keys an incremental
+build recomputes (macros/marts_by_key.sql and the windowed warning families read it)."""
+
+
+def write_touched_keys(path: Path, published: Path, tables: list[tuple[str, str]]) -> int:
+    """Write ``build_meta.touched_keys`` into the build file of an incremental build: the
+    (country, source, year) keys of the submissions the build judges (those the ledger
+    ``int_submissions_judged`` does not list: new, set aside, or failing a date-dependent rule)
+    and of those withdrawn, or no longer withdrawn, since the published warehouse. No other
+    key can change what is published. The number of keys."""
+    ledger = next((schema for schema, table in tables if table == LEDGER), None)
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create schema if not exists {META_SCHEMA}")
+        con.execute("attach ? as previous (read_only)", [str(published)])
+        try:
+            unjudged = (
+                f'submission_id not in (select submission_id from "{ledger}"."{LEDGER}")'
+                if ledger is not None
+                else "true"
+            )
+            con.execute(
+                f"create or replace table {META_SCHEMA}.{TOUCHED_KEYS} as "
+                "select distinct upper(country_code) as country_code, source, "
+                "reference_year as year from raw.submissions "
+                "where country_code is not null and source is not null "
+                "and reference_year is not null and ("
+                f"{unjudged} or submission_id in ("
+                "(select submission_id from raw.withdrawals "
+                "except select submission_id from previous.raw.withdrawals) union all "
+                "(select submission_id from previous.raw.withdrawals "
+                "except select submission_id from raw.withdrawals)))"
+            )
+        finally:
+            con.execute("detach previous")
+        row = con.execute(f"select count(*) from {META_SCHEMA}.{TOUCHED_KEYS}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def record_build(path: Path, fingerprint: str, mode: str, tables: list[tuple[str, str]]) -> None:
     """Write how the build file was built (schema ``build_meta``), read by the next build."""
     with duckdb.connect(str(path)) as con:
@@ -715,6 +754,7 @@ def build(
             wal = home.raw_db.with_name(home.raw_db.name + ".wal")
             if wal.exists():
                 shutil.copy2(wal, snapshot.with_name(snapshot.name + ".wal"))
+        touched = 0
         try:
             started_from_published = False
             if incremental:
@@ -734,6 +774,7 @@ def build(
             if incremental and previous is not None:
                 blocking = build_vars(home)["rule_families_blocking"]
                 forget_unjudged(build_path, previous[1], cast("list[str]", blocking))
+                touched = write_touched_keys(build_path, home.published_db, previous[1])
         except duckdb.Error as error:
             build_path.unlink(missing_ok=True)
             raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
@@ -751,7 +792,8 @@ def build(
         searched_in_vain = False
         try:
             tell(
-                "build: incremental (new submissions judged, marts merged by key)"
+                f"build: incremental (new submissions judged, marts merged by key: {touched} "
+                "(country, source, year) key(s) touched)"
                 if incremental
                 else "build: full (every model rebuilt, every submission judged)"
             )

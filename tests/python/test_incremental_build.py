@@ -87,35 +87,43 @@ def build(home: Path, *args: str, reference: str) -> dict:
 
 
 def mart_differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]]:
-    """Per mart: rows only in the incremental warehouse, rows only in the full one."""
+    """Per mart, rule-failure relation (every family, warnings included) and the verdicts:
+    rows only in the incremental warehouse, rows only in the full one."""
     con = duckdb.connect()
     con.execute(f"attach '{incremental}' as incremental (read_only)")
     con.execute(f"attach '{full}' as full_build (read_only)")
     tables = con.execute(
-        "select table_name from duckdb_tables() where database_name = 'full_build' "
-        "and schema_name = 'marts' order by 1"
+        "select schema_name || '.' || table_name from duckdb_tables() "
+        "where database_name = 'full_build' and (schema_name = 'marts' or table_name like "
+        "'int\\_%\\_failures\\_detected' escape '\\') "
+        "union all select schema_name || '.' || view_name from duckdb_views() "
+        "where database_name = 'full_build' and view_name in "
+        "('int_rule_failures_unioned', 'int_submissions_verdicted') order by 1"
     ).fetchall()
     differences = {}
-    for (table,) in tables:
+    for (qualified,) in tables:
+        schema, table = qualified.split(".")
         columns = con.execute(
             "select column_name, data_type from duckdb_columns() where database_name = "
-            "'full_build' and schema_name = 'marts' and table_name = ? order by column_index",
-            [table],
+            "'full_build' and schema_name = ? and table_name = ? order by column_index",
+            [schema, table],
         ).fetchall()
         shown = ", ".join(
             f'round("{name}", 9) as "{name}"' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
             for name, kind in columns
         )
 
-        def only_in(left: str, right: str, table: str = table, shown: str = shown) -> int:
+        def only_in(
+            left: str, right: str, table: str = table, shown: str = shown, schema: str = schema
+        ) -> int:
             row = con.execute(
-                f"select count(*) from (select {shown} from {left}.marts.{table} "
-                f"except all select {shown} from {right}.marts.{table})"
+                f"select count(*) from (select {shown} from {left}.{schema}.{table} "
+                f"except all select {shown} from {right}.{schema}.{table})"
             ).fetchone()
             assert row is not None
             return int(row[0])
 
-        differences[table] = (
+        differences[qualified] = (
             only_in("incremental", "full_build"),
             only_in("full_build", "incremental"),
         )
@@ -135,6 +143,19 @@ def site_content(site: Path) -> dict[str, object]:
         "tables": json.loads((site / TABLES_FILE).read_text(encoding="utf-8")),
         "manifest": json.loads((site / "products.json").read_text(encoding="utf-8")),
     }
+
+
+def touched_keys(warehouse: Path) -> set[tuple[str, str, int]]:
+    """The (country, source, year) keys the build that published ``warehouse`` recomputed."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        found = con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'build_meta' and table_name = 'touched_keys'"
+        ).fetchone()
+        if not found or not found[0]:
+            return set()
+        rows = con.execute("select country_code, source, year from build_meta.touched_keys")
+        return {(str(c), str(s), int(y)) for c, s, y in rows.fetchall()}
 
 
 def judged_by(warehouse: Path) -> dict[int, str]:
@@ -190,6 +211,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
                 "full": full,
                 "judged_before": before,
                 "judged_after": judged_by(warehouse),
+                "touched": touched_keys(warehouse),
                 "differences": mart_differences(warehouse, copy / "warehouse" / "migstat.duckdb"),
                 "publish": published,
                 "publish_full": everything,
@@ -212,7 +234,31 @@ def test_every_mart_of_every_round_equals_a_full_rebuild(rounds):
     for r in rounds:
         differing = {table: diff for table, diff in r["differences"].items() if diff != (0, 0)}
         assert not differing, (r["name"], differing)
-        assert "fct_observations" in r["differences"] and len(r["differences"]) >= 15
+        assert "marts.fct_observations" in r["differences"] and len(r["differences"]) >= 25
+
+
+def test_every_rule_family_and_the_verdicts_equal_a_full_rebuild(rounds):
+    # The warning families (plausibility, cross-source, revision) are windowed: an incremental
+    # build judges again only the submissions the touched keys reach and keeps the others.
+    for r in rounds:
+        names = set(r["differences"])
+        for family in ("plausibility", "cross_source", "revision", "structure", "additivity"):
+            assert f"intermediate.int_{family}_failures_detected" in names, names
+        assert "intermediate.int_submissions_verdicted" in names
+        assert "intermediate.int_rule_failures_unioned" in names
+
+
+def test_an_incremental_build_recomputes_only_the_keys_of_what_changed(rounds):
+    first, period, correction, withdrawal = (r["touched"] for r in rounds)
+    assert first == set()  # a full build: everything
+    # The new period: both countries' three sources of 2024, and GTM's returns of 2025 judged
+    # again (STR-006 while its date had not come).
+    assert period == {
+        *((country, source, 2024) for country in COUNTRIES for source in SOURCES),
+        ("GTM", "returns", 2025),
+    }
+    assert correction == {("GTM", "entries_exits", 2023)}
+    assert withdrawal == {("GTM", "entries_exits", 2023)}
 
 
 def test_verdicts_follow_the_rounds(rounds):
@@ -257,7 +303,7 @@ def test_a_future_period_is_judged_again_until_its_date_has_come(rounds):
     assert period["judged_after"][future] not in first["judged_after"].values()
     assert rounds[2]["judged_after"][future] == period["judged_after"][future]
     # Its numbers reach the marts exactly as a full rebuild of that date gives them.
-    assert period["differences"]["fct_observations"] == (0, 0)
+    assert period["differences"]["marts.fct_observations"] == (0, 0)
 
 
 def test_publishing_after_each_build_equals_a_full_publish(rounds):

@@ -14,7 +14,6 @@
     * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
     Totals come from one sheet per measure and flow (macro canonical_cells).
 -#}
-{{ config(materialized='table') }}
 
 {%- set yoy_limit = rule_tolerance('PLA-001', 'relative', 0.5) %}
 {%- set z_limit = rule_tolerance('PLA-002', 'robust_z', 3.5) %}
@@ -24,8 +23,25 @@
 {%- set women_max = rule_tolerance('PLA-003', 'max_share', 0.85) %}
 {%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
 
+{#- Windowed (macros/marts_by_key.sql): an incremental build judges again the submissions of
+    the touched (country, source) keys' series within `history_years` (at least one year: PLA-001
+    reads the previous year) of a touched year, from the cells within twice that window (their
+    own history); the other verdicts are kept. #}
+{%- set judged_window = 'greatest(' ~ history_years ~ ', 1)' %}
+{%- set read_window = '2 * ' ~ judged_window %}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_submissions_to_judge(years_before='greatest(' ~ rule_tolerance('PLA-002', 'history_years', 5) ~ ', 1)', years_after='greatest(' ~ rule_tolerance('PLA-002', 'history_years', 5) ~ ', 1)') }}",
+) }}
+
 {#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
-{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
+{%- set checked_observations = cells_with_verdict(
+    "status <> 'rejected' and " ~ touched_keys(
+        'observations.reporting_country_code', 'observations.year',
+        source='observations.source', years_before=read_window, years_after=read_window)
+) %}
 
 with
 
@@ -153,12 +169,28 @@ monthly_totals as (
 
 ),
 
-monthly_changes as (
+monthly_change_candidates as (
 
+    {#- The previous month comes from the submission itself when it has that month, else from
+        a published submission (January: the previous year's). Never both: another version of
+        the same period, published, would give a second previous month (the month reported
+        twice). #}
     select
         current_month.*,
         previous_month.total as previous_total,
-        ln(current_month.total / previous_month.total) as log_change
+        ln(current_month.total / previous_month.total) as log_change,
+        row_number() over (
+            partition by
+                current_month.submission_id,
+                current_month.sheet,
+                current_month.measure,
+                current_month.flow_key,
+                current_month.year,
+                current_month.month
+            order by
+                case when previous_month.submission_id = current_month.submission_id then 0 else 1 end,
+                previous_month.submission_id desc
+        ) as preference
 
     from monthly_totals as current_month
     inner join monthly_totals as previous_month
@@ -174,6 +206,26 @@ monthly_changes as (
                 or previous_month.submission_id in (select submission_id from published_submissions)
             )
     where current_month.total > 0 and previous_month.total > 0
+
+),
+
+monthly_changes as (
+
+    select
+        submission_id,
+        reporting_country_code,
+        source,
+        measure,
+        flow_key,
+        year,
+        month,
+        sheet,
+        total,
+        previous_total,
+        log_change
+
+    from monthly_change_candidates
+    where preference = 1
 
 ),
 
@@ -467,3 +519,4 @@ final as (
 )
 
 select * from final
+where {{ submissions_to_judge(years_before=judged_window, years_after=judged_window) }}

@@ -13,7 +13,15 @@
     Warn by design: a revision is information for the analyst, never a reason to keep the
     older numbers. Only numbers are compared (text and 'n.d.' cells are left to VAL-003/004).
 -#}
-{{ config(materialized='table') }}
+{#- Windowed (macros/marts_by_key.sql): an incremental build judges again the submissions of
+    the touched (country, source, year) keys only (a version's comparison changes only with
+    the versions of its own key); the other verdicts are kept. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_submissions_to_judge() }}",
+) }}
 
 {%- set dimensions = observation_dimensions() %}
 {%- set relative = rule_tolerance('REV-001', 'relative', 0.1) %}
@@ -54,7 +62,9 @@ candidate_pairs as (
             and candidates.period = previous.period
             and previous.submission_id < candidates.submission_id
             and previous.version_rank is not null
-    where candidates.status <> 'rejected'
+    where
+        candidates.status <> 'rejected'
+        and {{ submissions_to_judge('candidates.submission_id') }}
 
 ),
 

@@ -1,9 +1,19 @@
+{#- Merged by key (macros/marts_by_key.sql): an incremental build recomputes only the
+    (country, year) rows the touched keys reach. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_keys(['entries_exits']) }}",
+) }}
+
 with
 
 observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'entries_exits'
+        and {{ touched_keys('reporting_country_code', 'year', ['entries_exits']) }}
 
 ),
 

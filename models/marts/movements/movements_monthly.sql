@@ -1,9 +1,20 @@
+{#- Merged by key (macros/marts_by_key.sql): an incremental build recomputes only the
+    (country, year) rows the touched keys reach, the touched year and the next (its year-on-year
+    change reads the touched one). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_keys(['entries_exits'], years_after=1) }}",
+) }}
+
 with
 
 observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'entries_exits'
+        and {{ touched_keys('reporting_country_code', 'year', ['entries_exits'], years_before=1, years_after=1) }}
 
 ),
 
@@ -82,3 +93,4 @@ final as (
 )
 
 select * from final
+where {{ touched_keys('reporting_country_code', 'year', ['entries_exits'], years_after=1) }}

@@ -1,12 +1,23 @@
 {#- recognition_rate = REC / (REC + CPR + REJ): closed or abandoned cases (CLO) are not
     decisions on the merits and stay out of the denominator. protection_rate counts
     complementary protection as protection too (UNHCR's "total protection rate"). -#}
+{#- Merged by key (macros/marts_by_key.sql): an incremental build recomputes only the
+    (country, year) rows the touched keys reach, the touched year and the next (its year-on-year
+    change reads the touched one). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_keys(['asylum'], years_after=1) }}",
+) }}
+
 with
 
 observations as {{ not_materialized() }} (
 
     select * from {{ ref('fct_observations') }}
     where source = 'asylum'
+        and {{ touched_keys('reporting_country_code', 'year', ['asylum'], years_before=1, years_after=1) }}
 
 ),
 
@@ -162,3 +173,4 @@ final as (
 )
 
 select * from final
+where {{ touched_keys('reporting_country_code', 'year', ['asylum'], years_after=1) }}

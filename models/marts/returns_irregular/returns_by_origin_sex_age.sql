@@ -1,11 +1,21 @@
 {#- Three cross-classifications (no sheet crosses all three): by country returned from, by sex,
     by age group and sex. Each is a canonical sheet's cells (macro breakdown_totals). -#}
+{#- Merged by key (macros/marts_by_key.sql): an incremental build recomputes only the
+    (country, year) rows the touched keys reach. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_touched_keys(['returns']) }}",
+) }}
+
 with
 
 observations as (
 
     select * from {{ ref('fct_observations') }}
     where source = 'returns'
+        and {{ touched_keys('reporting_country_code', 'year', ['returns']) }}
 
 ),
 

@@ -1,0 +1,109 @@
+{#- Marts merged by key (README "Incremental builds and --full-refresh").
+
+    An incremental `migstat build` writes `build_meta.touched_keys` (country_code, source, year)
+    into the build file before dbt runs: the keys of the submissions this build judges (new,
+    judged again) and of the submissions withdrawn or restored since the published warehouse
+    (migstat/build.py, `write_touched_keys`). Only those keys can publish other rows. A mart
+    built from fct_observations then deletes the rows of the keys it must recompute (pre-hook
+    `delete_touched_keys`) and inserts them again from the touched keys' observations only
+    (`touched_keys`), instead of aggregating every observation ever published.
+
+    A mart row of year Y may read other years (a year-on-year change reads Y - 1): it declares
+    `years_after`, the years after a touched year whose rows change with it, and reads the
+    observations of `years_before` .. `years_after` around each touched year.
+
+    A delete of every recomputed key then an append, rather than dbt's delete+insert on a
+    unique key: a key whose only published submission is withdrawn has no rows left to insert,
+    and delete+insert would keep its old rows. Spark builds are always full (--full-refresh):
+    there every condition is `true` and nothing is deleted. -#}
+
+{#- The build file's touched keys, or none (a full build, a plain dbt run, Spark). -#}
+{% macro touched_keys_relation() -%}
+    {%- if this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(
+        database=this.database, schema='build_meta', identifier='touched_keys')) }}
+{%- endmacro %}
+
+{#- A condition true for the rows of `country` and `year` that a touched key reaches: year in
+    [touched year - years_before, touched year + years_after], the touched key's source among
+    `sources` (a list) or equal to the column `source`, its country equal to `country` (none:
+    any country). `true` on a full build, and on an incremental run without the table
+    (everything recomputed, never less). -#}
+{% macro touched_keys(country, year, sources=none, years_before=0, years_after=0, source=none) -%}
+    {%- set touched = touched_keys_relation() -%}
+    {%- if this is none or not is_incremental() or touched is none -%}
+        true
+    {%- else -%}
+        exists (
+            select 1 from {{ touched }} as touched
+            where
+                {%- if sources is not none %}
+                touched.source in ('{{ sources | join("', '") }}') and
+                {%- endif %}
+                {%- if source is not none %}
+                touched.source = {{ source }} and
+                {%- endif %}
+                {%- if country is not none %}
+                touched.country_code = {{ country }} and
+                {%- endif %}
+                {{ year }} between touched.year - {{ years_before }}
+                and touched.year + {{ years_after }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The warning families windowed (plausibility, cross-source, revision): their verdicts on a
+    submission read other submissions (the published neighbouring years, the other sources of
+    the same year), so an incremental build judges again the submissions a touched key can
+    reach and keeps the other verdicts. `submissions_to_judge(...)`: a condition on `column`
+    (a submission id), true for the submissions of the raw store whose country, source and
+    year a touched key reaches (arguments as `touched_keys`, applied to the submission's own
+    country, source and year); `true` on a full build. The raw table is read without ref(), as
+    the ledger is (macros/incremental.sql): unit tests judge their fixtures whole. -#}
+{% macro submissions_to_judge(column='submission_id', any_country=false, any_source=false,
+                              years_before=0, years_after=0) -%}
+    {%- set submissions = none if touched_keys_relation() is none else adapter.get_relation(
+        database=this.database, schema='raw', identifier='submissions') -%}
+    {%- if submissions is none -%}
+        true
+    {%- else -%}
+        {{ column }} in (
+            select submissions.submission_id
+            from {{ submissions }} as submissions
+            where {{ touched_keys(
+                none if any_country else 'upper(submissions.country_code)',
+                'submissions.reference_year',
+                source=none if any_source else 'submissions.source',
+                years_before=years_before,
+                years_after=years_after,
+            ) }}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a windowed warning family: in an incremental run, delete the failures of the
+    submissions it judges again (arguments as `submissions_to_judge`). -#}
+{% macro delete_submissions_to_judge(any_country=false, any_source=false, years_before=0,
+                                     years_after=0) -%}
+    {%- if this is not none and is_incremental() -%}
+        delete from {{ this }}
+        where {{ submissions_to_judge('submission_id', any_country, any_source, years_before,
+                                      years_after) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of a mart merged by key: in an incremental run, delete the rows it recomputes. -#}
+{% macro delete_touched_keys(sources, years_after=0, country='reporting_country_code', year='year') -%}
+    {%- if this is not none and is_incremental() -%}
+        delete from {{ this }}
+        where {{ touched_keys(country, year, sources, years_after=years_after) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The strategy of a mart merged by key: append after the pre-hook's delete (DuckDB and
+    Spark both have it; Spark's builds are full anyway). -#}
+{% macro mart_by_key_strategy() -%}
+    {{ return('append') }}
+{%- endmacro %}
