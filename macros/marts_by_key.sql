@@ -1,7 +1,8 @@
 {#- Marts merged by key (README "Incremental builds and --full-refresh").
 
-    An incremental `migstat build` writes `build_meta.touched_keys` (country_code, source, year)
-    into the build file before dbt runs: the keys of the submissions this build judges (new,
+    An incremental `migstat build` writes `build_meta.touched_keys` (key_country_code, key_source,
+    key_year: names no model's column has, so an unqualified column in a condition below always
+    means the model's own) into the build file before dbt runs: the keys of the submissions this build judges (new,
     judged again) and of the submissions withdrawn or restored since the published warehouse
     (migstat/build.py, `write_touched_keys`). Only those keys can publish other rows. A mart
     built from fct_observations then deletes the rows of the keys it must recompute (pre-hook
@@ -40,16 +41,16 @@
             select 1 from {{ touched }} as touched
             where
                 {%- if sources is not none %}
-                touched.source in ('{{ sources | join("', '") }}') and
+                touched.key_source in ('{{ sources | join("', '") }}') and
                 {%- endif %}
                 {%- if source is not none %}
-                touched.source = {{ source }} and
+                touched.key_source = {{ source }} and
                 {%- endif %}
                 {%- if country is not none %}
-                touched.country_code = {{ country }} and
+                touched.key_country_code = {{ country }} and
                 {%- endif %}
-                {{ year }} between touched.year - {{ years_before }}
-                and touched.year + {{ years_after }}
+                {{ year }} between touched.key_year - {{ years_before }}
+                and touched.key_year + {{ years_after }}
         )
     {%- endif -%}
 {%- endmacro %}

@@ -391,8 +391,8 @@ def forget_unjudged(path: Path, tables: list[tuple[str, str]], families: list[st
 
 
 TOUCHED_KEYS = "touched_keys"
-"""Table of schema ``build_meta`` listing the (country_code, source, year) keys an incremental
-build recomputes (macros/marts_by_key.sql and the windowed warning families read it)."""
+"""Table of schema ``build_meta`` listing the (key_country_code, key_source, key_year) keys an
+incremental build recomputes (macros/marts_by_key.sql and the windowed warning families read it)."""
 
 
 def write_touched_keys(path: Path, published: Path, tables: list[tuple[str, str]]) -> int:
@@ -413,8 +413,8 @@ def write_touched_keys(path: Path, published: Path, tables: list[tuple[str, str]
             )
             con.execute(
                 f"create or replace table {META_SCHEMA}.{TOUCHED_KEYS} as "
-                "select distinct upper(country_code) as country_code, source, "
-                "reference_year as year from raw.submissions "
+                "select distinct upper(country_code) as key_country_code, source as key_source, "
+                "reference_year as key_year from raw.submissions "
                 "where country_code is not null and source is not null "
                 "and reference_year is not null and ("
                 f"{unjudged} or submission_id in ("

@@ -154,7 +154,9 @@ def touched_keys(warehouse: Path) -> set[tuple[str, str, int]]:
         ).fetchone()
         if not found or not found[0]:
             return set()
-        rows = con.execute("select country_code, source, year from build_meta.touched_keys")
+        rows = con.execute(
+            "select key_country_code, key_source, key_year from build_meta.touched_keys"
+        )
         return {(str(c), str(s), int(y)) for c, s, y in rows.fetchall()}
 
 
