@@ -55,10 +55,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The warning families windowed (plausibility, cross-source, revision): their verdicts on a
-    submission read other submissions (the published neighbouring years, the other sources of
-    the same year), so an incremental build judges again the submissions a touched key can
-    reach and keeps the other verdicts. `submissions_to_judge(...)`: a condition on `column`
+{#- A warning family windowed (revision; plausibility and cross-source could be, but their
+    windowed reads cost more at tier L than the whole tables: bench/results/L-incremental.md):
+    its verdicts on a submission read other submissions, so an incremental build judges again
+    the submissions a touched key can reach and keeps the other verdicts. `submissions_to_judge(...)`: a condition on `column`
     (a submission id), true for the submissions of the raw store whose country, source and
     year a touched key reaches (arguments as `touched_keys`, applied to the submission's own
     country, source and year); `true` on a full build. The raw table is read without ref(), as

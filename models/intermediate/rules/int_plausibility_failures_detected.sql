@@ -14,6 +14,7 @@
     * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
     Totals come from one sheet per measure and flow (macro canonical_cells).
 -#}
+{{ config(materialized='table') }}
 
 {%- set yoy_limit = rule_tolerance('PLA-001', 'relative', 0.5) %}
 {%- set z_limit = rule_tolerance('PLA-002', 'robust_z', 3.5) %}
@@ -23,25 +24,8 @@
 {%- set women_max = rule_tolerance('PLA-003', 'max_share', 0.85) %}
 {%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
 
-{#- Windowed (macros/marts_by_key.sql): an incremental build judges again the submissions of
-    the touched (country, source) keys' series within `history_years` (at least one year: PLA-001
-    reads the previous year) of a touched year, from the cells within twice that window (their
-    own history); the other verdicts are kept. #}
-{%- set judged_window = 'greatest(' ~ history_years ~ ', 1)' %}
-{%- set read_window = '2 * ' ~ judged_window %}
-{{ config(
-    materialized='incremental',
-    incremental_strategy=mart_by_key_strategy(),
-    on_schema_change='fail',
-    pre_hook="{{ delete_submissions_to_judge(years_before='greatest(' ~ rule_tolerance('PLA-002', 'history_years', 5) ~ ', 1)', years_after='greatest(' ~ rule_tolerance('PLA-002', 'history_years', 5) ~ ', 1)') }}",
-) }}
-
 {#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
-{%- set checked_observations = cells_with_verdict(
-    "status <> 'rejected' and " ~ touched_keys(
-        'observations.reporting_country_code', 'observations.year',
-        source='observations.source', years_before=read_window, years_after=read_window)
-) %}
+{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
 
 with
 
@@ -519,4 +503,3 @@ final as (
 )
 
 select * from final
-where {{ submissions_to_judge(years_before=judged_window, years_after=judged_window) }}

@@ -1,14 +1,12 @@
 {#- Incremental, merged by (country, source, period): each key publishes one submission, so a
     build deletes the rows of the submissions no longer published (a newer version accepted, a
-    withdrawal) and adds those of the submissions published now and not here yet. Both look at
-    the touched (country, source, year) keys only (macros/marts_by_key.sql): no other key's
-    published submission can have changed, so neither side scans every fact row. -#}
+    withdrawal) and adds those of the submissions published now and not here yet. -#}
 {{ config(
     materialized='incremental',
     unique_key='submission_id',
     incremental_strategy=incremental_merge_strategy(),
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ touched_keys('reporting_country_code', 'year', source='source') }} and submission_id not in (select submission_id from {{ ref('int_submissions_verdicted') }} where is_published){% endif %}",
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where submission_id not in (select submission_id from {{ ref('int_submissions_verdicted') }} where is_published){% endif %}",
 ) }}
 
 {#- Dimensions with columns of their own below; any other dimension of the specs (a new
@@ -94,13 +92,7 @@ final as (
         on observations.country_from_code = origins.code
     where verdicts.is_published and observations.cell_role = 'detail'
     {%- if is_incremental() %}
-        and {{ touched_keys('observations.reporting_country_code', 'observations.year',
-                            source='observations.source') }}
-        and observations.submission_id not in (
-            select present.submission_id from {{ this }} as present
-            where {{ touched_keys('present.reporting_country_code', 'present.year',
-                                  source='present.source') }}
-        )
+        and observations.submission_id not in (select present.submission_id from {{ this }} as present)
     {%- endif %}
 
 )
