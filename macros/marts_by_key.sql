@@ -31,28 +31,60 @@
     [touched year - years_before, touched year + years_after], the touched key's source among
     `sources` (a list) or equal to the column `source`, its country equal to `country` (none:
     any country). `true` on a full build, and on an incremental run without the table
-    (everything recomputed, never less). -#}
+    (everything recomputed, never less).
+
+    The keys are read when the model runs and written into the condition as literals
+    (`country in ('GTM', 'MEX') and year in (2024, 2025)`), grouped by the years they reach: a
+    correlated `exists` over the table was evaluated against every one of ~23 M fact rows at
+    tier L and made a merged mart slower than rebuilding it (bench/results/L-incremental.md). -#}
 {% macro touched_keys(country, year, sources=none, years_before=0, years_after=0, source=none) -%}
     {%- set touched = touched_keys_relation() -%}
-    {%- if this is none or not is_incremental() or touched is none -%}
+    {%- if this is none or not is_incremental() or touched is none or not execute -%}
         true
     {%- else -%}
-        exists (
-            select 1 from {{ touched }} as touched
-            where
-                {%- if sources is not none %}
-                touched.key_source in ('{{ sources | join("', '") }}') and
-                {%- endif %}
-                {%- if source is not none %}
-                touched.key_source = {{ source }} and
-                {%- endif %}
-                {%- if country is not none %}
-                touched.key_country_code = {{ country }} and
-                {%- endif %}
-                {{ year }} between touched.key_year - {{ years_before }}
-                and touched.key_year + {{ years_after }}
-        )
+        {%- set rows = run_query(
+            'select distinct key_source, key_country_code, key_year from ' ~ touched
+            ~ ' where key_year is not null order by all').rows -%}
+        {#- (source, country) -> the years it reaches -#}
+        {%- set reach = {} -%}
+        {%- for row in rows if sources is none or row[0] in sources -%}
+            {%- set group = (row[0] if source is not none else '',
+                             row[1] if country is not none else '') -%}
+            {%- set years = reach.setdefault(group, []) -%}
+            {%- for reached in range((row[2] | int) - years_before,
+                                     (row[2] | int) + years_after + 1)
+                if reached not in years -%}
+                {%- do years.append(reached) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {#- (source, years) -> the countries reaching exactly those years -#}
+        {%- set by_years = {} -%}
+        {%- for group, years in reach | dictsort -%}
+            {%- do by_years.setdefault((group[0], years | sort | join(', ')), []).append(group[1]) -%}
+        {%- endfor -%}
+        {%- if not by_years -%}
+            false
+        {%- else -%}
+            (
+            {%- for key, countries in by_years | dictsort %}
+                {{ 'or ' if not loop.first }}(
+                    {%- if source is not none %}
+                    {{ source }} = {{ sql_literal(key[0]) }} and
+                    {%- endif %}
+                    {%- if country is not none %}
+                    {{ country }} in ({% for code in countries %}{{ sql_literal(code) }}{{ ', ' if not loop.last }}{% endfor %}) and
+                    {%- endif %}
+                    {{ year }} in ({{ key[1] }})
+                )
+            {%- endfor %}
+            )
+        {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- A text as an SQL string literal. -#}
+{% macro sql_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
 {%- endmacro %}
 
 {#- A warning family windowed (revision; plausibility and cross-source could be, but their
