@@ -189,6 +189,12 @@ def _version(path: Path | str) -> str:
     return f"{facts.st_dev}-{facts.st_ino}-{facts.st_size}-{facts.st_mtime_ns}"
 
 
+def _open_locked(path: str, config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """The one place this file opens DuckDB: read-only and locked whatever ``config`` says
+    (migstat.readonly.connect_read_only cannot be imported in Superset's environment)."""
+    return duckdb.connect(path, read_only=True, config={**config, **LOCKED_DUCKDB_CONFIG})
+
+
 class WarehouseConnections:
     """One open DuckDB database per version of each warehouse file, per process; every query
     gets a cursor of it (a connection sharing the database: its catalogue and cached blocks).
@@ -219,7 +225,7 @@ class WarehouseConnections:
             return None
         try:
             version = _version(link)
-            return version, duckdb.connect(str(link), read_only=True, config=config)
+            return version, _open_locked(str(link), config)
         finally:
             link.unlink(missing_ok=True)
 
@@ -234,7 +240,7 @@ class WarehouseConnections:
                     self._open[path] = found
             if found is None:
                 self.answered.version = current
-                return ConnectionWrapper(duckdb.connect(path, read_only=True, config=config))
+                return ConnectionWrapper(_open_locked(path, config))
             self.answered.version = found[0]
             return ConnectionWrapper(found[1].cursor())
 

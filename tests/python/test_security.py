@@ -297,7 +297,10 @@ def test_every_reader_uses_the_locked_connection(tmp_path: Path) -> None:
     # `migstat spark export|build` is an operator command whose job is files (the raw store
     # written as Parquet, Spark's Parquet read back): it serves no user, so it opens DuckDB with
     # file access on purpose.
-    allowed = {"readonly.py", "spark.py"}
+    # Superset's configuration runs in Superset's environment, which cannot import migstat: it
+    # opens DuckDB in one function of its own that always applies the locked settings (kept equal
+    # to migstat.readonly's by test_superset_config_locks_every_duckdb_connection).
+    allowed = {"readonly.py", "spark.py", "superset_config.py"}
     offenders = [
         str(path.relative_to(REPO_ROOT))
         for folder in ("migstat", "loaders", "superset")
@@ -305,6 +308,20 @@ def test_every_reader_uses_the_locked_connection(tmp_path: Path) -> None:
         if "read_only=True" in path.read_text() and path.name not in allowed
     ]
     assert not offenders, f"open the warehouse with migstat.readonly.connect_read_only: {offenders}"
+    config = ast.parse((REPO_ROOT / "migstat" / "superset" / "superset_config.py").read_text())
+    openers = {
+        function.name
+        for function in ast.walk(config)
+        if isinstance(function, ast.FunctionDef)
+        for call in ast.walk(function)
+        # a file (an in-memory database, `duckdb.connect()`, reads none)
+        if isinstance(call, ast.Call) and ast.unparse(call.func) == "duckdb.connect" and call.args
+    }
+    assert openers == {"_open_locked"}, openers
+    opener = next(
+        f for f in ast.walk(config) if isinstance(f, ast.FunctionDef) and f.name == "_open_locked"
+    )
+    assert "{**config, **LOCKED_DUCKDB_CONFIG}" in ast.unparse(opener)
     db = build_fixture_warehouse(tmp_path / "migstat.duckdb")
     with Warehouse(db) as warehouse, pytest.raises(duckdb.Error, match="disabled"):
         warehouse.con.execute("select * from read_text('/etc/passwd')").fetchall()
