@@ -714,6 +714,40 @@ def _hear(event: dict[str, Any], run: DbtRun, on_node: Callable[[NodeDone], None
         )
 
 
+def retry_in_full(
+    home: Home,
+    build_path: Path,
+    log_path: Path,
+    on_node: Callable[[NodeDone], None] | None,
+    failed: DbtRun,
+    tell: Callable[[str], None],
+) -> tuple[DbtRun, bool]:
+    """After a failed incremental run, the same build file rebuilt in full: ``(run, False)``.
+
+    An incremental run keeps the published warehouse's rows of every untouched key, so a
+    published table changed or damaged outside `migstat build` fails it although no submission
+    is at fault; the search for culprits would then blame innocent ones (it probes with full
+    rebuilds, which pass). Only a full rebuild that fails too is the submissions' or the
+    project's. The failed incremental run's dbt output is kept beside ``log_path``."""
+    nodes = ", ".join(node.split(":")[0] for node in failed.failed_nodes) or "dbt build"
+    kept = log_path.with_name(log_path.stem + "-incremental" + log_path.suffix)
+    if log_path.exists():
+        os.replace(log_path, kept)
+    tell(
+        f"the incremental build failed ({nodes}; dbt output in {kept}); "
+        "building again in full (every model rebuilt from the raw tables) before looking "
+        "for a submission at fault"
+    )
+    run = run_dbt(home, build_path, log_path, on_node, full_refresh=True)
+    if run.exit_code == 0:
+        tell(
+            "the full build passes: the published warehouse's incremental tables did not "
+            "agree with its submissions (changed outside `migstat build`?); the full build "
+            "replaces them"
+        )
+    return run, False
+
+
 def build(
     home: Home,
     *,
@@ -798,6 +832,8 @@ def build(
                 else "build: full (every model rebuilt, every submission judged)"
             )
             dbt = run_dbt(home, build_path, log_path, on_node, full_refresh=not incremental)
+            if dbt.exit_code != 0 and incremental:
+                dbt, incremental = retry_in_full(home, build_path, log_path, on_node, dbt, tell)
             if dbt.exit_code != 0:
                 first = dbt
                 search_log = log_path.with_name("build-search.log")

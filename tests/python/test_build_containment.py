@@ -118,3 +118,55 @@ def test_the_next_build_starts_incremental_judges_the_culprit_again_and_contains
         ).fetchall()
     assert published == [(1,), (3,), (4,)]
     assert judged == [(1,), (3,), (4,)]
+
+
+@pytest.fixture(scope="module")
+def damaged(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A clean home built once, then a carried-over mart of its published warehouse damaged
+    outside `migstat build` (a column renamed), then built again (incremental: nothing new)."""
+    home = tmp_path_factory.mktemp("damaged") / "home"
+    raw = home / "warehouse" / "landing.duckdb"
+    raw.parent.mkdir(parents=True)
+    raw_fixture.write(
+        raw,
+        [
+            raw_fixture.Submission("GTM", "returns", 2023),
+            raw_fixture.Submission("HND", "returns", 2023, seed=4),
+        ],
+    )
+    env = {**os.environ, "MIGSTAT_HOME": str(home)}
+    command = [sys.executable, "-m", "migstat", "build", "--json"]
+    first = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, timeout=3600
+    )
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    warehouse = home / "warehouse" / "migstat.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        before = con.execute(
+            "select * from marts.returns_by_origin_sex_age order by all"
+        ).fetchall()
+        con.execute("alter table marts.returns_by_origin_sex_age rename column returnees to n")
+    again = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, timeout=3600
+    )
+    return {"home": home, "done": again, "warehouse": warehouse, "before": before}
+
+
+def test_a_damaged_published_warehouse_is_rebuilt_in_full_and_blames_no_submission(damaged):
+    """The incremental run fails on the damaged table; the same build rebuilt in full passes
+    and is published, with no submission set aside (the search for culprits would have blamed
+    the last one: its probes are full rebuilds, which pass)."""
+    done = damaged["done"]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["passed"] and result["set_aside"] == [] and result["mode"] == "full", result
+    assert "build: incremental" in done.stderr
+    assert "building again in full" in done.stderr
+    assert "the full build passes" in done.stderr
+    assert "looking for the submission(s)" not in done.stderr
+    assert (damaged["home"] / "dbt" / "build-incremental.log").stat().st_size > 0
+    with duckdb.connect(str(damaged["warehouse"]), read_only=True) as con:
+        after = con.execute("select * from marts.returns_by_origin_sex_age order by all").fetchall()
+        mode = con.execute("select mode from build_meta.build").fetchone()
+    assert after == damaged["before"]
+    assert mode == ("full",)
