@@ -377,6 +377,27 @@ class CellColumns:
         if not n:
             return
         coded = value_codes is not None and (self.values_coded or not self.count)
+        if (
+            coded
+            and cells is None
+            and self.row_lengths is not None
+            and not self.coded
+            and (not self.count or (self.packed and self.derived_cells))
+        ):
+            self._add_packed_row(
+                sheet=sheet,
+                row_number=row_number,
+                measure=measure,
+                parent_row=parent_row,
+                parent_label=parent_label,
+                row_key=row_key,
+                labels=labels,
+                column_labels=column_labels,
+                column_numbers=column_numbers,
+                roles=roles,
+                value_codes=value_codes,  # type: ignore[arg-type]  # not None when coded
+            )
+            return
         if value_codes is not None and not coded:
             raw_texts = list(map(self.value_texts.__getitem__, value_codes))
             values = [
@@ -433,6 +454,78 @@ class CellColumns:
         self.count += n
         if self.row_lengths is not None:
             self.row_lengths.append(n)
+
+    def _add_packed_row(
+        self,
+        *,
+        sheet: str,
+        row_number: int,
+        measure: str,
+        parent_row: int | None,
+        parent_label: str | None,
+        row_key: str | None,
+        labels: Mapping[str, str | None],
+        column_labels: Mapping[str, Sequence[str | None]],
+        column_numbers: Sequence[int],
+        roles: Sequence[str],
+        value_codes: Sequence[int],
+    ) -> None:
+        """``add_row`` of a row read with ``value_codes`` and no cell references, while the
+        columns follow whole rows: the fields that hold one value per row (``_row_columns``)
+        get that one value, as ``pack`` would cut them, instead of one copy per cell."""
+        assert self.row_lengths is not None
+        n = len(column_numbers)
+        if not self.count:
+            self.derived_cells = True
+            self.values_coded = True
+            self.packed = [
+                *ROW_STRING_FIELDS,
+                *ROW_NUMBER_FIELDS,
+                *(key for key in self.labels if key not in self.cell_label_keys),
+            ]
+        strings, numbers, sequences = self.strings, self.numbers, self.row_sequences
+        strings["sheet"].append(sheet)
+        strings["measure"].append(measure)
+        self.value_codes.extend(value_codes)
+        sequences.setdefault(("strings", "cell_role"), []).append(roles)
+        strings["parent_label"].append(parent_label)
+        strings["row_key"].append(row_key)
+        numbers["row_number"].append(row_number)
+        numbers["column_number"].extend(column_numbers)
+        numbers["parent_row"].append(NO_PARENT if parent_row is None else parent_row)
+        rows = len(self.row_lengths)
+        for key in (*labels, *column_labels):
+            if key in self.labels:
+                continue
+            if key in column_labels or key in self.cell_label_keys:
+                self.labels[key] = [None] * self.count
+            else:
+                self.labels[key] = [None] * rows
+                self.packed.append(key)
+        for key in column_labels:
+            if key not in self.cell_label_keys and key in self.packed:
+                # given once per row until now, per cell from this row on
+                self.packed.remove(key)
+                full: list[str | None] = []
+                for value, length in zip(self.labels[key], self.row_lengths, strict=True):
+                    full.extend([value] * length)
+                self.labels[key] = full
+        self.cell_label_keys.update(column_labels)
+        for key in column_labels:
+            if ("labels", key) not in sequences:
+                earlier = self.labels[key]
+                sequences[("labels", key)] = [earlier] if earlier else []
+                self.labels[key] = []  # held in ``row_sequences`` until ``hold_values``
+        for key, column in self.labels.items():
+            given = sequences.get(("labels", key))
+            if given is not None:
+                given.append(column_labels[key] if key in column_labels else [labels.get(key)] * n)
+            elif key in self.cell_label_keys:
+                column.extend([labels.get(key)] * n)
+            else:
+                column.append(labels.get(key))
+        self.count += n
+        self.row_lengths.append(n)
 
     def extend(self, other: CellColumns) -> None:
         """Append another ``CellColumns`` (the cells of the next sheet)."""
