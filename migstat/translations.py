@@ -20,10 +20,6 @@ import io
 from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
 from migstat.home import Home
 
 DOMAIN = "migstat"
@@ -67,6 +63,12 @@ def _translations(lang: str, dirs: tuple[Path, ...]) -> gettext.NullTranslations
     path = _catalogue(lang, dirs)
     if lang == SOURCE_LANGUAGE or path is None:
         return gettext.NullTranslations()
+    # Babel is imported when a catalogue is first read, not with this module: every reader
+    # process imports this module for ``N_`` and most never translate (~0.1 s per process).
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang, domain=DOMAIN)
     compiled = io.BytesIO()
