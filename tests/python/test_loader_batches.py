@@ -14,7 +14,7 @@ import pytest
 from loaders import load as load_module
 from loaders.limits import Limits
 from loaders.load import load_paths
-from loaders.parse import CellColumns, ParsedSubmission
+from loaders.parse import CellColumns, CellRecord, ParsedSubmission
 from loaders.store import FileFacts, RawStore
 from loaders.workers import parse_file
 from migstat.specs import column_letter_to_index, load_specs
@@ -306,3 +306,67 @@ def test_cell_values_coded_once_keep_their_type_and_the_sign_of_zero() -> None:
     assert [(r.raw_text, r.value, r.value_status) for r in records] == expected
     signs = [str(r.value) for r in records if r.value_status == "float" and r.value == 0]
     assert signs == ["0.0", "-0.0", "-0.0", "0.0", "-0.0", "-0.0", "0.0", "0.0"]
+
+
+def test_rows_read_with_value_codes_hold_row_fields_once_and_read_back_cell_by_cell() -> None:
+    """Rows added with value codes keep what is the same for a whole row (sheet, measure, row,
+    parent, row key, row labels) once per row as they come in, not a copy per cell: a label given
+    per row that a later row gives per cell, and a label first given in a later row, still read
+    back cell by cell as given, before and after the trip to the parent (``pack`` + pickle)."""
+
+    def convert(raw: list[object]) -> tuple[list[str | None], list[float | None], list[str]]:
+        numbers = [float(v) if isinstance(v, int) else None for v in raw]
+        texts = [None if v == "" else str(v) for v in raw]
+        return texts, numbers, ["blank" if n is None else "number" for n in numbers]
+
+    rows: list[tuple[int, dict[str, str | None], dict[str, list[str | None]], list[object]]] = [
+        (7, {"sex": "Hombres", "age_group": "0-4"}, {}, [1, ""]),
+        (8, {"age_group": "5-9"}, {"sex": ["Mujeres", "Total"]}, [2, 3]),
+        (9, {"age_group": "10-14", "nationality": "GTM"}, {}, [4, 1]),
+    ]
+    columns = CellColumns()
+    expected = []
+    for number, labels, column_labels, raw in rows:
+        codes = columns.code_values(("plain",), raw, convert)
+        roles = ["detail", "total"]
+        parent = None if number == 7 else 7
+        columns.add_row(
+            sheet="Cuadro 1",
+            row_number=number,
+            measure="persons",
+            parent_row=parent,
+            parent_label=None if parent is None else "Total",
+            row_key=f"row-{number}",
+            labels=labels,
+            column_labels=column_labels,
+            cells=None,
+            column_numbers=[2, 3],
+            roles=roles,
+            value_codes=codes,
+        )
+        for position, value in enumerate(raw):
+            given = {key: None for key in ("sex", "age_group", "nationality")}
+            given.update(labels)
+            given.update({key: cells[position] for key, cells in column_labels.items()})
+            expected.append(
+                CellRecord(
+                    sheet="Cuadro 1",
+                    cell=f"{'BC'[position]}{number}",
+                    row_number=number,
+                    column_number=position + 2,
+                    measure="persons",
+                    labels=given,
+                    raw_text=None if value == "" else str(value),
+                    value=None if value == "" else float(value),  # type: ignore[arg-type]
+                    value_status="blank" if value == "" else "number",
+                    cell_role=roles[position],
+                    parent_row=parent,
+                    parent_label=None if parent is None else "Total",
+                    row_key=f"row-{number}",
+                )
+            )
+    assert columns.packed and len(columns.strings["sheet"]) == len(rows)  # once per row
+    assert columns.cell_label_keys == {"sex"}
+    travelled = pickle.loads(pickle.dumps(columns.pack()))
+    assert travelled.records() == expected
+    assert columns.records() == expected
