@@ -345,7 +345,7 @@ def test_rows_read_with_value_codes_hold_row_fields_once_and_read_back_cell_by_c
             value_codes=codes,
         )
         for position, value in enumerate(raw):
-            given = {key: None for key in ("sex", "age_group", "nationality")}
+            given: dict[str, str | None] = dict.fromkeys(("sex", "age_group", "nationality"))
             given.update(labels)
             given.update({key: cells[position] for key, cells in column_labels.items()})
             expected.append(
