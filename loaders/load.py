@@ -19,7 +19,7 @@ from loaders.workbook import SUPPORTED_SUFFIXES
 from loaders.workers import CodeListOracle, Job, ReaderPool, Rejection, default_workers, parse_file
 from migstat.errors import MigstatError, WorkbookRejected
 from migstat.specs import Specs
-from migstat.translations import N_, bilingual
+from migstat.translations import N_, bilingual, translate
 
 __all__ = [
     "CodeListOracle",
@@ -289,8 +289,8 @@ def read_and_record(
             if first_of.get(fact.sha256) == index:
                 _, result = next(results)
                 parsed = result.parsed
-                rejection = result.rejection or Rejection(
-                    "no result from the reader", message_es="el lector no dio resultado"
+                rejection = result.rejection or Rejection.translated(
+                    N_("no result from the reader"), rule=None
                 )
                 batch.add(
                     path,
@@ -301,7 +301,9 @@ def read_and_record(
                 )
             else:
                 batch.flush()  # the first file of this content may be waiting
-                unread = WorkbookRejected("not read", rule="STR-READ", message_es="no leído")
+                unread = WorkbookRejected(
+                    "not read", rule="STR-READ", message_es=translate("es", N_("not read"))
+                )
                 outcomes.append(
                     skipped(path, store, fact, journal=True)
                     or record(store, fact, path, None, unread)

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from math import isfinite
 from typing import Any, Protocol
 
+from loaders.limits import rejected
 from loaders.workbook import Grid
 from migstat import codes
 from migstat.errors import WorkbookRejected
@@ -37,6 +38,7 @@ from migstat.specs import (
     column_letter_to_index,
     index_to_column_letter,
 )
+from migstat.translations import N_, ByLanguage, Term
 
 FILE_NAME = re.compile(r"^(?P<country>[A-Z]{3})_(?P<source>[a-z_]+?)_(?P<year>\d{4})(?:_.*)?$")
 THOUSANDS = re.compile(r"^-?(?:[1-9]\d{0,2})(?:([,.\s\u00a0\u202f'\u2019])\d{3})(?:\1\d{3})*$")
@@ -103,13 +105,14 @@ ORDINALS = {
     )
     for name in names.split()
 }
-FIELD_NAMES_ES = {
-    "country": "país",
-    "source": "fuente",
-    "year": "año",
-    "first_month": "primer mes",
-    "last_month": "último mes",
+FIELD_NAMES = {
+    "country": Term(N_("country")),
+    "source": Term(N_("source")),
+    "year": Term(N_("year")),
+    "first_month": Term(N_("first month")),
+    "last_month": Term(N_("last month")),
 }
+"""The metadata fields as a rejection names them (translated with the rejection)."""
 PARTS = {"trimestre": 3, "quarter": 3, "semestre": 6, "half": 6, "cuatrimestre": 4}
 
 
@@ -952,31 +955,23 @@ def detect_layout(book: WorkbookLike, specs: Specs, file_name: str) -> LayoutSpe
         return matches[0]
     if not matches:
         looked = "; ".join(
-            sorted(
-                {
-                    f"sheet {lay.detect.sheet!r} cell {lay.detect.cell}"
-                    for lay in specs.layouts.values()
-                }
-            )
+            sorted({f"{lay.detect.sheet!r}!{lay.detect.cell}" for lay in specs.layouts.values()})
         )
-        raise WorkbookRejected(
-            f"no layout recognises this workbook (looked at {looked}); "
-            "is the Metadatos sheet missing or its template cell changed? For a table your "
-            "institution publishes, write a layout (migstat layout draft FILE) and retry "
-            "(migstat load --retry)",
-            file=file_name,
+        raise rejected(
+            N_(
+                "no layout recognises this workbook (looked at {looked}); is the Metadatos sheet "
+                "missing or its template cell changed? For a table your institution publishes, "
+                "write a layout (migstat layout draft FILE) and retry (migstat load --retry)"
+            ),
+            file_name,
             rule="STR-LAYOUT",
-            message_es=f"ningún formato de lectura reconoce este libro (se buscó en {looked}); "
-            "¿falta la hoja Metadatos o cambió su celda de plantilla? Para un cuadro que publica "
-            "su institución, escriba un formato de lectura (migstat layout draft ARCHIVO) y "
-            "vuelva a cargar el archivo (migstat load --retry)",
+            looked=looked,
         )
-    ids = ", ".join(layout.id for layout in matches)
-    raise WorkbookRejected(
-        f"several layouts match this workbook: {ids}",
-        file=file_name,
+    raise rejected(
+        N_("several layouts match this workbook: {layouts}"),
+        file_name,
         rule="STR-LAYOUT",
-        message_es=f"varios formatos de lectura reconocen este libro: {ids}",
+        layouts=", ".join(layout.id for layout in matches),
     )
 
 
@@ -1034,13 +1029,12 @@ def parse_workbook(
             SheetRecord(name, sheet.required, True, count, sheet.name, sheet.rows.dimension)
         )
     if not any(record.is_present for record in parsed.sheets):
-        expected = ", ".join(sheet.name for sheet in layout.sheets)
-        raise WorkbookRejected(
-            f"none of the data sheets of layout {layout.id} is present (expected {expected})",
-            file=file_name,
+        raise rejected(
+            N_("none of the data sheets of layout {layout} is present (expected {expected})"),
+            file_name,
             rule="STR-SHEETS",
-            message_es=f"no está ninguna hoja de datos del formato {layout.id} (se esperaba "
-            f"{expected})",
+            layout=layout.id,
+            expected=", ".join(sheet.name for sheet in layout.sheets),
         )
     return parsed
 
@@ -1051,15 +1045,17 @@ def _find_sheets(book: WorkbookLike, layout: LayoutSpec, file_name: str) -> dict
     for sheet in layout.sheets:
         names = matching_sheets(book, sheet.name, sheet.name_regex)
         if len(names) > 1:
-            raise WorkbookRejected(
-                f"several sheets match {sheet.name!r} of layout {layout.id}: "
-                f"{', '.join(names)}; a file carries one period: save each sheet as its own file",
-                file=file_name,
-                sheet=names[1],
+            raise rejected(
+                N_(
+                    "several sheets match {wanted!r} of layout {layout}: {names}; a file carries "
+                    "one period: save each sheet as its own file"
+                ),
+                file_name,
+                names[1],
                 rule="STR-SHEETS",
-                message_es=f"varias hojas corresponden a {sheet.name!r} del formato {layout.id}: "
-                f"{', '.join(names)}; un archivo lleva un solo período: guarde cada hoja en su "
-                "propio archivo",
+                wanted=sheet.name,
+                layout=layout.id,
+                names=", ".join(names),
             )
         if names:
             found[sheet.name] = names[0]
@@ -1125,13 +1121,7 @@ def _read_metadata(
         sheet = next(iter(matching_sheets(book, layout.metadata.sheet, False)), "")
         if not sheet:
             sheet = layout.metadata.sheet
-            raise WorkbookRejected(
-                "the metadata sheet is missing",
-                file=file_name,
-                sheet=sheet,
-                rule="STR-META",
-                message_es="falta la hoja de metadatos",
-            )
+            raise rejected(N_("the metadata sheet is missing"), file_name, sheet, rule="STR-META")
         for name, ref in layout.metadata.cells.items():
             row, column = _cell_position(ref)
             raw = book.value(sheet, row, column)
@@ -1161,13 +1151,13 @@ def _read_metadata(
         period = parse_period(values["period_text"] or "")
         if period is None:
             year_sheet, year_cell = where.get("period", (None, None))
-            raise WorkbookRejected(
-                f"no year in the period text {values['period_text']!r}",
-                file=file_name,
-                sheet=year_sheet,
-                cell=year_cell,
+            raise rejected(
+                N_("no year in the period text {text!r}"),
+                file_name,
+                year_sheet,
+                year_cell,
                 rule="STR-META",
-                message_es=f"el texto del período {values['period_text']!r} no indica un año",
+                text=values["period_text"],
             )
         for name, number in zip(PERIOD_FIELDS, period, strict=True):
             if not values.get(name):
@@ -1192,18 +1182,16 @@ def _read_metadata(
     if layout.reading.estimates and not values.get("flag"):
         values["flag"] = "e"
 
-    def reject(name: str, message: str, message_es: str) -> WorkbookRejected:
+    def reject(name: str, message: str, **fields: object) -> WorkbookRejected:
         sheet, ref = where.get(name, (None, None))
-        return WorkbookRejected(
-            message, file=file_name, sheet=sheet, cell=ref, rule="STR-META", message_es=message_es
-        )
+        return rejected(message, file_name, sheet, ref, rule="STR-META", **fields)
 
     for required in ("country", "source", "year"):
         if not values.get(required):
             raise reject(
                 required,
-                f"metadata field '{required}' is empty",
-                f"el campo de metadatos '{FIELD_NAMES_ES[required]}' está vacío",
+                N_("metadata field '{field}' is empty"),
+                field=FIELD_NAMES[required],
             )
     country = (values["country"] or "").upper()
     if not re.fullmatch(r"[A-Z]{3}", country):
@@ -1218,8 +1206,9 @@ def _read_metadata(
     if values["source"] != layout.source:
         raise reject(
             "source",
-            f"source {values['source']!r} does not match the template's source {layout.source!r}",
-            f"la fuente {values['source']!r} no es la de la plantilla ({layout.source!r})",
+            N_("source {source!r} does not match the template's source {expected!r}"),
+            source=values["source"],
+            expected=layout.source,
         )
     year_match = METADATA_YEAR.fullmatch(values["year"] or "")
     year_text = year_match[1] if year_match else ""
@@ -1229,11 +1218,7 @@ def _read_metadata(
     elif year_flag and not values.get("flag"):
         values["flag"] = year_flag  # "2024 (p)": the year, marked provisional
     if not year_text:
-        raise reject(
-            "year",
-            f"reference year {values['year']!r} is not a year",
-            f"el año de referencia {values['year']!r} no es un año",
-        )
+        raise reject("year", N_("reference year {year!r} is not a year"), year=values["year"])
     values["year"] = year_text
     for name in ("first_month", "last_month"):
         text = values.get(name)
@@ -1242,19 +1227,19 @@ def _read_metadata(
         if text and not (text.isdigit() and 1 <= int(text) <= 12):
             raise reject(
                 name,
-                f"{name.replace('_', ' ')} {text!r} is not a month number 1-12",
-                f"{FIELD_NAMES_ES[name]} {text!r} no es un número de mes de 1 a 12",
+                N_("{field} {text!r} is not a month number 1-12"),
+                field=FIELD_NAMES[name],
+                text=text,
             )
     flag = values.get("flag")
     if flag:
         code = read_flag(flag)
         if code is None:
-            letters = flag_letters()
             raise reject(
                 "flag",
-                f"observation flag {flag!r} is not one of {', '.join(letters)}",
-                f"la marca de observación {flag!r} no es {', '.join(letters[:-1])} ni "
-                f"{letters[-1]}",
+                N_("observation flag {flag!r} is not one of {letters}"),
+                flag=flag,
+                letters=", ".join(flag_letters()),
             )
         values["flag"] = code or None
     return values
@@ -1277,18 +1262,19 @@ def _country_of_name(text: str, where: tuple[str, str | None] | None, file_name:
     if code and is_country and match.method == "alias":
         return code  # not "Extranjeros" (XXX) nor "Otros" (OTH): they name no country
     members = codes.user_resolver().members.get("countries", {})
-    closest_es = match.suggestions_text("es", members) or "-"
-    closest_en = match.suggestions_text("en", members) or "-"
+    closest = {lang: match.suggestions_text(lang, members) or "-" for lang in ("es", "en")}
     sheet, ref = where or (None, None)
-    raise WorkbookRejected(
-        f"the country {text!r} is neither an ISO 3166 alpha-3 code nor a country name that "
-        f"resolves exactly; closest codes: {closest_en}",
-        file=file_name,
-        sheet=sheet,
-        cell=ref,
+    raise rejected(
+        N_(
+            "the country {text!r} is neither an ISO 3166 alpha-3 code nor a country name that "
+            "resolves exactly; closest codes: {closest}"
+        ),
+        file_name,
+        sheet,
+        ref,
         rule="COD-003",
-        message_es=f"el país {text!r} no es un código ISO 3166 alfa-3 ni un nombre de país que "
-        f"se resuelva con exactitud; códigos más cercanos: {closest_es}",
+        text=text,
+        closest=ByLanguage(closest),
     )
 
 
@@ -1324,18 +1310,29 @@ def _check_period(
         if number is None or number == read[name]:
             continue
         sheet, cell = where.get("period", (None, None))
-        other = f"{place[0]}!{place[1]}" if place[1] else f"sheet {place[0]!r}"
-        otra = f"{place[0]}!{place[1]}" if place[1] else f"hoja {place[0]!r}"
-        label = {"year": "year", "first_month": "first month", "last_month": "last month"}[name]
-        raise WorkbookRejected(
-            f"the period in the title ({text!r}: {label} {read[name]}) disagrees with the "
-            f"metadata ({label} {given!r} in {other})",
-            file=file_name,
-            sheet=sheet,
-            cell=cell,
+        message = (
+            N_(
+                "the period in the title ({text!r}: {field} {read}) disagrees with the metadata "
+                "({field} {given!r} in {place_sheet}!{place_cell})"
+            )
+            if place[1]
+            else N_(
+                "the period in the title ({text!r}: {field} {read}) disagrees with the metadata "
+                "({field} {given!r} in sheet {place_sheet!r})"
+            )
+        )
+        raise rejected(
+            message,
+            file_name,
+            sheet,
+            cell,
             rule="STR-010",
-            message_es=f"el período del título ({text!r}: {FIELD_NAMES_ES[name]} {read[name]}) "
-            f"no coincide con el de los metadatos ({FIELD_NAMES_ES[name]} {given!r} en {otra})",
+            text=text,
+            field=FIELD_NAMES[name],
+            read=read[name],
+            given=given,
+            place_sheet=place[0],
+            place_cell=place[1],
         )
 
 
@@ -1609,17 +1606,21 @@ class SheetReader:
         if self._header_shaped(declared):
             return sheet  # unknown labels over numbers: each is judged at its cell (COD-001)
         where = f"{columns.first_column}{lowest + 1}:{columns.first_column}{highest + 1}"
-        raise WorkbookRejected(
-            f"no row of {dimension} headers found: the layout declares row {declared + 1}, "
-            f"rows {lowest + 1} to {highest + 1} were searched from column "
-            f"{columns.first_column} ({where})",
-            file=self.file_name,
-            sheet=self.name,
-            cell=cell_ref(declared, column_letter_to_index(columns.first_column)),
+        raise rejected(
+            N_(
+                "no row of {dimension} headers found: the layout declares row {declared}, rows "
+                "{lowest} to {highest} were searched from column {column} ({where})"
+            ),
+            self.file_name,
+            self.name,
+            cell_ref(declared, column_letter_to_index(columns.first_column)),
             rule="STR-HEADER",
-            message_es="no se encontró la fila de encabezados de columna: el formato de "
-            f"lectura indica la fila {declared + 1}; se buscó en las filas {lowest + 1} a "
-            f"{highest + 1} desde la columna {columns.first_column} ({where})",
+            dimension=dimension,
+            declared=declared + 1,
+            lowest=lowest + 1,
+            highest=highest + 1,
+            column=columns.first_column,
+            where=where,
         )
 
     def _paired_sexes(
@@ -1976,13 +1977,12 @@ class SheetReader:
         first_column = column_letter_to_index(sheet.columns.first_column)
         lowest = header_rows[-1]
         if lowest >= len(grid):
-            raise WorkbookRejected(
-                "the sheet ends before its header row",
-                file=self.file_name,
-                sheet=self.name,
-                cell=cell_ref(lowest, first_column),
+            raise rejected(
+                N_("the sheet ends before its header row"),
+                self.file_name,
+                self.name,
+                cell_ref(lowest, first_column),
                 rule="STR-HEADER",
-                message_es="la hoja termina antes de su fila de encabezados",
             )
         end = len(grid[lowest])
         if sheet.columns.last_column:
@@ -2006,27 +2006,26 @@ class SheetReader:
                 continue  # "Var. %" beside the total: derived, not data
             if len(header_rows) == 2:
                 if upper is None:
-                    raise WorkbookRejected(
-                        f"column header {lower!r} has no {sheet.columns.dimensions[0]} label "
-                        "above it",
-                        file=self.file_name,
-                        sheet=self.name,
-                        cell=cell_ref(header_rows[0], column_index),
+                    raise rejected(
+                        N_("column header {header!r} has no {dimension} label above it"),
+                        self.file_name,
+                        self.name,
+                        cell_ref(header_rows[0], column_index),
                         rule="STR-HEADER",
-                        message_es=f"el encabezado de columna {lower!r} no tiene encima una "
-                        "etiqueta de la dimensión de la fila superior",
+                        header=lower,
+                        dimension=sheet.columns.dimensions[0],
                     )
                 columns.append((column_index, (upper, lower)))
             else:
                 columns.append((column_index, (lower,)))
         if not columns:
-            raise WorkbookRejected(
-                f"no column headers found in row {lowest + 1} "
-                f"(expected {' x '.join(sheet.columns.dimensions)} labels)",
-                file=self.file_name,
-                sheet=self.name,
-                cell=cell_ref(lowest, first_column),
+            raise rejected(
+                N_("no column headers found in row {row} (expected {dimensions} labels)"),
+                self.file_name,
+                self.name,
+                cell_ref(lowest, first_column),
                 rule="STR-HEADER",
-                message_es=f"no hay encabezados de columna en la fila {lowest + 1}",
+                row=lowest + 1,
+                dimensions=" x ".join(sheet.columns.dimensions),
             )
         return columns

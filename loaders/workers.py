@@ -30,6 +30,7 @@ from loaders.workbook import Workbook
 from migstat import codes
 from migstat.errors import WorkbookRejected
 from migstat.specs import LayoutSpec, Specs
+from migstat.translations import N_, translate
 
 MiB = 1 << 20
 WINDOW_PER_WORKER = 2
@@ -100,6 +101,19 @@ class Rejection:
     def of(cls, error: WorkbookRejected) -> Rejection:
         return cls(error.message, error.sheet, error.cell, error.rule, error.message_es)
 
+    @classmethod
+    def translated(
+        cls, message: str, *, rule: str | None, sheet: str | None = None, **values: object
+    ) -> Rejection:
+        """``message`` an English msgid of the gettext catalogue (``str.format`` fields filled
+        from ``values``); its Spanish comes from the catalogue."""
+        return cls(
+            message.format(**values),
+            sheet,
+            rule=rule,
+            message_es=translate("es", message, **values),
+        )
+
     def error(self, file_name: str) -> WorkbookRejected:
         return WorkbookRejected(
             self.message,
@@ -129,12 +143,13 @@ class JobResult:
 
 
 def out_of_memory(limits: Limits) -> Rejection:
-    return Rejection(
-        f"the reader ran out of memory on this file (the limit is {limits.worker_memory_mb:,} MB "
-        "per file; see loader limits in the README)",
+    return Rejection.translated(
+        N_(
+            "the reader ran out of memory on this file (the limit is {limit:,} MB per file; see "
+            "loader limits in the README)"
+        ),
         rule="STR-LIMIT",
-        message_es="el lector se quedó sin memoria con este archivo (el límite es de "
-        f"{limits.worker_memory_mb:,} MB por archivo; ver los límites del cargador en el README)",
+        limit=limits.worker_memory_mb,
     )
 
 
@@ -178,11 +193,7 @@ def _serve(jobs: Connection, results: Connection) -> None:
             result = JobResult(
                 job.key,
                 None,
-                Rejection(
-                    "the workbook nests too deeply",
-                    rule="STR-READ",
-                    message_es="el libro tiene un anidamiento demasiado profundo",
-                ),
+                Rejection.translated(N_("the workbook nests too deeply"), rule="STR-READ"),
             )
         try:
             results.send(result)
@@ -314,17 +325,25 @@ class ReaderPool:
             return replace(out_of_memory(self.limits), sheet=sheet)
         if code < 0:
             try:
-                how = f"signal {signal.Signals(-code).name}"
+                name = signal.Signals(-code).name
             except ValueError:
-                how = f"signal {-code}"
-        else:
-            how = f"exit code {code}"
-        return Rejection(
-            f"the reader crashed on this file ({how}); the file cannot be read safely",
-            sheet=sheet,
+                name = str(-code)
+            return Rejection.translated(
+                N_(
+                    "the reader crashed on this file (signal {signal}); the file cannot be read "
+                    "safely"
+                ),
+                rule="STR-READ",
+                sheet=sheet,
+                signal=name,
+            )
+        return Rejection.translated(
+            N_(
+                "the reader crashed on this file (exit code {code}); the file cannot be read safely"
+            ),
             rule="STR-READ",
-            message_es=f"el lector falló con este archivo ({how}); el archivo no se puede leer "
-            "de forma segura",
+            sheet=sheet,
+            code=code,
         )
 
     def run(self, jobs: Sequence[Job]) -> Iterator[tuple[Job, JobResult]]:
@@ -376,12 +395,10 @@ class ReaderPool:
                     done[running.key] = JobResult(
                         running.key,
                         None,
-                        Rejection(
-                            f"reading the file took over {self.limits.worker_seconds:,.0f} s, "
-                            "the limit",
+                        Rejection.translated(
+                            N_("reading the file took over {seconds:,.0f} s, the limit"),
                             rule="STR-LIMIT",
-                            message_es="la lectura del archivo tardó más de "
-                            f"{self.limits.worker_seconds:,.0f} s, el límite",
+                            seconds=self.limits.worker_seconds,
                         ),
                     )
 

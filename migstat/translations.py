@@ -8,7 +8,8 @@ the ``.po`` files are compiled in memory when first used, so no compiled file is
 Converted so far: the quality report (:mod:`migstat.report`), the published site's words and
 units (:mod:`migstat.publish.i18n`, :mod:`migstat.publish.datasets`), the loader's note on a
 file that is not a workbook (:mod:`loaders.load`, through :func:`bilingual`) and the loader's
-rejections for limits and unreadable files (:mod:`loaders.limits`, :mod:`loaders.workbook`).
+rejections (:mod:`loaders.limits`, :mod:`loaders.workbook`, :mod:`loaders.parse`,
+:mod:`loaders.workers`).
 Texts that come from data (rule messages, code list names) keep their own bilingual columns and
 fall back to English.
 """
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -82,10 +85,42 @@ def translations(lang: str, dirs: list[Path] | None = None) -> gettext.NullTrans
     return _translations(lang, tuple(dirs or locale_dirs()))
 
 
+@dataclass(frozen=True)
+class Term:
+    """A field of a message that is itself a text to translate (an English msgid, marked with
+    ``N_``): :func:`translate` gives it in the message's language. Formatted directly, it is
+    the English msgid, so ``message.format(**values)`` is the English message."""
+
+    msgid: str
+
+    def __format__(self, spec: str) -> str:
+        return format(self.msgid, spec)
+
+
+@dataclass(frozen=True)
+class ByLanguage:
+    """A field of a message written for each language (``texts``: language -> text), such as
+    code list names; a language without its own text gets the English one."""
+
+    texts: Mapping[str, str]
+
+    def __format__(self, spec: str) -> str:
+        return format(self.texts[SOURCE_LANGUAGE], spec)
+
+
 def translate(lang: str, message: str, **values: object) -> str:
     """``message`` (an English msgid) in ``lang``, its ``str.format`` fields filled from
-    ``values``."""
-    return translations(lang).gettext(message).format(**values)
+    ``values`` (a :class:`Term` or :class:`ByLanguage` field in ``lang`` too)."""
+    catalogue = translations(lang)
+    fields = {
+        name: catalogue.gettext(value.msgid)
+        if isinstance(value, Term)
+        else value.texts.get(lang, value.texts[SOURCE_LANGUAGE])
+        if isinstance(value, ByLanguage)
+        else value
+        for name, value in values.items()
+    }
+    return catalogue.gettext(message).format(**fields)
 
 
 def bilingual(message: str, **values: object) -> str:

@@ -417,15 +417,18 @@ def test_dbt_docs_reach_the_products_site_offline_with_every_mart(built, tmp_pat
     html = (site / "docs" / "index.html").read_text(encoding="utf-8")
     assert external_resources(html) == []
     marts = {path.stem for path in (PROJECT_ROOT / "models" / "marts").glob("*/*.sql")}
-    assert len(marts) == 21
+    assert len(marts) == 22
     for mart in marts:
         assert f'"model.migstat.{mart}"' in html, mart
 
 
 def test_country_profile_charts_by_sex_read_their_mart_and_return_the_former_rows(built):
-    """The country profile's two charts by sex read movements_by_nationality_sex_age, not the
-    fact table, and return the rows their former query on fct_observations returned: unfiltered
-    and under each native filter of the dashboard that reaches them (both on the built sample)."""
+    """The country profile's two charts by sex read their marts (movements_by_nationality_sex,
+    movements_by_nationality_sex_age), not the fact table, and return the rows their former
+    query on fct_observations returned: unfiltered and under each native filter of the dashboard
+    that reaches them (both on the built sample). A filter whose column the chart's dataset does
+    not have is out of the chart's scope (the bundle excludes it), as are the filters listing
+    the chart in `exclude`."""
     from test_superset import direct_sql
 
     from migstat.superset.spec import load_project
@@ -435,6 +438,10 @@ def test_country_profile_charts_by_sex_read_their_mart_and_return_the_former_row
     former = {
         "sex_by_flow": {"source": "entries_exits", "sheet": ["ENTRADAS_NAC", "SALIDAS_NAC"]},
         "sex_age_pyramid": {"source": "entries_exits", "sheet": "ENTRADAS_EDAD"},
+    }
+    marts = {
+        "sex_by_flow": "movements_by_nationality_sex",
+        "sex_age_pyramid": "movements_by_nationality_sex_age",
     }
     country, year, nationality = query(
         built,
@@ -453,12 +460,17 @@ def test_country_profile_charts_by_sex_read_their_mart_and_return_the_former_row
     assert {f.column for f in dashboard.filters} == {c for f in filters for c in f}
     for key, where in former.items():
         chart = dashboard.charts[key]
-        assert chart.dataset == "movements_by_nationality_sex_age"
+        assert chart.dataset == marts[key]
         old = chart.model_copy(update={"dataset": "fct_observations", "where": where})
-        excluded = {f.column for f in dashboard.filters if key in f.exclude}
+        columns = project.dataset_columns(chart.dataset)
+        excluded = {
+            f.column for f in dashboard.filters if key in f.exclude or f.column not in columns
+        }
+        reached = 0
         for extra in filters:
             if set(extra) & excluded:
                 continue
+            reached += 1
             rows = {
                 name: sorted((*row[:-1], round(row[-1], 6)) for row in query(built, sql))
                 for name, sql in (
@@ -469,3 +481,5 @@ def test_country_profile_charts_by_sex_read_their_mart_and_return_the_former_row
             assert rows["mart"] == rows["fact"], (key, extra)
             if not extra:
                 assert rows["mart"], key
+        # sex_by_flow: country, year, month, sex and nationality; the pyramid: all but nationality.
+        assert reached == {"sex_by_flow": 6, "sex_age_pyramid": 6}[key], key

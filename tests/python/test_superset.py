@@ -362,6 +362,8 @@ def _filtered_query(client: SupersetClient, chart_id: int, column: str, values: 
     [
         ("country-profile", "sex_age_pyramid", "sex_code", ["F"]),
         ("country-profile", "sex_by_flow", "sex_code", ["F"]),
+        ("country-profile", "sex_by_flow", "nationality_code", ["USA", "GTM"]),
+        ("country-profile", "sex_by_flow", "month", [1, 7]),
         ("regional-comparison", "entries_exits_by_country", "reporting_country_code", ["GTM"]),
         ("regional-comparison", "entries", "reporting_country_code", ["GTM"]),
         ("nationalities", "by_region", "reporting_country_code", ["MEX"]),
