@@ -67,14 +67,18 @@ def write_datasets(
     formats: tuple[str, ...] = FORMATS,
     now: datetime | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    only: set[str] | None = None,
 ) -> list[Path]:
-    """Write the files of every dataset and the catalogue into ``out``, each dataset's
-    observations streamed from ``warehouse`` ``chunk_rows`` at a time."""
+    """Write the files of every dataset (or of those whose id is in ``only``: the others are
+    already in ``out``) and the catalogue of them all into ``out``, each dataset's observations
+    streamed from ``warehouse`` ``chunk_rows`` at a time."""
     now = now or datetime.now().astimezone()
     updated = now.isoformat(timespec="seconds")
     out.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     for dataset in datasets:
+        if only is not None and dataset.id not in only:
+            continue
         names = dataset_files(dataset.id)
         if "sdmx-csv" in formats:
             files.append(

@@ -15,7 +15,7 @@ from datetime import datetime
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from jinja2 import Environment
 
@@ -281,66 +281,87 @@ def write_state(
     api_digest: str,
     basis: dict[str, object] | None,
     tables: dict[str, ProductTable],
-    api_basis: str | None = None,
+    api_parts: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """The site's own bookkeeping: product digests, the data basis and the tables cache (each
-    file replaced atomically; the digests last, so a crash leaves a basis that is too old,
-    which only makes the next publish query more)."""
+    """The site's own bookkeeping: product digests, the data basis, the open data's state per
+    dataset (:func:`dataset_basis`, :func:`dataset_digest`) and the tables cache (each file
+    replaced atomically; the digests last, so a crash leaves a basis that is too old, which
+    only makes the next publish query more). The tables cache is written as it is encoded,
+    never held as one string (1.2 GB at tier L)."""
 
-    def put(name: str, text: str) -> None:
+    def put(name: str, write: Callable[[TextIO], object]) -> None:
         temporary = site / f".{name}.{os.getpid()}"
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("w", encoding="utf-8") as handle:
+            write(handle)
         os.replace(temporary, site / name)
 
     if basis is not None:
-        put(TABLES_FILE, json.dumps({k: table_to_json(t) for k, t in tables.items()}))
+        put(TABLES_FILE, lambda h: _write_tables(h, tables))
     else:
         (site / TABLES_FILE).unlink(missing_ok=True)
+    state = {"products": digests, "datasets": api_digest, "basis": basis, "parts": api_parts or {}}
     put(
         DIGESTS_FILE,
-        json.dumps(
-            {
-                "products": digests,
-                "datasets": api_digest,
-                "basis": basis,
-                "datasets_basis": api_basis,
-            },
-            ensure_ascii=False,
-            indent=0,
-            sort_keys=True,
-        ),
+        lambda h: h.write(json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True)),
     )
 
 
-def datasets_digest(datasets: list[Dataset], api: Path) -> str:
-    """One hash over every open-data dataset (structure, submissions, and its observations as
-    written in its SDMX-CSV file in ``api``), so that a change that touches no product still
-    rewrites the data API."""
-    digest = hashlib.sha256()
-    for dataset in datasets:
-        digest.update(dataset.describe().encode("utf-8"))
-        with (api / dataset_files(dataset.id)["sdmx-csv"][0]).open("rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
+def _write_tables(handle: TextIO, tables: dict[str, ProductTable]) -> None:
+    """The tables cache as one JSON object, one table at a time (what ``json.dumps`` of the
+    whole dict writes, without the whole text in memory)."""
+    handle.write("{")
+    for i, (key, table) in enumerate(tables.items()):
+        handle.write(", " if i else "")
+        handle.write(json.dumps(key))
+        handle.write(": ")
+        handle.write(json.dumps(table_to_json(table)))
+    handle.write("}")
+
+
+def dataset_digest(dataset: Dataset, api: Path) -> str:
+    """Hash of one open-data dataset: its structure and submissions, and its observations as
+    written in its SDMX-CSV file in ``api``."""
+    digest = hashlib.sha256(dataset.describe().encode("utf-8"))
+    with (api / dataset_files(dataset.id)["sdmx-csv"][0]).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
     return digest.hexdigest()
 
 
-def open_data_basis(basis: dict[str, object] | None, renderer: str) -> str | None:
-    """What the open data follows from: the data basis (:func:`data_basis`: the project the
-    warehouse was built with and every published submission) and the code that writes it.
-    Equal bases give the same files; None (no basis) means they must be written again."""
+def datasets_digest(datasets: list[Dataset], api: Path) -> str:
+    """One hash over every open-data dataset (:func:`dataset_digest`), so that a change that
+    touches no product still rewrites the data API."""
+    return _combine([dataset_digest(d, api) for d in datasets])
+
+
+def _combine(digests: list[str]) -> str:
+    return hashlib.sha256("\n".join(digests).encode("ascii")).hexdigest()
+
+
+def dataset_basis(basis: dict[str, object] | None, renderer: str, dataset: Dataset) -> str | None:
+    """What one dataset's files follow from: the project the warehouse was built with, the code
+    that writes them, the dataset's structure and submissions (:meth:`Dataset.describe`) and
+    the published submissions of its source (of every source for the indicators, which are
+    computed across them). Equal bases give the same files; None (no basis) means they must be
+    written again."""
     if basis is None:
         return None
-    text = json.dumps([basis, renderer], sort_keys=True, default=str, ensure_ascii=False)
+    source = dataset.query.params.get("source")
+    published = cast("list[list[Any]]", basis["published"])
+    if source is not None:
+        published = [row for row in published if str(row[1]) == str(source)]
+    text = json.dumps(
+        [basis["fingerprint"], renderer, published, dataset.describe()],
+        sort_keys=True,
+        default=str,
+        ensure_ascii=False,
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _carry_open_data(old: Path, new: Path, datasets: list[Dataset]) -> bool:
-    """Carry the last publish's data API files into ``new`` (hard links; copies where links
+def _carry(old: Path, new: Path, names: list[str]) -> bool:
+    """Carry files of the last publish's data API into ``new`` (hard links; copies where links
     are not possible); False, with nothing carried, when one of them is missing."""
-    names = [CATALOGUE] + [
-        name for d in datasets for names in dataset_files(d.id).values() for name in names
-    ]
     if not all((old / name).is_file() for name in names):
         return False
     new.mkdir(parents=True, exist_ok=True)
@@ -350,6 +371,49 @@ def _carry_open_data(old: Path, new: Path, datasets: list[Dataset]) -> bool:
         except OSError:
             shutil.copy2(old / name, new / name)
     return True
+
+
+def _open_data(
+    warehouse: Warehouse,
+    datasets: list[Dataset],
+    old: Path,
+    api: Path,
+    before: object,
+    bases: dict[str, str | None],
+    now: datetime,
+    tell: Callable[[str], None],
+) -> dict[str, dict[str, str]]:
+    """Write the data API into ``api``: a dataset whose basis (:func:`dataset_basis`) is the one
+    recorded by the last publish (``before``: its state per dataset) is carried over from
+    ``old``, the others are streamed from the warehouse. Returns the new state per dataset."""
+    recorded = before if isinstance(before, dict) else {}
+    parts: dict[str, dict[str, str]] = {}
+    for dataset in datasets:
+        part = recorded.get(dataset.id)
+        names = [n for files in dataset_files(dataset.id).values() for n in files]
+        if (
+            bases[dataset.id] is not None
+            and isinstance(part, dict)
+            and part.get("basis") == bases[dataset.id]
+            and isinstance(part.get("digest"), str)
+            and _carry(old, api, names)
+        ):
+            parts[dataset.id] = {"basis": str(part["basis"]), "digest": str(part["digest"])}
+    rewrite = [d for d in datasets if d.id not in parts]
+    if not rewrite and _carry(old, api, [CATALOGUE]):
+        tell("open data unchanged (same data basis and code): carried over as it was")
+        return parts
+    tell(
+        f"writing the open data (api/v1/) of {len(rewrite)} of {len(datasets)} dataset(s), "
+        f"streamed from the warehouse ({len(parts)} unchanged, carried over)"
+    )
+    write_datasets(warehouse, datasets, api, now=now, only={d.id for d in rewrite})
+    for dataset in rewrite:
+        parts[dataset.id] = {
+            "basis": bases[dataset.id] or "",
+            "digest": dataset_digest(dataset, api),
+        }
+    return parts
 
 
 def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
@@ -379,7 +443,7 @@ def _write_site(
     api_digest: str = "",
     basis: dict[str, object] | None = None,
     tables: dict[str, ProductTable] | None = None,
-    api_basis: str | None = None,
+    api_parts: dict[str, dict[str, str]] | None = None,
 ) -> None:
     """Write the whole site into ``site``; the products named in ``reuse`` are carried over
     from the old site folder instead of being rendered."""
@@ -441,7 +505,7 @@ def _write_site(
         for p in products
     ]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    write_state(site, digests, api_digest, basis, tables or {}, api_basis)
+    write_state(site, digests, api_digest, basis, tables or {}, api_parts)
     (site / SITE_MARKER).write_text(now.isoformat())
 
 
@@ -566,20 +630,11 @@ def _publish(
         )
         datasets = load_datasets(warehouse)
         renderer = renderer_fingerprint()
-        api_basis = open_data_basis(basis, renderer)
-        old_digest = state.get("datasets")
-        if (
-            api_basis is not None
-            and state.get("datasets_basis") == api_basis
-            and isinstance(old_digest, str)
-            and _carry_open_data(site_dir / API_DIR, api, datasets)
-        ):
-            tell("open data unchanged (same data basis and code): carried over as it was")
-            api_digest = old_digest
-        else:
-            tell("writing the open data (api/v1/), streamed from the warehouse")
-            write_datasets(warehouse, datasets, api, now=now)
-            api_digest = datasets_digest(datasets, api)
+        bases = {d.id: dataset_basis(basis, renderer, d) for d in datasets}
+        api_parts = _open_data(
+            warehouse, datasets, site_dir / API_DIR, api, state.get("parts"), bases, now, tell
+        )
+        api_digest = _combine([api_parts[d.id]["digest"] for d in datasets])
     digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
     previous = {} if full or not is_site else read_digests(site_dir)
     api_unchanged = (
@@ -592,8 +647,8 @@ def _publish(
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
     if previous == digests and kept == set(digests) and api_unchanged:
-        if state.get("basis") != basis or state.get("datasets_basis") != api_basis:
-            write_state(site_dir, digests, api_digest, basis, tables, api_basis)
+        if state.get("basis") != basis or state.get("parts") != api_parts:
+            write_state(site_dir, digests, api_digest, basis, tables, api_parts)
         copy_into_site(warehouse_path, site_dir)
         return PublishResult(
             products=len(products),
@@ -626,7 +681,7 @@ def _publish(
             api_digest,
             basis,
             tables,
-            api_basis,
+            api_parts,
         )
         copy_into_site(warehouse_path, work)
     except BaseException:

@@ -8,6 +8,7 @@ Real DuckDB files in the marts' shape (``fixtures/marts.py``); no mock.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -276,6 +277,77 @@ def test_open_data_is_carried_over_while_its_basis_is_unchanged(tmp_path: Path) 
         _data_files(site / "api" / "v1").keys() == _data_files(full.site_dir / "api" / "v1").keys()
     )
     assert "b.xlsx" in (site / "api" / "v1" / "datasets.json").read_text(encoding="utf-8")
+
+
+def _published_basis(db: Path) -> None:
+    """Give a fixture warehouse what ``migstat build`` writes beside the marts: the build's
+    fingerprint and the published submission of every (country, source, period)."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema build_meta")
+        con.execute("create table build_meta.build as select 'fingerprint-1' as fingerprint")
+        con.execute(
+            "create table marts.quality_submissions as select distinct submission_id, "
+            "reporting_country_code as country_code, source, year::varchar as period, "
+            "true as is_published, 'a.xlsx' as file_name from marts.fct_observations"
+        )
+
+
+def _masked(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Data files without the time they were written (JSON-stat ``updated``, the catalogue's
+    ``generated``): what a carried-over file keeps from the publish that wrote it."""
+    pattern = re.compile(rb'"(updated|generated)": ?"[^"]*"')
+    return {name: pattern.sub(b"", data) for name, data in files.items()}
+
+
+def test_a_changed_source_rewrites_only_its_datasets(tmp_path: Path) -> None:
+    """A corrected workbook of one (country, source, year): the next publish streams again only
+    the datasets of that source and the indicators (computed across sources); every other
+    dataset's files are the last publish's files (same inodes). Together they are what a full
+    publish writes (too little rewritten would leave the old numbers; too much would change
+    the inodes of the other sources)."""
+    from migstat.publish import publish
+
+    db = build_fixture_warehouse(tmp_path / "migstat.duckdb", years=(2023, 2024))
+    _published_basis(db)
+    site = tmp_path / "site"
+    publish(db, site, workers=1)
+    before = _api_inodes(site)
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.quality_submissions set file_name = 'b.xlsx', submission_id = 999 "
+            "where country_code = 'GTM' and period = '2024' and source = 'returns'"
+        )
+        con.execute(
+            "update marts.fct_observations set submission_id = 999, value = value + 1 "
+            "where reporting_country_code = 'GTM' and year = 2024 and source = 'returns'"
+        )
+        con.execute(
+            "update marts.indicators set value = value + 1 "
+            "where reporting_country_code = 'GTM' and year = 2024"
+        )
+    heard: list[str] = []
+    publish(db, site, workers=1, say=heard.append)
+    assert any("of 2 of 8 dataset(s)" in line and "6 unchanged" in line for line in heard), heard
+    after = _api_inodes(site)
+    assert after.keys() == before.keys()
+    rewritten = {name for name in after if after[name] != before[name]}
+    expected = {
+        name
+        for dataset in ("returns", "indicators")
+        for names in dataset_files(dataset).values()
+        for name in names
+    }
+    assert rewritten == expected | {"datasets.json"}
+    full = publish(db, tmp_path / "full", workers=1, full=True)
+    selective_files = _masked(_data_files(site / "api" / "v1"))
+    assert selective_files == _masked(_data_files(full.site_dir / "api" / "v1"))
+    assert b"b.xlsx" in selective_files["datasets.json"]
+    # Nothing changed since: nothing is written, the open data included.
+    heard.clear()
+    again = publish(db, site, workers=1, say=heard.append)
+    assert again.rendered == 0
+    assert any("open data unchanged" in line for line in heard)
+    assert _api_inodes(site) == after
 
 
 def test_a_killed_publish_leaves_nothing_for_long(warehouse: Path, tmp_path: Path) -> None:
