@@ -479,6 +479,7 @@ def _write_site(
                     now.isoformat(timespec="seconds"),
                 )
             )
+    env.get_template("product.html")  # compiled here once, inherited by the forked workers
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             list(pool.map(_render_products, jobs))

@@ -3,6 +3,8 @@ catalogue entries and filter options (pure functions of a product and its lookup
 
 from __future__ import annotations
 
+from functools import cache
+
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from migstat.publish.catalogue import Catalogue
@@ -22,7 +24,10 @@ from migstat.publish.i18n import (
 from migstat.publish.products import REGIONAL, Lookups, Product
 
 
+@cache
 def environment() -> Environment:
+    """The site's template environment, made once per process: each template is compiled once
+    (forked render workers inherit what the parent compiled)."""
     env = Environment(
         loader=PackageLoader("migstat.publish", "templates"),
         autoescape=select_autoescape(["html"]),
