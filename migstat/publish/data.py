@@ -140,6 +140,27 @@ def _sum(cells: object) -> Cell:
     return Cell(sum(values) if values else None, "".join(sorted(flags)) or None, computed=True)
 
 
+SPILL_PREFIX = "migstat-publish-"
+_SPILL_PID = re.compile(r"migstat-publish-(\d+)-")
+_DUCKDB_TEMP_PID = re.compile(r"duckdb_temp_(\d+)_")
+
+
+def remove_dead_spills(parent: Path) -> None:
+    """Remove the spill folders a killed publish or export left in ``parent`` (gigabytes at
+    scale): those whose process has ended, known by the pid in the folder's name or, for
+    folders named before it was, in the name of DuckDB's own files inside."""
+    for folder in parent.glob(f"{SPILL_PREFIX}*"):
+        found = _SPILL_PID.match(folder.name)
+        if found is None:
+            try:
+                names = [f.name for f in folder.iterdir()]
+            except OSError:
+                continue
+            found = next((m for n in names if (m := _DUCKDB_TEMP_PID.match(n))), None)
+        if found is not None and not Path(f"/proc/{found[1]}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class Warehouse:
     """The published warehouse, opened read-only (a build can swap it in meanwhile)."""
 
@@ -160,7 +181,8 @@ class Warehouse:
         if spill:
             parent = os.environ.get("MIGSTAT_DUCKDB_TEMP_DIRECTORY") or tempfile.gettempdir()
             Path(parent).mkdir(parents=True, exist_ok=True)
-            self.spill = Path(tempfile.mkdtemp(prefix="migstat-publish-", dir=parent))
+            remove_dead_spills(Path(parent))
+            self.spill = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=parent))
             config["temp_directory"] = str(self.spill)
         try:
             self.con = connect_read_only(path, config)

@@ -370,6 +370,32 @@ def test_a_killed_publish_leaves_nothing_for_long(warehouse: Path, tmp_path: Pat
     assert live.is_dir()
 
 
+def test_a_killed_publish_spill_folder_is_removed_by_the_next(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's spill folder of a killed publish (2.4 GB at tier L) is removed when the next
+    publish or export opens the warehouse: by the pid in its name, or in DuckDB's file names
+    for a folder named the earlier way; a live process's folder stays."""
+    import os
+
+    from migstat.publish.data import SPILL_PREFIX
+
+    monkeypatch.setenv("MIGSTAT_DUCKDB_TEMP_DIRECTORY", str(tmp_path))
+    dead, live = _ended_pid(), os.getppid()
+    left = tmp_path / f"{SPILL_PREFIX}{dead}-abc"
+    older = tmp_path / f"{SPILL_PREFIX}xyz"
+    running = tmp_path / f"{SPILL_PREFIX}{live}-def"
+    for folder, owner in ((left, dead), (older, dead), (running, live)):
+        folder.mkdir()
+        (folder / f"duckdb_temp_{owner}_0_owner").write_text("")
+    with Warehouse(warehouse, spill=True) as opened:
+        assert opened.spill is not None and opened.spill.is_dir()
+        assert opened.spill.name.startswith(f"{SPILL_PREFIX}{os.getpid()}-")
+        assert not left.exists() and not older.exists()
+        assert running.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name]
+
+
 def _ended_pid() -> int:
     """The pid of a process that has ended (and was reaped)."""
     import subprocess
