@@ -21,47 +21,28 @@ observations as {{ not_materialized() }} (
 
 ),
 
-nationality_sex_cells as (
-
-    {{ canonical_cells('observations', ['nationality', 'sex'], detail_only=false) }}
-
-),
-
-age_group_sex_cells as (
-
-    {{ canonical_cells('observations', ['age_group', 'sex'], detail_only=false) }}
-
-),
-
 cells as (
 
+    {#- One scan of the observations for both breakdowns (canonical_cells_by_breakdown): a cell
+        of a sheet chosen for both comes once for each. #}
     select
         reporting_country_code,
         year,
         month,
         flow_code,
-        'nationality_sex' as breakdown,
-        nationality_code,
+        chosen_breakdown as breakdown,
+        case when chosen_breakdown = 'nationality_sex' then nationality_code else '_T' end
+            as nationality_code,
         sex_code,
-        '_T' as age_group_code,
+        case when chosen_breakdown = 'age_group_sex' then age_group_code else '_T' end
+            as age_group_code,
         value,
         obs_flag
-    from nationality_sex_cells
-
-    union all
-
-    select
-        reporting_country_code,
-        year,
-        month,
-        flow_code,
-        'age_group_sex' as breakdown,
-        '_T' as nationality_code,
-        sex_code,
-        age_group_code,
-        value,
-        obs_flag
-    from age_group_sex_cells
+    from ({{ canonical_cells_by_breakdown(
+        'observations',
+        {'nationality_sex': ['nationality', 'sex'], 'age_group_sex': ['age_group', 'sex']},
+        detail_only=false,
+    ) }}) as chosen_cells
 
 ),
 
