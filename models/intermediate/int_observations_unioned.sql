@@ -20,7 +20,9 @@ with
 submissions as (
 
     select * from {{ ref('stg_raw__submissions') }}
-    where {{ submission_in(new_submissions) }}
+    {%- if new_submissions is not none %}
+        where {{ submission_in(new_submissions) }}
+    {%- endif %}
 
 ),
 

@@ -95,10 +95,10 @@ final as (
         on observations.nationality_code = nationalities.code
     left join countries as origins
         on observations.country_from_code = origins.code
-    where
-        verdicts.is_published
-        and observations.cell_role = 'detail'
+    where verdicts.is_published and observations.cell_role = 'detail'
+    {%- if new_submissions is not none %}
         and {{ submission_in(new_submissions, 'observations.submission_id') }}
+    {%- endif %}
 
 )
 
