@@ -41,3 +41,32 @@
 {% macro date_dependent_rules() -%}
     {{ return(['STR-006']) }}
 {%- endmacro %}
+
+{#- The submissions among `candidates` (SQL selecting a `submission_id` column) that this model
+    does not hold yet: a sorted list of ids read when the model runs (an incremental run), none
+    otherwise (a full build, dbt parsing). A model writes them into its conditions as literals
+    (`submission_in`): DuckDB applies `submission_id in (...)` inside each table scan and skips
+    the row groups the zone maps rule out, where `not in (select ... from this)` reads every row
+    ever stored (and, through the staging views, stages every cell) before the anti-join. -#}
+{% macro new_submission_ids(candidates) -%}
+    {%- if this is none or not is_incremental() or not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        'select distinct candidates.submission_id from (' ~ candidates ~ ') as candidates'
+        ~ ' where candidates.submission_id not in (select present.submission_id from '
+        ~ this ~ ' as present) order by 1').rows -%}
+    {{ return(rows | map(attribute=0) | map('int') | list) }}
+{%- endmacro %}
+
+{#- A condition on `column` for a list of submission ids from `new_submission_ids`: `true` for
+    none (a full build), `false` for no id. -#}
+{% macro submission_in(ids, column='submission_id') -%}
+    {%- if ids is none -%}
+        true
+    {%- elif ids | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in ({{ ids | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}

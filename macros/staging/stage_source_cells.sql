@@ -18,11 +18,17 @@
     lists read the raw table itself, not the `cells` CTE: a CTE read more than once is
     materialized by DuckDB (a copy of every raw cell in memory, spilled at tier L).
 
+    `only_submissions` (a list of submission ids, from `new_submission_ids`): stage the cells of
+    those submissions only, the filter written into every read of the raw table (the label lists
+    included, which a filter on the view's output does not reach). An incremental build of
+    `int_observations_unioned` stages its new submissions so, inline, instead of reading the
+    views: through a view, each label list reads every cell ever loaded.
+
     Adding a source: its spec, `migstat dbt-sources --write` (its raw table in
     models/staging/_sources.yml) and a one-line model `stg_<source>__cells.sql` with
     `{{ stage_source_cells('<source>') }}`.
 -#}
-{% macro stage_source_cells(source_name) %}
+{% macro stage_source_cells(source_name, only_submissions=none) %}
 {%- set relation = source('raw', source_name) -%}
 {%- set dimensions = source_dimensions(source_name) -%}
 
@@ -31,6 +37,9 @@ with
 cells as (
 
     select * from {{ relation }}
+    {%- if only_submissions is not none %}
+        where {{ submission_in(only_submissions) }}
+    {%- endif %}
 
 ),
 
@@ -60,7 +69,11 @@ label_resolutions as (
             cells.submission_id,
             cells.{{ dimension.name }}_label as label
         from {{ relation }} as cells
-        where cells.{{ dimension.name }}_label is not null
+        where
+            cells.{{ dimension.name }}_label is not null
+            {%- if only_submissions is not none %}
+                and {{ submission_in(only_submissions, 'cells.submission_id') }}
+            {%- endif %}
     ) as labels
     left join submissions on labels.submission_id = submissions.submission_id
     left join label_resolutions as members
@@ -89,7 +102,11 @@ parent_labels as (
             cells.submission_id,
             cells.parent_label as label
         from {{ relation }} as cells
-        where cells.parent_label is not null
+        where
+            cells.parent_label is not null
+            {%- if only_submissions is not none %}
+                and {{ submission_in(only_submissions, 'cells.submission_id') }}
+            {%- endif %}
     ) as labels
     left join submissions on labels.submission_id = submissions.submission_id
     left join label_resolutions as regions

@@ -9,13 +9,20 @@
 ) }}
 
 {%- set dimensions = observation_dimensions() %}
+{#- An incremental run: the submissions not here yet, read when the model runs and written as
+    literals, so every scan of the raw tables skips the cells already here (a `not in` this
+    table read and staged every cell ever loaded before dropping them). -#}
+{%- set new_submissions = new_submission_ids(
+    'select submission_id from ' ~ ref('stg_raw__submissions')) %}
 
 with
 
 submissions as (
 
     select * from {{ ref('stg_raw__submissions') }}
-    {{ submissions_not_in_this() }}
+    {%- if new_submissions is not none %}
+        where {{ submission_in(new_submissions) }}
+    {%- endif %}
 
 ),
 
@@ -83,8 +90,13 @@ measures as (
                 cell_role,
                 parent_region_code
 
-            from {{ relation }}
-            {{ submissions_not_in_this() }}
+            {%- if new_submissions is none %}
+                from {{ relation }}
+            {%- else %}
+                {#- The new submissions staged inline (macros/staging/stage_source_cells.sql):
+                    through the view, its label lists would read every cell ever loaded. #}
+                from ({{ stage_source_cells(source_name, new_submissions) }}) as staged
+            {%- endif %}
 
         ),
 

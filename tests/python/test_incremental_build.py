@@ -20,6 +20,7 @@ manifest must be the same.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -87,15 +88,17 @@ def build(home: Path, *args: str, reference: str) -> dict:
 
 
 def mart_differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]]:
-    """Per mart, rule-failure relation (every family, warnings included) and the verdicts:
-    rows only in the incremental warehouse, rows only in the full one."""
+    """Per mart, rule-failure relation (every family, warnings included), the long grain
+    `int_observations_unioned` and the verdicts: rows only in the incremental warehouse, rows
+    only in the full one."""
     con = duckdb.connect()
     con.execute(f"attach '{incremental}' as incremental (read_only)")
     con.execute(f"attach '{full}' as full_build (read_only)")
     tables = con.execute(
         "select schema_name || '.' || table_name from duckdb_tables() "
         "where database_name = 'full_build' and (schema_name = 'marts' or table_name like "
-        "'int\\_%\\_failures\\_detected' escape '\\') "
+        "'int\\_%\\_failures\\_detected' escape '\\' "
+        "or table_name = 'int_observations_unioned') "
         "union all select schema_name || '.' || view_name from duckdb_views() "
         "where database_name = 'full_build' and view_name in "
         "('int_rule_failures_unioned', 'int_submissions_verdicted') order by 1"
@@ -160,6 +163,32 @@ def touched_keys(warehouse: Path) -> set[tuple[str, str, int]]:
         return {(str(c), str(s), int(y)) for c, s, y in rows.fetchall()}
 
 
+SUBMISSION_LITERALS = re.compile(r"submission_id in \(([\d, ]+)\)")
+
+
+def new_submission_filters(home: Path) -> dict[str, object]:
+    """What the last build's two long tables added, read from their compiled SQL: the
+    submission ids written as literals into `int_observations_unioned`'s reads of the raw tables
+    and `fct_observations`' read of the observations (none: no literal), whether the former
+    read the staging views, and whether it added nothing (`false`)."""
+    compiled = home / "dbt" / "target" / "compiled" / "migstat" / "models"
+    unioned = (compiled / "intermediate" / "int_observations_unioned.sql").read_text("utf-8")
+    facts = (compiled / "marts" / "core" / "fct_observations.sql").read_text("utf-8")
+
+    def literals(sql: str) -> set[int] | None:
+        found = [match.group(1) for match in SUBMISSION_LITERALS.finditer(sql)]
+        if not found:
+            return None
+        return {int(part) for group in found for part in group.split(",")}
+
+    return {
+        "unioned": literals(unioned),
+        "unioned_nothing": "where false" in unioned,
+        "unioned_reads_views": "__cells" in unioned,
+        "facts": literals(facts),
+    }
+
+
 def judged_by(warehouse: Path) -> dict[int, str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
@@ -200,6 +229,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
         reference = REFERENCE_DATES[number]
         before = judged_by(warehouse) if warehouse.exists() else {}
         result = build(home, reference=reference)
+        filters = new_submission_filters(home)
         copy = root / f"full-{number}"
         shutil.copytree(home, copy, ignore=shutil.ignore_patterns("dbt", "site"))
         full = build(copy, "--full-refresh", reference=reference)
@@ -214,6 +244,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
                 "judged_before": before,
                 "judged_after": judged_by(warehouse),
                 "touched": touched_keys(warehouse),
+                "filters": filters,
                 "differences": mart_differences(warehouse, copy / "warehouse" / "migstat.duckdb"),
                 "publish": published,
                 "publish_full": everything,
@@ -261,6 +292,33 @@ def test_an_incremental_build_recomputes_only_the_keys_of_what_changed(rounds):
     }
     assert correction == {("GTM", "entries_exits", 2023)}
     assert withdrawal == {("GTM", "entries_exits", 2023)}
+
+
+def test_an_incremental_build_reads_only_the_new_submissions_cells(rounds):
+    # The submissions not in the long tables yet are written into their SQL as literals, so an
+    # incremental build reads only their cells (through the zone maps), never every cell stored.
+    def ids(r: dict, *files: str) -> set[int]:
+        return {s["id"] for s in r["result"]["submissions"] if s["file"] in files}
+
+    first, period, correction, withdrawal = rounds
+    assert first["filters"] == {
+        "unioned": None,
+        "unioned_nothing": False,
+        "unioned_reads_views": True,
+        "facts": None,
+    }
+    period_files = [f"{c}_{s}_2024.xlsx" for c in COUNTRIES for s in SOURCES]
+    assert period["filters"]["unioned"] == ids(period, *period_files)
+    assert not period["filters"]["unioned_reads_views"]
+    # The facts add the new period and GTM's returns of 2025, accepted at last.
+    assert period["filters"]["facts"] == ids(period, *period_files, "GTM_returns_2025.xlsx")
+    corrected = ids(correction, "GTM_entries_exits_2023_v2.xlsx")
+    assert correction["filters"]["unioned"] == corrected
+    assert correction["filters"]["facts"] == corrected
+    # A withdrawal adds no cells; version 1, published again, comes back to the facts.
+    assert withdrawal["filters"]["unioned"] is None
+    assert withdrawal["filters"]["unioned_nothing"]
+    assert withdrawal["filters"]["facts"] == ids(withdrawal, "GTM_entries_exits_2023.xlsx")
 
 
 def test_verdicts_follow_the_rounds(rounds):

@@ -9,6 +9,11 @@
     pre_hook="{% if is_incremental() %}delete from {{ this }} where submission_id not in (select submission_id from {{ ref('int_submissions_verdicted') }} where is_published){% endif %}",
 ) }}
 
+{#- An incremental run adds the published submissions not here yet, their ids read when it
+    runs and written as literals: the scan of the observations then skips every row group of
+    the others (a `not in` this table read every observation ever stored first). -#}
+{%- set new_submissions = new_submission_ids(
+    'select submission_id from ' ~ ref('int_submissions_verdicted') ~ ' where is_published') %}
 {#- Dimensions with columns of their own below; any other dimension of the specs (a new
     source's) is published as its `<dimension>_code`, after these. -#}
 {%- set shown_dimensions = ['flow', 'nationality', 'country_from', 'sex', 'age_group', 'port',
@@ -91,8 +96,8 @@ final as (
     left join countries as origins
         on observations.country_from_code = origins.code
     where verdicts.is_published and observations.cell_role = 'detail'
-    {%- if is_incremental() %}
-        and observations.submission_id not in (select present.submission_id from {{ this }} as present)
+    {%- if new_submissions is not none %}
+        and {{ submission_in(new_submissions, 'observations.submission_id') }}
     {%- endif %}
 
 )
