@@ -351,6 +351,30 @@ def fact_rows(home: Path) -> int:
     return int(row[0])
 
 
+REFERENCE_DATE_ENV = "MIGSTAT_REFERENCE_DATE"
+
+
+def judging_date(last_year: int) -> str | None:
+    """The date every build of the run judges as of (``MIGSTAT_REFERENCE_DATE``), so that the
+    new period (the year after ``last_year``) is over and published rather than quarantined as
+    a future period (STR-006) when the bench runs during or before that year. None when the
+    period is already over or the variable is set by the caller."""
+    if os.environ.get(REFERENCE_DATE_ENV):
+        return None
+    over = date(last_year + 2, 1, 31)
+    return over.isoformat() if date.today() < date(last_year + 2, 1, 1) else None
+
+
+def published_submissions(home: Path, year: int) -> int:
+    """Submissions of ``year`` with rows in the published ``fct_observations``."""
+    with duckdb.connect(str(home / "warehouse" / "migstat.duckdb"), read_only=True) as con:
+        row = con.execute(
+            "select count(distinct submission_id) from marts.fct_observations where year = ?",
+            [year],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def latest_year(home: Path) -> int:
     """The latest reference year in a home's raw store (a new period comes after it)."""
     with duckdb.connect(str(home / "warehouse" / "landing.duckdb"), read_only=True) as con:
@@ -600,7 +624,8 @@ def step_new_period(
         "new period: load + migstat build (incremental)",
         load.seconds + build.seconds,
         "s",
-        f"{len(files)} workbooks of {year}; load {load.seconds:.1f} + build {build.seconds:.1f}",
+        f"{len(files)} workbooks of {year}, {published_submissions(home, year)} published; "
+        f"load {load.seconds:.1f} + build {build.seconds:.1f}",
         load.cpu + build.cpu,
     )
     if publish_too:
@@ -811,6 +836,10 @@ def main() -> None:
                     stale.unlink() if stale.is_file() else shutil.rmtree(stale)
             continue
         shutil.rmtree(home / sub, ignore_errors=True)
+    reference = judging_date(latest_year(home) if reuse else max(tier.years))
+    if reference:
+        os.environ[REFERENCE_DATE_ENV] = reference
+        report.facts["judged as of"] = reference
     if tier.large:
         from tier_l import generate as generate_large
 

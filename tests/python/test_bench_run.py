@@ -40,3 +40,18 @@ def test_a_failed_publish_row_says_time_peak_and_why(tmp_path: Path) -> None:
     assert " GB, exit " in row.note and "no published warehouse" in row.note
     peak = report.get("publish (first, whole site): peak RSS (process tree)")
     assert peak is not None and peak.value is not None and peak.value > 0
+
+
+def test_the_new_period_is_judged_as_of_a_date_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bench run whose new period (the year after the last loaded) is not over yet judges as
+    of the end of January after it, so the period is published, not quarantined as future
+    (STR-006); a period already over, or a date given by the caller, leaves the date alone."""
+    from datetime import date
+
+    monkeypatch.delenv(bench.REFERENCE_DATE_ENV, raising=False)
+    this_year = date.today().year
+    assert bench.judging_date(this_year - 1) == f"{this_year + 1}-01-31"
+    assert bench.judging_date(this_year) == f"{this_year + 2}-01-31"
+    assert bench.judging_date(this_year - 3) is None
+    monkeypatch.setenv(bench.REFERENCE_DATE_ENV, "2030-06-30")
+    assert bench.judging_date(this_year - 1) is None
