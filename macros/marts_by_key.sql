@@ -28,18 +28,20 @@
 {%- endmacro %}
 
 {#- A condition true for the rows of `country` and `year` that a touched key reaches: year in
-    [touched year - years_before, touched year + years_after], the touched key's source among
-    `sources` (a list) or equal to the column `source`, its country equal to `country` (none:
-    any country). `true` on a full build, and on an incremental run without the table
-    (everything recomputed, never less).
+    [touched year - years_before, touched year + years_after] (numbers), the touched key's
+    source among `sources` (a list) or equal to the column `source`, its country equal to
+    `country` (none: any country). `true` on a full build, and on an incremental run without
+    the table (everything recomputed, never less). `relation`: the touched keys' table when the
+    caller is not an incremental model (a data test: macro `get_where_subquery`).
 
     The keys are read when the model runs and written into the condition as literals
     (`country in ('GTM', 'MEX') and year in (2024, 2025)`), grouped by the years they reach: a
     correlated `exists` over the table was evaluated against every one of ~23 M fact rows at
     tier L and made a merged mart slower than rebuilding it (bench/results/L-incremental.md). -#}
-{% macro touched_keys(country, year, sources=none, years_before=0, years_after=0, source=none) -%}
-    {%- set touched = touched_keys_relation() -%}
-    {%- if this is none or not is_incremental() or touched is none or not execute -%}
+{% macro touched_keys(country, year, sources=none, years_before=0, years_after=0, source=none,
+                      relation=none) -%}
+    {%- set touched = touched_keys_relation() if relation is none else relation -%}
+    {%- if touched is none or not execute -%}
         true
     {%- else -%}
         {%- set rows = run_query(
@@ -87,9 +89,9 @@
     '{{ text | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- A warning family windowed (revision; plausibility and cross-source could be, but their
-    windowed reads cost more at tier L than the whole tables: bench/results/L-incremental.md):
-    its verdicts on a submission read other submissions, so an incremental build judges again
+{#- The warning families windowed (plausibility, cross-source, revision; the windows are
+    literals since the touched keys are: bench/results/L-incremental.md): their verdicts on a
+    submission read other submissions, so an incremental build judges again
     the submissions a touched key can reach and keeps the other verdicts. `submissions_to_judge(...)`: a condition on `column`
     (a submission id), true for the submissions of the raw store whose country, source and
     year a touched key reaches (arguments as `touched_keys`, applied to the submission's own

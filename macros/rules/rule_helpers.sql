@@ -13,6 +13,30 @@ coalesce((
 {%- endmacro %}
 
 
+{#- A tolerance of a rule as a number, read from the catalogue when the model runs (a window
+    written as literals, macro touched_keys); `default` while dbt parses. Only for incremental
+    runs: a unit test has no catalogue table to read. -#}
+{% macro rule_tolerance_number(rule_id, key, default) -%}
+    {%- if not execute -%}
+        {{ return(default) }}
+    {%- endif -%}
+    {%- set rows = run_query('select ' ~ rule_tolerance(rule_id, key, default)).rows -%}
+    {{ return(rows[0][0] if rows and rows[0][0] is not none else default) }}
+{%- endmacro %}
+
+
+{#- Plausibility's window in an incremental build, in years: a submission's verdicts read the
+    published years of its series within `history_years` of its own (PLA-002) and the previous
+    year (PLA-001; PLA-002's January), so a touched year can change the verdicts of the same
+    country and source within max(history_years, 1) years of it. -#}
+{% macro plausibility_window() -%}
+    {%- if touched_keys_relation() is none or not execute -%}
+        {{ return(1) }}
+    {%- endif -%}
+    {{ return([rule_tolerance_number('PLA-002', 'history_years', 5) | int, 1] | max) }}
+{%- endmacro %}
+
+
 {#- True when a dimension key is a UN M49 region code (three digits), i.e. a reported subtotal
     row such as "Centroamérica" in a nationality column. -#}
 {% macro is_region_key(expr) -%}

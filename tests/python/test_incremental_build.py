@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,8 @@ import pytest
 from fixtures import raw_fixture
 from fixtures.cli import migstat
 
+from migstat.build import BUILD_FILE, build_vars, dbt_command
+from migstat.home import Home
 from migstat.publish import publish
 
 pytestmark = pytest.mark.slow
@@ -245,6 +248,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
                 "judged_after": judged_by(warehouse),
                 "touched": touched_keys(warehouse),
                 "filters": filters,
+                "home": home,
                 "differences": mart_differences(warehouse, copy / "warehouse" / "migstat.duckdb"),
                 "publish": published,
                 "publish_full": everything,
@@ -385,3 +389,53 @@ def test_publishing_after_each_build_equals_a_full_publish(rounds):
     assert any(
         "changed for 1 (country, source, year)" in line for line in correction["publish_said"]
     )
+
+
+def _data_test(home: Path, database: Path, selector: str) -> subprocess.CompletedProcess[str]:
+    """``dbt test --select selector`` against ``database`` (named as a build file is)."""
+    argv, env = dbt_command(Home(home), database, "test", "--select", selector)
+    argv += ["--vars", json.dumps(build_vars(Home(home)))]
+    return subprocess.run(
+        argv, env=env, cwd=home, capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "unique_test"),
+    [
+        ("marts.fct_observations", "unique_combination_fct_observations_observation_id"),
+        (
+            "intermediate.int_observations_unioned",
+            "unique_combination_int_observations_unioned_submission_id__sheet__cell",
+        ),
+    ],
+)
+def test_a_duplicate_among_the_touched_keys_fails_the_tests_of_an_incremental_build(
+    rounds, tmp_path, table, unique_test
+):
+    # An incremental build tests the merged tables over the touched keys' rows only (macro
+    # get_where_subquery); a duplicate needs an inserted row, always of a touched key, and both
+    # of its rows share the submission id, hence the key. Here on the last round's warehouse
+    # (touched: GTM entries/exits 2023), a row copied once within that key, once outside it.
+    home = rounds[-1]["home"]
+    database = tmp_path / BUILD_FILE
+    shutil.copyfile(home / "warehouse" / "migstat.duckdb", database)
+
+    def duplicate(where: str) -> None:
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"insert into {table} select * from {table} where {where} limit 1")
+
+    duplicate("reporting_country_code = 'GTM' and source = 'entries_exits' and year = 2023")
+    touched = _data_test(home, database, unique_test)
+    assert touched.returncode != 0 and "FAIL 1" in touched.stdout, touched.stdout[-3000:]
+
+    shutil.copyfile(home / "warehouse" / "migstat.duckdb", database)
+    duplicate("reporting_country_code = 'MEX'")
+    untouched = _data_test(home, database, unique_test)
+    # A key no build touched: the subset does not read it (the previous build tested it) ...
+    assert untouched.returncode == 0 and "ERROR=0" in untouched.stdout, untouched.stdout[-3000:]
+    # ... which a build without touched keys (a full one) does.
+    with duckdb.connect(str(database)) as con:
+        con.execute("drop table build_meta.touched_keys")
+    whole = _data_test(home, database, unique_test)
+    assert whole.returncode != 0 and "FAIL 1" in whole.stdout, whole.stdout[-3000:]

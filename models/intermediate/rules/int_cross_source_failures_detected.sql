@@ -5,14 +5,24 @@
       nationality R that X (a reporting country) presented to its migration authority that
       year, as X published it; named at the first cell of X's row.
 -#}
-{{ config(materialized='table') }}
+{#- Windowed (macros/marts_by_key.sql): an incremental build judges again the submissions of
+    every year a touched key has (another source or country of the same year may be what they
+    are compared with), from that year's cells; the other verdicts are kept. The touched years
+    are literals (macro touched_keys). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_submissions_to_judge(any_country=true, any_source=true) }}",
+) }}
 
 {%- set decisions_ratio = rule_tolerance('XSR-001', 'ratio', 1.0) %}
 {%- set returns_ratio = rule_tolerance('XSR-002', 'ratio', 1.0) %}
 
 {#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
-{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
-{%- set published_observations = cells_with_verdict('is_published') %}
+{%- set touched_years = touched_keys(none, 'observations.year') %}
+{%- set checked_observations = cells_with_verdict("status <> 'rejected' and " ~ touched_years) %}
+{%- set published_observations = cells_with_verdict('is_published and ' ~ touched_years) %}
 
 with
 
@@ -137,3 +147,4 @@ final as (
 )
 
 select * from final
+where {{ submissions_to_judge(any_country=true, any_source=true) }}

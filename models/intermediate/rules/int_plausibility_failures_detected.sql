@@ -14,7 +14,19 @@
     * PLA-004 share of minors (age groups entirely under 18) above the tolerated maximum.
     Totals come from one sheet per measure and flow (macro canonical_cells).
 -#}
-{{ config(materialized='table') }}
+{#- Windowed (macros/marts_by_key.sql): an incremental build judges again the submissions of
+    the touched (country, source) series within `plausibility_window()` years of a touched year
+    and keeps the other verdicts. PLA-002 reads the months of their series within that window
+    of their own year, and one year more before it (the January of the oldest history year
+    compares with the December before it): twice the window and one year before a touched
+    year, twice the window after it; PLA-001 the year before theirs; PLA-003/004 their own
+    cells. The touched keys are literals (macro touched_keys). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=mart_by_key_strategy(),
+    on_schema_change='fail',
+    pre_hook="{{ delete_submissions_to_judge(years_before=plausibility_window(), years_after=plausibility_window()) }}",
+) }}
 
 {%- set yoy_limit = rule_tolerance('PLA-001', 'relative', 0.5) %}
 {%- set z_limit = rule_tolerance('PLA-002', 'robust_z', 3.5) %}
@@ -25,7 +37,18 @@
 {%- set minors_max = rule_tolerance('PLA-004', 'max_share', 0.5) %}
 
 {#- Read by each step itself (macro cells_with_verdict): no copy of every cell. #}
-{%- set checked_observations = cells_with_verdict("status <> 'rejected'") %}
+{%- set window = plausibility_window() %}
+{#- Each check reads what its verdicts need: the judged submissions' own cells (PLA-003, PLA-004,
+    the cells named), the year before them too (PLA-001), their months' history (PLA-002). #}
+{%- set checked = "status <> 'rejected' and " %}
+{%- set country, year = 'observations.reporting_country_code', 'observations.year' %}
+{%- set checked_observations = cells_with_verdict(checked ~ touched_keys(
+    country, year, source='observations.source', years_before=window, years_after=window)) %}
+{%- set yearly_observations = cells_with_verdict(checked ~ touched_keys(
+    country, year, source='observations.source', years_before=window + 1, years_after=window)) %}
+{%- set monthly_observations = cells_with_verdict(checked ~ touched_keys(
+    country, year, source='observations.source', years_before=2 * window + 1,
+    years_after=2 * window)) %}
 
 with
 
@@ -50,7 +73,7 @@ published_submissions as (
 
 yearly_cells as (
 
-    {{ canonical_cells(checked_observations) }}
+    {{ canonical_cells(yearly_observations) }}
 
 ),
 
@@ -131,7 +154,7 @@ yoy_failures as (
 
 monthly_cells as (
 
-    {{ canonical_cells(checked_observations, ['month']) }}
+    {{ canonical_cells(monthly_observations, ['month']) }}
 
 ),
 
@@ -503,3 +526,4 @@ final as (
 )
 
 select * from final
+where {{ submissions_to_judge(years_before=window, years_after=window) }}
