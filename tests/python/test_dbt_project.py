@@ -161,7 +161,8 @@ def test_selectors_and_environments_on_a_shared_warehouse(tmp_path: Path) -> Non
     assert "stg_returns__cells" not in asylum and "stg_raw__rules" not in asylum
     assert asylum["asylum_yearly"] == "ci_77_marts"
     marts = listed("marts_only", MIGSTAT_ENVIRONMENT="dev", MIGSTAT_DEVELOPER="ana")
-    assert len(marts) == 21 and set(marts.values()) == {"dev_ana_marts"}
+    mart_files = {path.stem for path in (PROJECT_ROOT / "models" / "marts").rglob("*.sql")}
+    assert set(marts) == mart_files and set(marts.values()) == {"dev_ana_marts"}
     rules = listed("rules_only")
     assert "int_additivity_failures_detected" in rules and "movements_yearly" not in rules
     assert rules["int_additivity_failures_detected"] == "intermediate"
