@@ -234,14 +234,7 @@ def test_open_data_is_carried_over_while_its_basis_is_unchanged(tmp_path: Path) 
     from migstat.publish import publish
 
     db = build_fixture_warehouse(tmp_path / "migstat.duckdb", years=(2023, 2024))
-    with duckdb.connect(str(db)) as con:
-        con.execute("create schema build_meta")
-        con.execute("create table build_meta.build as select 'fingerprint-1' as fingerprint")
-        con.execute(
-            "create table marts.quality_submissions as select distinct submission_id, "
-            "reporting_country_code as country_code, source, year::varchar as period, "
-            "true as is_published, 'a.xlsx' as file_name from marts.fct_observations"
-        )
+    _published_basis(db)
     site = tmp_path / "site"
     publish(db, site, workers=1)
     before = _api_inodes(site)
