@@ -31,8 +31,14 @@ __all__ = [
 ]
 
 PROGRESS_THRESHOLD = 5
-BATCH_CELLS = 200_000
-"""Cells written per transaction (with ``BATCH_FILES``, what a batch holds in memory)."""
+BATCH_CELLS = 500_000
+"""Cells written per transaction (with ``BATCH_FILES``, what a batch holds in memory).
+
+Large enough that a source's cells in one transaction usually fill DuckDB's row groups (122,880
+rows): DuckDB then writes them compressed once, at the insert, where a smaller insert is
+written to the write-ahead log in full and compressed again by the next checkpoint. 200,000
+cost the parent ~25 % more CPU on tier-L files (``bench/results/loader-notes.md``, fifth
+pass) and no less peak memory."""
 BATCH_FILES = 256
 
 
