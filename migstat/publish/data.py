@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import SupportsFloat, cast
 
 import duckdb
+import pyarrow as pa
 
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import ProductSpec
@@ -234,6 +235,20 @@ class Warehouse:
             return con.execute(sql, used) if used else con.execute(sql)
         except (duckdb.Error, KeyError) as exc:
             raise MigstatError(f"product query failed: {exc}\n{sql}") from exc
+
+    def arrow(
+        self, sql: str, params: dict[str, object] | None, batch_rows: int
+    ) -> pa.RecordBatchReader:
+        """Run a query with the ``$named`` parameters it uses; its result streamed as Arrow
+        record batches of at most ``batch_rows`` rows (read it to the end before the next
+        query on the same thread)."""
+        try:
+            used = {name: (params or {})[name] for name in set(PARAM.findall(sql))}
+            relation = self._cursor().sql(sql, params=used or None)
+            assert relation is not None
+            return relation.to_arrow_reader(batch_size=batch_rows)
+        except (duckdb.Error, KeyError) as exc:
+            raise MigstatError(f"open data query failed: {exc}\n{sql}") from exc
 
     def records(self, sql: str, params: dict[str, object] | None = None) -> list[dict[str, object]]:
         """Run a catalogue query with the ``$named`` parameters it uses; rows as dicts."""

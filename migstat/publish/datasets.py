@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from migstat import units
 from migstat.errors import MigstatError
@@ -176,6 +178,11 @@ class Query:
     keys: tuple[str, ...]
     """SQL of each key column over ``base`` (the code text of the dimension, ``_T`` for none)."""
     tiebreak: tuple[str, ...]
+    whole: bool = False
+    """Every value is empty or a whole number from 0 to below 10**15 (none is -0.0), so its text
+    in the files (``str(float)`` in SDMX-CSV, the integer in JSON-stat) can be made in SQL."""
+    flags: tuple[str, ...] = ()
+    """The observation flags of ``base`` (distinct, empty ones left out)."""
 
     def observations_sql(self) -> str:
         """Distinct keys, each with its first cell's value, flag and unit; ordered by key."""
@@ -273,11 +280,10 @@ def observations(
         ]
 
 
-def positioned(
-    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
-) -> Iterator[list[tuple[int, float | None, str | None]]]:
-    """The observations as (flat index in the cube of the dimensions' codes, value, flag), in
-    flat index order (JSON-stat's row-major order), ``chunk_rows`` at a time."""
+def _positioned_sql(dataset: Dataset, columns: str) -> tuple[str, dict[str, object]]:
+    """SQL of the observations with ``flat``, their flat index in the cube of the dimensions'
+    codes (JSON-stat's row-major order), selecting ``columns`` over ``flat`` and ``o`` (the
+    observation), in flat index order; and its parameters."""
     size = [len(d.codes) for d in dataset.dimensions]
     strides = [1] * len(size)
     for i in range(len(size) - 2, -1, -1):
@@ -293,11 +299,114 @@ def positioned(
         )
         flat.append(f"p{i}.pos::bigint * {strides[i]}")
     sql = (
-        f"select {' + '.join(flat) or '0'} as flat, o.value, o.obs_flag "
-        f"from ({dataset.query.observations_sql()}) as o {' '.join(joins)} order by flat"
+        f"select {columns} from (select {' + '.join(flat) or '0'} as flat, o.value, o.obs_flag "
+        f"from ({dataset.query.observations_sql()}) as o {' '.join(joins)}) order by flat"
     )
+    return sql, params
+
+
+def positioned(
+    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[tuple[int, float | None, str | None]]]:
+    """The observations as (flat index in the cube of the dimensions' codes, value, flag), in
+    flat index order (JSON-stat's row-major order), ``chunk_rows`` at a time."""
+    sql, params = _positioned_sql(dataset, "flat, value, obs_flag")
     for rows in _chunks(warehouse, sql, params, chunk_rows):
         yield [(int(f), None if v is None else float(v), str(g) if g else None) for f, v, g in rows]
+
+
+UNSAFE = frozenset(',"\\\r\n') | frozenset(chr(i) for i in range(32))
+"""Characters that a code, unit or flag must not hold for its text to be copied into a CSV
+field or a JSON string as it is (quoting or escaping would be needed)."""
+
+
+def as_text(dataset: Dataset) -> bool:
+    """Whether the dataset's data files can be made as text by DuckDB (:func:`csv_lines`,
+    :func:`jsonstat_items`): whole values (:attr:`Query.whole`) and no code, unit or flag
+    that CSV would quote or JSON escape. Otherwise the writers format rows in Python."""
+    texts = [c.id for d in dataset.dimensions for c in d.codes]
+    texts += [d.id for d in dataset.dimensions]
+    texts += [*dataset.units, *dataset.query.flags, dataset.dsd_id]
+    return dataset.query.whole and not any(UNSAFE.intersection(t) for t in texts)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text_batches(
+    warehouse: Warehouse, sql: str, params: dict[str, object], chunk_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """The query's result as Arrow record batches of at most ``chunk_rows`` rows."""
+    reader = warehouse.arrow(sql, params, chunk_rows)
+    try:
+        yield from reader
+    except duckdb.Error as exc:
+        raise MigstatError(f"open data query failed: {exc}\n{sql}") from exc
+
+
+def joined(column: pa.Array | pa.ChunkedArray) -> list[memoryview]:
+    """The bytes of a text column's values one after the other (empty values left out), without
+    making a Python string per value: the slices of the column's data buffers."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    views: list[memoryview] = []
+    for chunk in chunks:
+        if chunk.null_count:
+            chunk = chunk.drop_null()
+        if not len(chunk):
+            continue
+        if pa.types.is_string(chunk.type):
+            width = np.int32
+        else:
+            chunk, width = chunk.cast(pa.large_string()), np.int64
+        _, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        start, end = int(bounds[0]), int(bounds[-1])
+        if data is not None and end > start:
+            views.append(memoryview(data)[start:end])
+    return views
+
+
+def csv_lines(
+    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[memoryview]]:
+    """The SDMX-CSV 2.0 lines of the observations in key order (each ending in a newline),
+    made by DuckDB, as bytes (:func:`joined`) ``chunk_rows`` lines at a time: what
+    ``csv.writer`` writes for them when :func:`as_text` holds (no field needs quotes)."""
+    n = len(dataset.dimensions)
+    names = ", ".join(f"k{i}" for i in range(n))
+    prefix = f"datastructure,{AGENCY}:{dataset.dsd_id}({VERSION}),I,"
+    fields = [
+        _literal(prefix),
+        *(f"k{i} || ','" for i in range(n)),
+        "coalesce(cast(cast(value as bigint) as varchar) || '.0', '') || ','",
+        "coalesce(cast(obs_flag as varchar), '') || ','",
+        "coalesce(cast(unit as varchar), 'None') || ','",  # and the empty note
+        "chr(10)",
+    ]
+    sql = (
+        f"select {' || '.join(fields)} as line "
+        f"from ({dataset.query.observations_sql()}) order by {names}"
+    )
+    for batch in _text_batches(warehouse, sql, dataset.query.params, chunk_rows):
+        yield joined(batch.column(0))
+
+
+def jsonstat_items(
+    warehouse: Warehouse, dataset: Dataset, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[tuple[list[memoryview], list[memoryview]]]:
+    """The items of a sparse JSON-stat ``value`` and ``status`` object (``,"<flat>":<value>``
+    and ``,"<flat>":"<flag>"``, each with a leading comma), made by DuckDB in flat index order,
+    as bytes (:func:`joined`) ``chunk_rows`` observations at a time; when :func:`as_text`
+    holds, the text ``json.dumps`` writes for them."""
+    columns = (
+        "',\"' || flat || '\":' || coalesce(cast(cast(value as bigint) as varchar), 'null') "
+        "as v, case when obs_flag is not null and cast(obs_flag as varchar) <> '' "
+        "then ',\"' || flat || '\":\"' || cast(obs_flag as varchar) || '\"' end as s"
+    )
+    sql, params = _positioned_sql(dataset, columns)
+    for batch in _text_batches(warehouse, sql, params, chunk_rows):
+        yield joined(batch.column(0)), joined(batch.column(1))
 
 
 def unit_label(code: str) -> Label:
@@ -401,6 +510,14 @@ def _key_sql(spec: DimensionSpec) -> str:
     return f"coalesce({text}, '{TOTAL}')"
 
 
+WHOLE_SQL = (
+    "coalesce(bool_and(value is null or (cast(value as double) = trunc(cast(value as double)) "
+    "and abs(cast(value as double)) < 1e15 and not signbit(cast(value as double))))"
+    ", true)"
+)
+"""Whether every value of a query is whole (:attr:`Query.whole`); a zero must not be -0.0."""
+
+
 def _dataset(
     warehouse: Warehouse,
     labels: _Labels,
@@ -417,11 +534,19 @@ def _dataset(
         f"bool_or({s.column} is not null and cast({s.column} as varchar) <> '{TOTAL}') as u{i}"
         for i, s in enumerate(specs)
     )
-    found = warehouse.records(f"select count(*) as n_, {probes} from ({base})", params)[0]
+    found = warehouse.records(
+        f"select count(*) as n_, {probes}, {WHOLE_SQL} as whole_, "
+        "list(distinct cast(obs_flag as varchar)) filter (where obs_flag is not null "
+        f"and cast(obs_flag as varchar) <> '') as flags_ from ({base})",
+        params,
+    )[0]
     if not found["n_"]:
         return None
     used = [s for i, s in enumerate(specs) if found[f"u{i}"] or s.id == "TIME_PERIOD"]
-    query = Query(base, params, tuple(_key_sql(s) for s in used), tiebreak)
+    flags = tuple(sorted(str(f) for f in cast("list[object]", found["flags_"] or [])))
+    query = Query(
+        base, params, tuple(_key_sql(s) for s in used), tiebreak, bool(found["whole_"]), flags
+    )
     dimensions = []
     for spec, key in zip(used, query.keys, strict=True):
         values = {

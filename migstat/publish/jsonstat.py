@@ -12,10 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from migstat.publish.data import TOTAL, ProductTable, Warehouse
-from migstat.publish.datasets import CHUNK_ROWS, Dataset, flag_codes, positioned
+from migstat.publish.datasets import (
+    CHUNK_ROWS,
+    Dataset,
+    as_text,
+    flag_codes,
+    jsonstat_items,
+    positioned,
+)
 
 
 def _values(
@@ -115,6 +122,8 @@ def write_dataset(
     dense = dataset.count * 2 >= total
     first = next(iter(paths.values()))
     spool = first.with_name(f".{first.name}.status")
+    if not dense and as_text(dataset):
+        return _write_sparse_text(warehouse, dataset, paths, updated, spool, chunk_rows)
     handles: dict[str, TextIO] = {}
     try:
         for lang, path in paths.items():
@@ -156,14 +165,65 @@ def write_dataset(
                 put(block)
             put("}")
         for lang, handle in handles.items():
-            extension = {
-                "dataset": dataset.id,
-                "counting_unit": dataset.counting_unit,
-                "units": dataset.units,
-                "status_labels": {c.id: c.name.get(lang) for c in flag_codes()},
-                "totals": TOTAL,
-            }
-            handle.write(',"extension":' + _dumps(extension) + "}")
+            handle.write(_tail(dataset, lang))
+    finally:
+        spool.unlink(missing_ok=True)
+        for handle in handles.values():
+            handle.close()
+    return list(paths.values())
+
+
+def _tail(dataset: Dataset, lang: str) -> str:
+    """The dataset's document after its status: the extension, and the closing brace."""
+    extension = {
+        "dataset": dataset.id,
+        "counting_unit": dataset.counting_unit,
+        "units": dataset.units,
+        "status_labels": {c.id: c.name.get(lang) for c in flag_codes()},
+        "totals": TOTAL,
+    }
+    return ',"extension":' + _dumps(extension) + "}"
+
+
+def _write_sparse_text(
+    warehouse: Warehouse,
+    dataset: Dataset,
+    paths: dict[str, Path],
+    updated: str,
+    spool: Path,
+    chunk_rows: int,
+) -> list[Path]:
+    """:func:`write_dataset` of a sparse cube whose items DuckDB makes as text
+    (:func:`migstat.publish.datasets.jsonstat_items`): the same bytes, copied from DuckDB's
+    buffers to both files without a Python object per observation."""
+    handles: dict[str, BinaryIO] = {}
+    try:
+        for lang, path in paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handles[lang] = path.open("wb")
+            head = _dumps(_head(dataset, lang, updated))[:-1] + ',"value":{'
+            handles[lang].write(head.encode("utf-8"))
+        with spool.open("w+b") as status:
+            values_started = status_started = False
+            for values, flags in jsonstat_items(warehouse, dataset, chunk_rows):
+                for view in values:
+                    if not values_started:  # the first item has no comma before it
+                        view, values_started = view[1:], True
+                    for handle in handles.values():
+                        handle.write(view)
+                for view in flags:
+                    if not status_started:
+                        view, status_started = view[1:], True
+                    status.write(view)
+            for handle in handles.values():
+                handle.write(b'},"status":{')
+            for handle in handles.values():
+                status.seek(0)
+                while block := status.read(1 << 20):
+                    handle.write(block)
+                handle.write(b"}")
+        for lang, handle in handles.items():
+            handle.write(_tail(dataset, lang).encode("utf-8"))
     finally:
         spool.unlink(missing_ok=True)
         for handle in handles.values():

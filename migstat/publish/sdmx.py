@@ -41,6 +41,8 @@ from migstat.publish.datasets import (
     VERSION,
     Dataset,
     Label,
+    as_text,
+    csv_lines,
     flag_codes,
     observations,
 )
@@ -210,10 +212,19 @@ def write_data_csv(
     """SDMX-CSV 2.0 data (one line per observation, in key order), streamed from the warehouse
     a chunk at a time. Written as pysdmx's SDMX-CSV 2.0 writer writes a whole dataset (the
     same columns, texts and quoting; a test compares both), but without holding the dataset
-    in memory: a table of tens of millions of cells does not fit in a pandas frame."""
+    in memory: a table of tens of millions of cells does not fit in a pandas frame. When no
+    field needs quotes and every value is whole (:func:`as_text`), DuckDB makes the lines and
+    they are copied to the file as bytes (:func:`csv_lines`); else ``csv.writer`` writes them."""
     columns = [d.id for d in dataset.dimensions]
     structure = ["datastructure", f"{AGENCY}:{dataset.dsd_id}({VERSION})", "I"]
     path.parent.mkdir(parents=True, exist_ok=True)
+    if as_text(dataset):
+        header = ",".join(["STRUCTURE", "STRUCTURE_ID", "ACTION", *columns, MEASURE, *ATTRIBUTES])
+        with path.open("wb") as binary:
+            binary.write((header + "\n").encode("utf-8"))
+            for views in csv_lines(warehouse, dataset, chunk_rows):
+                binary.writelines(views)
+        return path
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["STRUCTURE", "STRUCTURE_ID", "ACTION", *columns, MEASURE, *ATTRIBUTES])
