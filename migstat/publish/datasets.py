@@ -185,14 +185,23 @@ class Query:
     """The observation flags of ``base`` (distinct, empty ones left out)."""
 
     def observations_sql(self) -> str:
-        """Distinct keys, each with its first cell's value, flag and unit; ordered by key."""
+        """Distinct keys, each with its first cell's value, flag and unit; ordered by key.
+        Only the keys held by more than one cell (found by a hash aggregate: few) go through
+        the window that picks the first; the others are taken as they are (the same rows as
+        the window over every cell, without sorting every cell by key and tiebreak)."""
         keys = [f"{sql} as k{i}" for i, sql in enumerate(self.keys)]
         names = ", ".join(f"k{i}" for i in range(len(self.keys)))
+        carried = ["value", "obs_flag", "unit"]
+        carried += [c for c in dict.fromkeys(self.tiebreak) if c not in carried]
         return (
-            f"select {names}, value, obs_flag, unit from ("
-            f"select {', '.join(keys)}, value, obs_flag, unit, row_number() over ("
-            f"partition by {', '.join(self.keys)} order by {', '.join(self.tiebreak)}) as rn_ "
-            f"from ({self.base})) where rn_ = 1"
+            f"with cells_ as (select {', '.join(keys)}, {', '.join(carried)} "
+            f"from ({self.base})), "
+            f"shared_ as (select {names} from cells_ group by all having count(*) > 1) "
+            f"select {names}, value, obs_flag, unit from cells_ anti join shared_ using ({names}) "
+            f"union all select {names}, value, obs_flag, unit from ("
+            f"select *, row_number() over (partition by {names} order by "
+            f"{', '.join(self.tiebreak)}) as rn_ from cells_ semi join shared_ using ({names})"
+            ") where rn_ = 1"
         )
 
 
@@ -548,11 +557,10 @@ def _dataset(
         base, params, tuple(_key_sql(s) for s in used), tiebreak, bool(found["whole_"]), flags
     )
     dimensions = []
-    for spec, key in zip(used, query.keys, strict=True):
-        values = {
-            str(r["code"])
-            for r in warehouse.records(f"select distinct {key} as code from ({base})", params)
-        }
+    lists = ", ".join(f"list(distinct {key}) as c{i}" for i, key in enumerate(query.keys))
+    distinct = warehouse.records(f"select {lists} from ({base})", params)[0]
+    for i, spec in enumerate(used):
+        values = {str(v) for v in cast("list[object]", distinct[f"c{i}"])}
         if spec.codes == "year":
             codes = [Code(v, Label(v, v)) for v in sorted(values)]
         else:

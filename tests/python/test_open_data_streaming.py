@@ -7,6 +7,7 @@ Real DuckDB files in the marts' shape (``fixtures/marts.py``); no mock.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -22,7 +23,15 @@ from pysdmx.io.pd import PandasDataset
 from pysdmx.model import DataStructureDefinition
 
 from migstat.publish.data import TOTAL, Warehouse
-from migstat.publish.datasets import ATTRIBUTES, MEASURE, Dataset, load_datasets, observations
+from migstat.publish.datasets import (
+    ATTRIBUTES,
+    MEASURE,
+    Dataset,
+    Query,
+    as_text,
+    load_datasets,
+    observations,
+)
 from migstat.publish.export import FORMATS, dataset_files, export, write_datasets
 from migstat.publish.jsonstat import _number, _values
 from migstat.publish.sdmx import structures
@@ -400,3 +409,102 @@ def _ended_pid() -> int:
         text=True,
     )
     return int(process.stdout)
+
+
+def _every_cell_window(query: Query) -> str:
+    """The observations as every publish before this one read them: a window over every
+    cell, partitioned by key and ordered by the tiebreak (no shortcut for unique keys)."""
+    keys = [f"{sql} as k{i}" for i, sql in enumerate(query.keys)]
+    names = ", ".join(f"k{i}" for i in range(len(query.keys)))
+    return (
+        f"select {names}, value, obs_flag, unit from ("
+        f"select {', '.join(keys)}, value, obs_flag, unit, row_number() over ("
+        f"partition by {', '.join(query.keys)} order by {', '.join(query.tiebreak)}) as rn_ "
+        f"from ({query.base})) where rn_ = 1"
+    )
+
+
+def test_only_shared_keys_go_through_the_window(warehouse: Path, tmp_path: Path) -> None:
+    """The observations (one per key, the first cell in tiebreak order) are those of a window
+    over every cell, in every dataset, when some keys are held by two cells (the same cell in
+    two cross-classifications: copies with another sheet, before or after the original in the
+    tiebreak, and another value and flag)."""
+    path = tmp_path / "shared.duckdb"
+    path.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "insert into marts.fct_observations select f.* exclude (rn) replace ("
+            "case when rn % 2 = 0 then '' else 'zz' end as sheet, "
+            "f.value + 1 as value, 'p' as obs_flag) from ("
+            "select *, row_number() over () as rn from marts.fct_observations) as f "
+            "where rn % 7 = 0"
+        )
+    shared = 0
+    with Warehouse(path) as source:
+        for dataset in load_datasets(source):
+            query = dataset.query
+            names = ", ".join(f"k{i}" for i in range(len(query.keys)))
+            new = source.stream(
+                f"select * from ({query.observations_sql()}) order by {names}", query.params
+            ).fetchall()
+            old = source.stream(
+                f"select * from ({_every_cell_window(query)}) order by {names}", query.params
+            ).fetchall()
+            assert new == old, dataset.id
+            assert len(new) == dataset.count
+            cells = source.stream(f"select count(*) from ({query.base})", query.params)
+            shared += int(cells.fetchall()[0][0]) - len(new)
+    assert shared > 0, "the fixture has keys held by more than one cell"
+
+
+def test_text_made_by_duckdb_is_what_python_formats(warehouse: Path, tmp_path: Path) -> None:
+    """When no field needs quoting and every value is whole, DuckDB makes the SDMX-CSV lines
+    and the sparse JSON-stat items as text; the files are the bytes the Python writers make
+    from rows (the same dataset with the text path switched off, ``whole`` false)."""
+    with Warehouse(warehouse) as source:
+        datasets = load_datasets(source)
+        text = [d for d in datasets if as_text(d)]
+        sparse = [d for d in text if d.count * 2 < _cube(d)]
+        assert text and sparse, "both writers' text paths are exercised"
+        rows = [
+            dataclasses.replace(d, query=dataclasses.replace(d.query, whole=False)) for d in text
+        ]
+        assert not any(as_text(d) for d in rows)
+        write_datasets(source, text, tmp_path / "text", FORMATS, NOW, chunk_rows=3)
+        write_datasets(source, rows, tmp_path / "rows", FORMATS, NOW, chunk_rows=3)
+    assert _data_files(tmp_path / "text") == _data_files(tmp_path / "rows")
+
+
+def _cube(dataset: Dataset) -> int:
+    total = 1
+    for dim in dataset.dimensions:
+        total *= len(dim.codes)
+    return total
+
+
+def test_text_path_is_left_for_values_or_codes_it_cannot_write_as_they_are(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A value that is not whole, or a code holding a comma, turns the text path
+    off (``csv.writer`` quotes the field, ``json.dumps`` writes the float)."""
+    path = tmp_path / "odd.duckdb"
+    path.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "update marts.fct_observations set value = value + 0.25 where source = 'returns'"
+        )
+        con.execute(
+            "update marts.fct_observations set nationality_code = 'X,1' "
+            "where source = 'entries_exits' and nationality_code = (select min("
+            "nationality_code) from marts.fct_observations where source = 'entries_exits')"
+        )
+    export(path, tmp_path / "odd", FORMATS)
+    with Warehouse(path) as source:
+        by_id = {d.id: d for d in load_datasets(source)}
+    assert not as_text(by_id["returns"]) and not by_id["returns"].query.whole
+    assert by_id["entries_exits"].query.whole and not as_text(by_id["entries_exits"])
+    csv_text = (tmp_path / "odd" / "entries_exits.sdmx.csv").read_text("utf-8")
+    assert ',"X,1",' in csv_text
+    values = json.loads((tmp_path / "odd" / "returns.en.json").read_text("utf-8"))["value"]
+    listed = values if isinstance(values, list) else list(values.values())
+    assert any(isinstance(v, float) and v % 1 == 0.25 for v in listed)
