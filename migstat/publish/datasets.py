@@ -364,10 +364,9 @@ def joined(column: pa.Array | pa.ChunkedArray) -> list[memoryview]:
             chunk = chunk.drop_null()
         if not len(chunk):
             continue
-        if pa.types.is_string(chunk.type):
-            width = np.int32
-        else:
-            chunk, width = chunk.cast(pa.large_string()), np.int64
+        width = "<i4"  # offsets of a string array; of a large string array, 64 bits
+        if not pa.types.is_string(chunk.type):
+            chunk, width = chunk.cast(pa.large_string()), "<i8"
         _, offsets, data = chunk.buffers()
         bounds = np.frombuffer(offsets, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
         start, end = int(bounds[0]), int(bounds[-1])
