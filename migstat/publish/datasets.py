@@ -189,18 +189,22 @@ class Query:
         Only the keys held by more than one cell (found by a hash aggregate: few) go through
         the window that picks the first; the others are taken as they are (the same rows as
         the window over every cell, without sorting every cell by key and tiebreak)."""
-        keys = [f"{sql} as k{i}" for i, sql in enumerate(self.keys)]
+        keys = ", ".join(f"{sql} as k{i}" for i, sql in enumerate(self.keys))
         names = ", ".join(f"k{i}" for i in range(len(self.keys)))
-        carried = ["value", "obs_flag", "unit"]
-        carried += [c for c in dict.fromkeys(self.tiebreak) if c not in carried]
+        shared = ", ".join(f"{sql} as s{i}" for i, sql in enumerate(self.keys))
+        on = " and ".join(f"k{i} = shared_.s{i}" for i in range(len(self.keys)))
+        order = [c for c in dict.fromkeys(self.tiebreak) if c not in ("value", "obs_flag", "unit")]
+        # three scans of ``base`` carrying only what each needs (cheaper than one materialised
+        # with every column at scale: it spills)
         return (
-            f"with cells_ as (select {', '.join(keys)}, {', '.join(carried)} "
-            f"from ({self.base})), "
-            f"shared_ as (select {names} from cells_ group by all having count(*) > 1) "
-            f"select {names}, value, obs_flag, unit from cells_ anti join shared_ using ({names}) "
+            f"with shared_ as (select {shared} from ({self.base}) group by all "
+            "having count(*) > 1) "
+            f"select {names}, value, obs_flag, unit from (select {keys}, value, obs_flag, unit "
+            f"from ({self.base})) anti join shared_ on ({on}) "
             f"union all select {names}, value, obs_flag, unit from ("
             f"select *, row_number() over (partition by {names} order by "
-            f"{', '.join(self.tiebreak)}) as rn_ from cells_ semi join shared_ using ({names})"
+            f"{', '.join(self.tiebreak)}) as rn_ from (select {keys}, value, obs_flag, unit, "
+            f"{', '.join(order)} from ({self.base})) semi join shared_ on ({on})"
             ") where rn_ = 1"
         )
 
