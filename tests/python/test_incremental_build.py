@@ -166,6 +166,12 @@ def touched_keys(warehouse: Path) -> set[tuple[str, str, int]]:
         return {(str(c), str(s), int(y)) for c, s, y in rows.fetchall()}
 
 
+# The blocking rule models that judge only the submissions the ledger does not list.
+UNJUDGED_MODELS = [
+    f"int_{family}_failures_detected"
+    for family in ("structure", "codes", "additivity", "values", "cross_table", "completeness")
+]
+
 SUBMISSION_LITERALS = re.compile(r"submission_id in \(([\d, ]+)\)")
 
 
@@ -190,6 +196,23 @@ def new_submission_filters(home: Path) -> dict[str, object]:
         "unioned_reads_views": "__cells" in unioned,
         "facts": literals(facts),
     }
+
+
+def unjudged_filters(home: Path) -> dict[str, dict[str, object]]:
+    """What the last build's blocking rule models judged, read from their compiled SQL: the
+    submission ids written as literals (none: no literal), whether the model compiled to
+    `where false` (nothing to judge) and whether it still reads the ledger."""
+    compiled = home / "dbt" / "target" / "compiled" / "migstat" / "models" / "intermediate"
+    found = {}
+    for model in UNJUDGED_MODELS:
+        sql = (compiled / "rules" / f"{model}.sql").read_text("utf-8")
+        ids = [match.group(1) for match in SUBMISSION_LITERALS.finditer(sql)]
+        found[model] = {
+            "ids": {int(part) for group in ids for part in group.split(",")} if ids else None,
+            "nothing": "where false" in sql,
+            "reads_ledger": "int_submissions_judged" in sql,
+        }
+    return found
 
 
 def judged_by(warehouse: Path) -> dict[int, str]:
@@ -233,6 +256,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
         before = judged_by(warehouse) if warehouse.exists() else {}
         result = build(home, reference=reference)
         filters = new_submission_filters(home)
+        rule_filters = unjudged_filters(home)
         copy = root / f"full-{number}"
         shutil.copytree(home, copy, ignore=shutil.ignore_patterns("dbt", "site"))
         full = build(copy, "--full-refresh", reference=reference)
@@ -248,6 +272,7 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
                 "judged_after": judged_by(warehouse),
                 "touched": touched_keys(warehouse),
                 "filters": filters,
+                "rule_filters": rule_filters,
                 "home": home,
                 "differences": mart_differences(warehouse, copy / "warehouse" / "migstat.duckdb"),
                 "publish": published,
@@ -323,6 +348,39 @@ def test_an_incremental_build_reads_only_the_new_submissions_cells(rounds):
     assert withdrawal["filters"]["unioned"] is None
     assert withdrawal["filters"]["unioned_nothing"]
     assert withdrawal["filters"]["facts"] == ids(withdrawal, "GTM_entries_exits_2023.xlsx")
+
+
+def test_the_rule_models_read_only_the_unjudged_submissions(rounds):
+    # Each blocking rule model reads the submissions the ledger did not list before the build
+    # (the new ones, and the ones judged again: a future period, one set aside by the
+    # containment search) as literals, not through a `not in` the ledger over every cell; a
+    # full build reads every submission; nothing unjudged compiles to `where false`.
+    first = rounds[0]
+    for model in UNJUDGED_MODELS:
+        assert first["rule_filters"][model] == {
+            "ids": None,
+            "nothing": False,
+            "reads_ledger": False,
+        }, model
+    for r in rounds[1:]:
+        every = {s["id"] for s in r["result"]["submissions"]}
+        unjudged = every - set(r["judged_before"])
+        for model in UNJUDGED_MODELS:
+            found = r["rule_filters"][model]
+            assert not found["reads_ledger"], (r["name"], model)
+            if unjudged:
+                assert found["ids"] == unjudged, (r["name"], model)
+            else:
+                assert found["ids"] is None and found["nothing"], (r["name"], model)
+    # The new period: its workbooks and GTM's returns of 2025 (a future period at the first
+    # build, judged again); the withdrawal adds no submission.
+    period_files = [f"{c}_{s}_2024.xlsx" for c in COUNTRIES for s in SOURCES]
+    period = rounds[1]
+    assert {
+        s["id"]
+        for s in period["result"]["submissions"]
+        if s["file"] in (*period_files, "GTM_returns_2025.xlsx")
+    } <= (period["rule_filters"][UNJUDGED_MODELS[0]]["ids"] or set())
 
 
 def test_verdicts_follow_the_rounds(rounds):
