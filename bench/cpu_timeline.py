@@ -4,13 +4,17 @@ second, and per dbt node.
     .venv/bin/python bench/cpu_timeline.py --out DIR -- COMMAND [ARG ...]
     .venv/bin/python bench/cpu_timeline.py --report DIR [--run-results PATH]
 
-Runs COMMAND, samples every ``--interval`` seconds the user + system CPU of its whole process
-tree (``/proc/<pid>/stat`` of every descendant, threads included) and the machine's busy CPU
-(``/proc/stat``, every process of every user), and writes ``DIR/samples.csv``. ``--report``
-prints: the tree's CPU-busy fraction (CPU s / (wall s x cores)), how many seconds the tree kept
-0, 1 or 2 cores busy, how much of the machine the others used meanwhile, and, with dbt's
-``run_results.json``, per node its wall, the tree's CPU during it, the cores that bought, and
-how many nodes ran at the same time.
+Runs COMMAND and samples every ``--interval`` seconds: the user + system CPU and the resident
+memory of its whole process tree (``/proc/<pid>/stat`` and ``status`` of every descendant),
+the CPU of each of its threads (``DIR/threads.csv``) and the machine's busy CPU (``/proc/stat``,
+every process of every user) into ``DIR/samples.csv``. ``--report`` prints the tree's
+CPU-busy fraction (CPU s / (wall s x cores)), how many seconds it kept <0.5, 0.5-1.5 or >=1.5
+cores busy, how much of the machine the other processes used meanwhile, the peak resident
+memory; with dbt's ``run_results.json`` also, per node: wall, the tree's CPU during it,
+``cores`` (that CPU / wall), ``others`` (cores other processes used meanwhile),
+``alongside`` (seconds other nodes ran during it) and ``threads`` (CPU of all threads / CPU of
+the busiest one: 1.0 = one thread did all the work, 2.0 = two shared it evenly), the nodes
+running at the peak memory, and how long two or more nodes ran at once.
 """
 
 from __future__ import annotations
@@ -38,6 +42,22 @@ def _children(pid: int) -> list[int]:
     except OSError:
         pass
     return found
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and every live descendant, in MiB."""
+    total = 0.0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+        pending += _children(pid)
+    return total
 
 
 def tree_cpu(root: int) -> float:
@@ -92,7 +112,7 @@ def record(out: Path, command: list[str], interval: float) -> int:
     threads_writer.writerow(["epoch", "tid", "cpu_s"])
     with (out / "samples.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["epoch", "tree_cpu_s", "machine_busy_s", "machine_all_s"])
+        writer.writerow(["epoch", "tree_cpu_s", "machine_busy_s", "machine_all_s", "tree_rss_mb"])
         while True:
             busy, every = machine_busy()
             now = f"{time.time():.3f}"
@@ -132,6 +152,7 @@ def report(out: Path, run_results: Path | None, cores: int) -> None:
         machine = after[2] - before[2]
         steps.append((before[0], after[0], cpu, machine))
     wall = rows[-1][0] - rows[0][0]
+    peak = max(rows, key=lambda row: row[4] if len(row) > 4 else 0.0)
     cpu = sum(step[2] for step in steps)
     machine = sum(step[3] for step in steps)
     print(
@@ -139,6 +160,8 @@ def report(out: Path, run_results: Path | None, cores: int) -> None:
         f" (cores busy on average {cpu / wall:.2f} of {cores}); machine busy {machine:.1f} CPU s,"
         f" others {machine - cpu:.1f} CPU s ({(machine - cpu) / wall:.2f} cores on average)"
     )
+    if len(peak) > 4:
+        print(f"peak RSS of the tree {peak[4] / 1024:.2f} GiB at {peak[0] - rows[0][0]:.0f} s")
     bands = {"<0.5": 0.0, "0.5-1.5": 0.0, ">=1.5": 0.0}
     for start, end, used, _ in steps:
         rate = used / (end - start)
@@ -198,6 +221,9 @@ def report(out: Path, run_results: Path | None, cores: int) -> None:
             f"{name[:60]:60} {end - start:7.1f} {used:7.1f} {used / (end - start):5.2f}"
             f" {others / (end - start):6.2f} {alongside:8.1f}s {spread(start, end):7.2f}"
         )
+    if len(peak) > 4:
+        at_peak = [name for name, start, end in nodes if start <= peak[0] <= end + 1.0]
+        print(f"nodes running at the peak RSS: {', '.join(at_peak) or 'none (outside dbt)'}")
     if nodes:
         first = min(node[1] for node in nodes)
         last = max(node[2] for node in nodes)
