@@ -186,8 +186,8 @@ def report(out: Path, run_results: Path | None, cores: int) -> None:
     threads_file = out / "threads.csv"
     if threads_file.exists():
         with threads_file.open(encoding="utf-8") as handle:
-            for epoch, tid, used in list(csv.reader(handle))[1:]:
-                threads.setdefault(float(epoch), {})[int(tid)] = float(used)
+            for epoch, tid, seconds in list(csv.reader(handle))[1:]:
+                threads.setdefault(float(epoch), {})[int(tid)] = float(seconds)
     epochs = sorted(threads)
 
     def spread(start: float, end: float) -> float:
