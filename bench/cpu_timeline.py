@@ -119,14 +119,9 @@ def record(out: Path, command: list[str], interval: float) -> int:
             for tid, used in thread_cpu(process.pid).items():
                 threads_writer.writerow([now, tid, f"{used:.2f}"])
             threads_out.flush()
-            writer.writerow(
-                [
-                    f"{time.time():.3f}",
-                    f"{tree_cpu(process.pid):.2f}",
-                    f"{busy:.2f}",
-                    f"{every:.2f}",
-                ]
-            )
+            tree = f"{tree_cpu(process.pid):.2f}"
+            rss = f"{tree_rss_mb(process.pid):.0f}"
+            writer.writerow([now, tree, f"{busy:.2f}", f"{every:.2f}", rss])
             handle.flush()
             if process.poll() is not None:
                 break
