@@ -135,7 +135,8 @@ class BuildResult:
     set_aside: list[int] = field(default_factory=list)
     """Submissions whose data made dbt fail, kept out of this build (rule STR-BUILD)."""
     mode: str = "full"
-    """``incremental`` (from the published warehouse's tables) or ``full`` (everything rebuilt)."""
+    """``incremental`` (from the published warehouse's tables), ``full`` (everything rebuilt) or
+    ``unchanged`` (nothing changed since the published build: kept, dbt not run)."""
 
     @property
     def quarantined(self) -> list[Verdict]:
@@ -369,6 +370,162 @@ def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 LEDGER = "int_submissions_judged"
+
+
+STAMP_FILE = "migstat.built.json"
+"""Beside the published warehouse: its size and modification time right after ``migstat build``
+published it, with the fingerprint and schema environment of that build. A published file whose
+size or time no longer match was changed outside ``migstat build`` (or by an older migstat):
+the next build is never skipped then (:func:`unchanged_since_published`)."""
+
+SCHEMA_ENV = ("MIGSTAT_ENVIRONMENT", "MIGSTAT_CI_RUN", "MIGSTAT_DEVELOPER", "USER")
+"""Environment variables that name the dbt schemas (macros/generate_schema_name.sql)."""
+
+REFRESHED_RAW = ("label_resolutions",)
+"""Raw tables every build rewrites from the specs and code (:func:`refresh_specs`), besides
+``spec_*``: derived from what the project fingerprint covers, not compared with the raw store."""
+
+
+def _schema_environment() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in SCHEMA_ENV}
+
+
+def _file_stamp(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def write_stamp(home: Home, fingerprint: str) -> None:
+    """Record the published warehouse as ``migstat build`` left it (:data:`STAMP_FILE`)."""
+    stamp = {
+        **_file_stamp(home.published_db),
+        "fingerprint": fingerprint,
+        "environment": _schema_environment(),
+    }
+    path = home.warehouse_dir / STAMP_FILE
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def unchanged_since_published(home: Home, fingerprint: str) -> str | None:
+    """None when a build now would publish exactly the published warehouse, so ``migstat
+    build`` can keep it without copying anything or running dbt; else why it would not (the
+    first reason found). Nothing changed means all of:
+
+    * the published warehouse is the file the last build published (size and modification
+      time as :data:`STAMP_FILE` recorded them, no write-ahead log beside it), with the
+      documentation page beside it, built
+      with this project fingerprint (:func:`project_fingerprint`) and schema environment;
+    * no submission set aside by a containment search (their schema is in the file), and every
+      submission in the ledger ``int_submissions_judged``: the ledger leaves out the ones an
+      incremental build judges again, those failing a date-dependent rule
+      (``date_dependent_rules()``: the reference date could change their verdict) and those set
+      aside (rule ``STR-BUILD``). A verdict in the ledger is kept by incremental builds
+      whatever the reference date;
+    * the raw store holds what the published raw tables hold: the same submissions (ids,
+      sha256, status, every column), the same withdrawals and other whole tables, the same
+      columns, and no row of a per-submission table (cells, sheets) for a submission the
+      published warehouse lacks. Then the incremental build's raw tables would equal the
+      published ones (:func:`_bring_raw_up_to`), ``raw.label_resolutions`` and ``spec_*``
+      would be rewritten from the same specs and code (both in the fingerprint), no key would
+      be touched and no submission judged.
+
+    Call it holding the build lock and the store lock (a load could change the raw store)."""
+    from migstat.containment import SIDE_SCHEMA
+    from migstat.dbt_docs import docs_path
+
+    published = home.published_db
+    if not published.exists():
+        return "no published warehouse"
+    previous = built_with(published)
+    if previous is None or previous[0] != fingerprint or not previous[1]:
+        return "the published warehouse was built by another project, specs or versions"
+    try:
+        stamp = json.loads((home.warehouse_dir / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stamp = None
+    wal = published.with_name(published.name + ".wal")
+    if (
+        not isinstance(stamp, dict)
+        or wal.exists()
+        or any(stamp.get(name) != value for name, value in _file_stamp(published).items())
+    ):
+        return "the published warehouse is not the file the last build published"
+    if stamp.get("fingerprint") != fingerprint:
+        return "the published warehouse was built by another project, specs or versions"
+    if stamp.get("environment") != _schema_environment():
+        return f"another schema environment ({', '.join(SCHEMA_ENV)})"
+    if not docs_path(published).exists():
+        return "the documentation page is missing"
+    ledger = next((schema for schema, table in previous[1] if table == LEDGER), None)
+    if ledger is None:
+        return "the published warehouse has no ledger of judged submissions"
+    if not home.raw_db.exists():
+        return "no raw store"
+    with duckdb.connect(":memory:") as con:
+        con.execute("attach ? as published (read_only)", [str(published)])
+        con.execute("attach ? as landing (read_only)", [str(home.raw_db)])
+        side = con.execute(
+            "select count(*) from duckdb_schemas() "
+            "where database_name = 'published' and schema_name = ?",
+            [SIDE_SCHEMA],
+        ).fetchone()
+        if side is None or side[0]:
+            return "submissions were set aside by a containment search"
+        unjudged = con.execute(
+            "select count(*) from published.raw.submissions where submission_id not in "
+            f'(select submission_id from published."{ledger}"."{LEDGER}")'
+        ).fetchone()
+        if unjudged is None or unjudged[0]:
+            count = unjudged[0] if unjudged else "?"
+            return (
+                f"{count} submission(s) judged again at every build (a date-dependent rule "
+                "such as STR-006, or set aside)"
+            )
+        now, before = _raw_columns(con, "landing"), _raw_columns(con, "published")
+        if now.get("submissions") != before.get("submissions"):
+            return "raw table submissions differs in its columns"
+        counts = con.execute(
+            "select count(*) filter (where before.submission_id is null), "
+            "count(*) filter (where now.submission_id is null), "
+            "count(*) filter (where before.sha256 is distinct from now.sha256 "
+            "or before.status is distinct from now.status) "
+            "from landing.raw.submissions as now "
+            "full join published.raw.submissions as before using (submission_id)"
+        ).fetchone()
+        if counts is None or any(counts):
+            new, gone, changed = counts or ("?", "?", "?")
+            return (
+                f"the raw store has {new} new submission(s) ({gone} gone, {changed} changed "
+                "since the published build)"
+            )
+        ordered = sorted(
+            now, key=lambda table: (table not in ("submissions", "withdrawals"), table)
+        )
+        for table in ordered:
+            columns = now[table]
+            if table.startswith("spec_") or table in REFRESHED_RAW:
+                continue
+            if before.get(table) != columns:
+                return f"raw table {table} differs in its columns"
+            per_submission = any(column == "submission_id" for column, _ in columns)
+            if per_submission and table not in ("submissions", "withdrawals"):
+                extra = con.execute(
+                    f'select count(*) from landing.raw."{table}" where submission_id not in '
+                    "(select submission_id from published.raw.submissions)"
+                ).fetchone()
+            else:
+                extra = con.execute(
+                    "select count(*) from ("
+                    f'(select * from landing.raw."{table}" '
+                    f'except all select * from published.raw."{table}") union all '
+                    f'(select * from published.raw."{table}" '
+                    f'except all select * from landing.raw."{table}"))'
+                ).fetchone()
+            if extra is None or extra[0]:
+                return f"the raw store's {table} changed since the published build"
+    return None
 
 
 def forget_unjudged(path: Path, tables: list[tuple[str, str]], families: list[str]) -> None:
@@ -773,6 +930,30 @@ def build(
             tell(f"removed leftovers of dead builds: {', '.join(cleaned)}")
         build_path = home.warehouse_dir / BUILD_FILE
         fingerprint = project_fingerprint(home, dbt_vars(load_specs(overlay=home.root / "specs")))
+        if not full_refresh:
+            with writer_lock(home, "store", "build (unchanged?)", say=tell):
+                try:
+                    reason = unchanged_since_published(home, fingerprint)
+                except duckdb.Error as error:
+                    reason = f"cannot compare with the published warehouse: {error}"
+            if reason is None:
+                tell(
+                    "build: nothing changed since the published build (same project, raw store "
+                    "and verdicts): the published warehouse is kept, dbt not run"
+                )
+                return BuildResult(
+                    passed=True,
+                    build_path=build_path,
+                    published_path=home.published_db,
+                    seconds=time.monotonic() - started,
+                    dbt_exit_code=0,
+                    verdicts=read_verdicts(home.published_db),
+                    failed_nodes=[],
+                    log_path=None,
+                    cleaned=cleaned,
+                    mode="unchanged",
+                )
+            tell(f"build needed: {reason}")
         previous = None if full_refresh else built_with(home.published_db)
         incremental = previous is not None and previous[0] == fingerprint and bool(previous[1])
         # An incremental build starts from a copy of the published warehouse and adds the raw
@@ -878,10 +1059,12 @@ def build(
             # the published one.
             keep_docs = incremental and docs_path(home.published_db).exists()
             docs = None if keep_docs else render_docs(home, build_path)
+            (home.warehouse_dir / STAMP_FILE).unlink(missing_ok=True)
             os.replace(build_path, home.published_db)
             published = home.published_db
             if docs is not None:
                 os.replace(docs, docs_path(published))
+            write_stamp(home, fingerprint)
         return BuildResult(
             passed=passed and not refused,
             build_path=build_path,

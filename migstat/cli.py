@@ -923,7 +923,9 @@ def build(
                 "; ".join(v.problems),
             )
         console.print(table)
-        if result.passed:
+        if result.passed and result.mode == "unchanged":
+            console.print(f"nothing changed: {result.published_path} kept ({result.seconds:.1f} s)")
+        elif result.passed:
             console.print(f"published {result.published_path} in {result.seconds:.1f} s")
         elif result.refused_keys:
             console.print(f"[red]{UnpublishRefused(result.refused_keys)}[/]")

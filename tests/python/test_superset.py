@@ -664,7 +664,9 @@ def test_a_real_build_while_serving_breaks_no_query(
     load.start()
     try:
         started = time.monotonic()
-        build = migstat(server["env"], "build")
+        # --full-refresh: with nothing loaded since the fixture's build, a plain build keeps
+        # the published file (a no-op build) and would swap nothing in.
+        build = migstat(server["env"], "build", "--full-refresh")
         finished = time.monotonic()
         time.sleep(1.0)
     finally:
