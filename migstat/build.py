@@ -8,8 +8,9 @@ and log paths inside the home, so several homes can build at once), and only whe
 and every error-severity test passed, moves it onto ``warehouse/migstat.duckdb`` with
 ``os.replace``. Dashboards keep reading the previous file meanwhile.
 
-A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it copies
+A build holds ``locks/build.lock`` from start to swap and ``locks/store.lock`` while it reads
 the raw store, so it waits for a running load and snapshots all of it (:mod:`migstat.lock`).
+A build with nothing to do keeps the published warehouse (:func:`unchanged_since_published`).
 dbt runs through ``dbtRunner`` in a child process (:mod:`migstat.dbt_child`), which reports
 each node as it finishes (the CLI prints one line per model). That process has its own process
 group and dies with the build (``PR_SET_PDEATHSIG``; SIGTERM, SIGINT
@@ -190,10 +191,6 @@ by a dead build is removed by the next one): dbt's profile then names the same d
 build, so dbt keeps its partial parse (``target/partial_parse.msgpack``) instead of parsing the
 whole project again. A symlink would not do: DuckDB names the catalog after the link."""
 
-RAW_SNAPSHOT_FILE = "build-raw.duckdb"
-"""An incremental build's snapshot of the raw store, read while the build file (a copy of the
-published warehouse) gets its new submissions; removed once read."""
-
 REFERENCE_DATE_ENV = "MIGSTAT_REFERENCE_DATE"
 """``YYYY-MM-DD``: the date date-dependent rules (STR-006, a future period) judge against instead
 of today (a re-run as of a past date, tests). Not part of the project fingerprint: submissions
@@ -286,19 +283,19 @@ def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]])
     return True
 
 
-def start_from_published(published: Path, snapshot: Path, build_path: Path) -> bool:
-    """Make ``build_path`` a copy of the published warehouse (every model's table, seeds and
-    views as the last build left them) whose raw tables are brought up to the raw store's
-    ``snapshot``: the cells of submissions it does not have yet are added, the submissions,
-    withdrawals and spec tables replaced. A file copy and the new rows only, where copying the
-    raw store and then the incremental models' tables (:func:`carry_over`) costs in proportion
-    to everything ever loaded. False, and no ``build_path``, when the published raw tables are
-    not a prefix of the snapshot's (a submission changed or gone, other columns, submissions
-    set aside by a containment search): the caller starts from the raw store then."""
-    shutil.copy2(published, build_path)
+def start_from_published(raw: Path, build_path: Path) -> bool:
+    """Bring the raw tables of ``build_path``, a file copy of the published warehouse (every
+    model's table, seeds and views as the last build left them), up to the raw store ``raw``
+    (attached read-only: call it holding the store lock): the cells of submissions it does not
+    have yet are added, the submissions, withdrawals and spec tables replaced. A file copy and
+    the new rows only, where copying the raw store and then the incremental models' tables
+    (:func:`carry_over`) costs in proportion to everything ever loaded. False, and no
+    ``build_path``, when the published raw tables are not a prefix of the raw store's (a
+    submission changed or gone, other columns, submissions set aside by a containment search):
+    the caller starts from the raw store then."""
     try:
         with duckdb.connect(str(build_path)) as con:
-            con.execute("attach ? as landing (read_only)", [str(snapshot)])
+            con.execute("attach ? as landing (read_only)", [str(raw)])
             try:
                 refreshed = _bring_raw_up_to(con)
             finally:
@@ -956,31 +953,33 @@ def build(
             tell(f"build needed: {reason}")
         previous = None if full_refresh else built_with(home.published_db)
         incremental = previous is not None and previous[0] == fingerprint and bool(previous[1])
-        # An incremental build starts from a copy of the published warehouse and adds the raw
-        # store's new submissions to it; the snapshot of the raw store goes beside it first.
-        snapshot = home.warehouse_dir / RAW_SNAPSHOT_FILE if incremental else build_path
-        with writer_lock(home, "store", "build (snapshot)", say=tell):
-            if not home.raw_db.exists():
-                raise MigstatError(
-                    f"no raw store at {home.raw_db}: run `migstat load` first"
-                    " (or `migstat restore` if it was lost)"
-                )
-            shutil.copy2(home.raw_db, snapshot)
-            wal = home.raw_db.with_name(home.raw_db.name + ".wal")
-            if wal.exists():
-                shutil.copy2(wal, snapshot.with_name(snapshot.name + ".wal"))
+        # An incremental build starts from a file copy of the published warehouse (the build
+        # lock keeps it as it is) and adds the raw store's new submissions to it, read straight
+        # from the raw store under the store lock (no copy of the raw store). A full build, or
+        # one whose new submissions cannot simply be added, starts from a copy of the raw store
+        # taken under the store lock. Either way the build sees all of a load or none of it.
+        missing = MigstatError(
+            f"no raw store at {home.raw_db}: run `migstat load` first"
+            " (or `migstat restore` if it was lost)"
+        )
+        if not home.raw_db.exists():
+            raise missing
+        if incremental:
+            shutil.copy2(home.published_db, build_path)
         touched = 0
         try:
             started_from_published = False
-            if incremental:
-                started_from_published = start_from_published(
-                    home.published_db, snapshot, build_path
-                )
+            with writer_lock(home, "store", "build (snapshot)", say=tell):
+                if not home.raw_db.exists():
+                    build_path.unlink(missing_ok=True)
+                    raise missing
+                if incremental:
+                    started_from_published = start_from_published(home.raw_db, build_path)
                 if not started_from_published:
-                    os.replace(snapshot, build_path)
-                    wal = snapshot.with_name(snapshot.name + ".wal")
+                    shutil.copy2(home.raw_db, build_path)
+                    wal = home.raw_db.with_name(home.raw_db.name + ".wal")
                     if wal.exists():
-                        os.replace(wal, build_path.with_name(build_path.name + ".wal"))
+                        shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
             refresh_specs(build_path, home.root / "specs")
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
@@ -993,10 +992,7 @@ def build(
         except duckdb.Error as error:
             build_path.unlink(missing_ok=True)
             raise MigstatError(f"cannot prepare the build from {home.raw_db}: {error}") from error
-        finally:
-            if snapshot != build_path:
-                snapshot.unlink(missing_ok=True)
-                snapshot.with_name(snapshot.name + ".wal").unlink(missing_ok=True)
+        prepared = time.monotonic() - started
         lost = dropped_keys(before, possible, withdrawn)
         if lost and not allow_unpublish:
             build_path.unlink(missing_ok=True)
@@ -1007,10 +1003,13 @@ def build(
         searched_in_vain = False
         try:
             tell(
-                f"build: incremental (new submissions judged, marts merged by key: {touched} "
-                "(country, source, year) key(s) touched)"
-                if incremental
-                else "build: full (every model rebuilt, every submission judged)"
+                (
+                    f"build: incremental (new submissions judged, marts merged by key: {touched} "
+                    "(country, source, year) key(s) touched)"
+                    if incremental
+                    else "build: full (every model rebuilt, every submission judged)"
+                )
+                + f"; build file prepared in {prepared:.1f} s"
             )
             dbt = run_dbt(home, build_path, log_path, on_node, full_refresh=not incremental)
             if dbt.exit_code != 0 and incremental:

@@ -4,7 +4,7 @@ Two lock files under ``$MIGSTAT_HOME/locks/`` (``fcntl.flock``, released by the 
 holder exits, however it exits):
 
 * ``store.lock``: whoever writes the raw store (``load``, ``withdraw``, ``restore``) and a
-  build while it copies its snapshot, so a build sees either all of a load or none of it;
+  build while it reads the raw store, so a build sees either all of a load or none of it;
 * ``build.lock``: a whole build (snapshot, dbt, swap), so builds of one home run one at a time.
 
 The holder writes its PID, command and start time into the lock file; a waiter prints them
