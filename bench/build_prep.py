@@ -60,10 +60,13 @@ def prepare(home: Home, way: str) -> list[tuple[str, float, float]]:
         timed("copy raw store", lambda: shutil.copy2(home.raw_db, snapshot), rows)
         raw = snapshot
     timed("copy published", lambda: shutil.copy2(home.published_db, build), rows)
-    timed("raw tables brought up", lambda: start_from_published(raw, build), rows)
+    added: list[list[int] | None] = []
+    timed("raw tables brought up", lambda: added.append(start_from_published(raw, build)), rows)
     if way == "snapshot":
         timed("remove snapshot", lambda: snapshot.unlink(), rows)
-    timed("refresh_specs", lambda: refresh_specs(build, home.root / "specs"), rows)
+    # snapshot: every label resolved again (until this branch); direct: the new ones only.
+    new = added[0] if way == "direct" else None
+    timed("refresh_specs", lambda: refresh_specs(build, home.root / "specs", new), rows)
     blocking = cast("list[str]", dbt_vars(load_specs())["rule_families_blocking"])
     timed("forget_unjudged", lambda: forget_unjudged(build, previous[1], blocking), rows)
     timed(

@@ -63,7 +63,7 @@ from migstat.process_group import (
     stop_group_on_signals,
 )
 from migstat.readonly import connect_read_only
-from migstat.resolutions import write_label_resolutions
+from migstat.resolutions import add_label_resolutions, write_label_resolutions
 from migstat.resources import duckdb_env
 from migstat.rules import write_rule_table
 from migstat.specs import Specs, load_specs
@@ -169,10 +169,15 @@ def write_sheet_positions(con: duckdb.DuckDBPyConnection, specs: Specs) -> None:
         con.executemany("insert into raw.spec_sheet_positions values (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def refresh_specs(path: Path, overlay: Path | None = None) -> None:
+def refresh_specs(
+    path: Path, overlay: Path | None = None, new_submissions: list[int] | None = None
+) -> None:
     """Rewrite the ``raw.spec_*`` tables of a warehouse file from ``specs/``, and resolve every
     label it holds into ``raw.label_resolutions`` (shipped seeds plus the user's code files
-    under ``overlay``, usually ``$MIGSTAT_HOME/specs``)."""
+    under ``overlay``, usually ``$MIGSTAT_HOME/specs``). ``new_submissions``: the file is a copy
+    of the published warehouse (same project fingerprint, so the same resolver) whose raw
+    tables got these submissions: only their labels not resolved yet are resolved and added,
+    which gives the same table as resolving every label (no scan of every cell ever loaded)."""
     from loaders.store import WITHDRAWALS_DDL, write_spec_tables
 
     specs = load_specs()
@@ -182,7 +187,14 @@ def refresh_specs(path: Path, overlay: Path | None = None) -> None:
         write_spec_tables(con, specs)
         write_sheet_positions(con, specs)
         write_rule_table(con)
-        write_label_resolutions(con, build_resolver(overlay))
+        resolved = con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'raw' and table_name = 'label_resolutions'"
+        ).fetchone()
+        if new_submissions is not None and resolved is not None and resolved[0]:
+            add_label_resolutions(con, build_resolver(overlay), new_submissions)
+        else:
+            write_label_resolutions(con, build_resolver(overlay))
 
 
 BUILD_FILE = "build-current.duckdb"
@@ -283,16 +295,16 @@ def carry_over(published: Path, build_path: Path, tables: list[tuple[str, str]])
     return True
 
 
-def start_from_published(raw: Path, build_path: Path) -> bool:
+def start_from_published(raw: Path, build_path: Path) -> list[int] | None:
     """Bring the raw tables of ``build_path``, a file copy of the published warehouse (every
     model's table, seeds and views as the last build left them), up to the raw store ``raw``
     (attached read-only: call it holding the store lock): the cells of submissions it does not
     have yet are added, the submissions, withdrawals and spec tables replaced. A file copy and
     the new rows only, where copying the raw store and then the incremental models' tables
-    (:func:`carry_over`) costs in proportion to everything ever loaded. False, and no
-    ``build_path``, when the published raw tables are not a prefix of the raw store's (a
-    submission changed or gone, other columns, submissions set aside by a containment search):
-    the caller starts from the raw store then."""
+    (:func:`carry_over`) costs in proportion to everything ever loaded. The ids of the
+    submissions added; None, and no ``build_path``, when the published raw tables are not a
+    prefix of the raw store's (a submission changed or gone, other columns, submissions set
+    aside by a containment search): the caller starts from the raw store then."""
     try:
         with duckdb.connect(str(build_path)) as con:
             con.execute("attach ? as landing (read_only)", [str(raw)])
@@ -301,8 +313,8 @@ def start_from_published(raw: Path, build_path: Path) -> bool:
             finally:
                 con.execute("detach landing")
     except duckdb.Error:
-        refreshed = False
-    if not refreshed:
+        refreshed = None
+    if refreshed is None:
         build_path.unlink(missing_ok=True)
         build_path.with_name(build_path.name + ".wal").unlink(missing_ok=True)
     return refreshed
@@ -320,10 +332,13 @@ def _raw_columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, lis
     return columns
 
 
-def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
+def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> list[int] | None:
     """The raw tables of the current database (a copy of the published warehouse) made equal
-    to those of the attached ``landing`` snapshot; False, with nothing changed, when they
-    cannot be by adding rows (see :func:`start_from_published`)."""
+    to those of the attached raw store ``landing``: the ids of the submissions added; None,
+    with nothing changed, when they cannot be by adding rows (see :func:`start_from_published`).
+    The new submissions' rows are selected by their ids written as literals (DuckDB's zone maps
+    skip the row groups of the others; every row of a per-submission table belongs to a
+    submission: the loader writes a file's rows and its submission in one transaction)."""
     from migstat.containment import SIDE_SCHEMA
 
     database = str(con.execute("select current_database()").fetchone()[0])  # type: ignore[index]
@@ -338,10 +353,17 @@ def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
         "or now.status is distinct from before.status"
     ).fetchone()
     if side is None or side[0] or changed is None or changed[0]:
-        return False
+        return None
     now, before = _raw_columns(con, "landing"), _raw_columns(con, database)
     if any(table in before and before[table] != columns for table, columns in now.items()):
-        return False
+        return None
+    new = [
+        int(row[0])
+        for row in con.execute(
+            "select submission_id from landing.raw.submissions where submission_id not in "
+            "(select submission_id from raw.submissions) order by 1"
+        ).fetchall()
+    ]
     per_submission = [
         table
         for table, columns in now.items()
@@ -351,10 +373,11 @@ def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
     con.execute("begin")
     for table in per_submission:
         if table in before:
-            con.execute(
-                f'insert into raw."{table}" select * from landing.raw."{table}" '
-                "where submission_id not in (select submission_id from raw.submissions)"
-            )
+            if new:
+                con.execute(
+                    f'insert into raw."{table}" select * from landing.raw."{table}" '
+                    f"where submission_id in ({', '.join(map(str, new))})"
+                )
         else:
             con.execute(f'create table raw."{table}" as select * from landing.raw."{table}"')
     for table in now:
@@ -363,7 +386,7 @@ def _bring_raw_up_to(con: duckdb.DuckDBPyConnection) -> bool:
                 f'create or replace table raw."{table}" as select * from landing.raw."{table}"'
             )
     con.execute("commit")
-    return True
+    return new
 
 
 LEDGER = "int_submissions_judged"
@@ -958,29 +981,31 @@ def build(
         # from the raw store under the store lock (no copy of the raw store). A full build, or
         # one whose new submissions cannot simply be added, starts from a copy of the raw store
         # taken under the store lock. Either way the build sees all of a load or none of it.
-        missing = MigstatError(
+        no_store = MigstatError(
             f"no raw store at {home.raw_db}: run `migstat load` first"
             " (or `migstat restore` if it was lost)"
         )
         if not home.raw_db.exists():
-            raise missing
+            raise no_store
         if incremental:
             shutil.copy2(home.published_db, build_path)
         touched = 0
         try:
             started_from_published = False
+            added: list[int] | None = None
             with writer_lock(home, "store", "build (snapshot)", say=tell):
                 if not home.raw_db.exists():
                     build_path.unlink(missing_ok=True)
-                    raise missing
+                    raise no_store
                 if incremental:
-                    started_from_published = start_from_published(home.raw_db, build_path)
+                    added = start_from_published(home.raw_db, build_path)
+                    started_from_published = added is not None
                 if not started_from_published:
                     shutil.copy2(home.raw_db, build_path)
                     wal = home.raw_db.with_name(home.raw_db.name + ".wal")
                     if wal.exists():
                         shutil.copy2(wal, build_path.with_name(build_path.name + ".wal"))
-            refresh_specs(build_path, home.root / "specs")
+            refresh_specs(build_path, home.root / "specs", added)
             before = published_keys(home.published_db)
             possible, withdrawn = _raw_keys(build_path)
             if incremental and previous is not None and not started_from_published:

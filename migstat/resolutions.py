@@ -57,8 +57,18 @@ def _codelists(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
     return {(source, dimension): codelist for source, dimension, codelist in rows}
 
 
-def distinct_labels(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]:
-    """(reporting country, code list, label) for every label the raw store holds."""
+def distinct_labels(
+    con: duckdb.DuckDBPyConnection, submissions: list[int] | None = None
+) -> set[tuple[str, str, str]]:
+    """(reporting country, code list, label) for every label the raw store holds, or only the
+    cells of ``submissions`` hold (written as literals: DuckDB's zone maps skip the others)."""
+    if submissions is not None and not submissions:
+        return set()
+    only = (
+        f" and c.submission_id in ({', '.join(str(int(sid)) for sid in submissions)})"
+        if submissions
+        else ""
+    )
     codelists = _codelists(con)
     wanted: set[tuple[str, str, str]] = set()
     for table, (columns, has_role) in _label_columns(con).items():
@@ -77,17 +87,15 @@ def distinct_labels(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, str]]
                     f"select distinct coalesce(s.country_code, ''), c.\"{column}\" "
                     f'from raw."{table}" as c '
                     "left join raw.submissions as s on c.submission_id = s.submission_id "
-                    f'where c."{column}" is not null and {condition}'
+                    f'where c."{column}" is not null and {condition}{only}'
                 ).fetchall()
                 wanted.update((country, codelist, label) for country, label in rows)
     return wanted
 
 
-def write_label_resolutions(con: duckdb.DuckDBPyConnection, resolver: Resolver) -> int:
-    """(Re)write ``raw.label_resolutions``; returns the number of rows."""
-    con.execute("create schema if not exists raw")
-    rows = []
-    for country, codelist, label in sorted(distinct_labels(con)):
+def _resolved(labels: list[tuple[str, str, str]], resolver: Resolver) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for country, codelist, label in labels:
         match = resolver.match(codelist, label, scope=country or None)
         members = resolver.members.get(codelist, {})
         rows.append(
@@ -101,11 +109,40 @@ def write_label_resolutions(con: duckdb.DuckDBPyConnection, resolver: Resolver) 
                 match.suggestions_text("es", members) or None,
             )
         )
-    con.execute(f"create or replace table raw.label_resolutions ({COLUMNS})")
+    return rows
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
     # One statement per chunk of rows: DuckDB's executemany costs about a millisecond a row.
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
         values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
         params = [value for row in chunk for value in row]
         con.execute(f"insert into raw.label_resolutions values {values}", params)
+
+
+def write_label_resolutions(con: duckdb.DuckDBPyConnection, resolver: Resolver) -> int:
+    """(Re)write ``raw.label_resolutions``; returns the number of rows."""
+    con.execute("create schema if not exists raw")
+    rows = _resolved(sorted(distinct_labels(con)), resolver)
+    con.execute(f"create or replace table raw.label_resolutions ({COLUMNS})")
+    _insert(con, rows)
+    return len(rows)
+
+
+def add_label_resolutions(
+    con: duckdb.DuckDBPyConnection, resolver: Resolver, submissions: list[int]
+) -> int:
+    """Add to ``raw.label_resolutions`` the labels of ``submissions`` it does not hold yet;
+    returns the number of rows added. The table must have been written by
+    :func:`write_label_resolutions` with the same resolver over the other submissions (an
+    incremental build: the project fingerprint covers the specs and this code), so it then
+    equals a rewrite over every submission."""
+    existing = set(
+        con.execute(
+            "select reporting_country_code, codelist, label from raw.label_resolutions"
+        ).fetchall()
+    )
+    rows = _resolved(sorted(distinct_labels(con, submissions) - existing), resolver)
+    _insert(con, rows)
     return len(rows)
