@@ -25,11 +25,11 @@ from fixtures import raw_fixture
 from fixtures.cli import migstat
 
 from migstat.build import STAMP_FILE, project_fingerprint, unchanged_since_published
+from migstat.codes import build_resolver
 from migstat.home import Home
+from migstat.resolutions import add_label_resolutions, write_label_resolutions
 from migstat.specs import load_specs
 from migstat.wiring import dbt_vars
-
-pytestmark = pytest.mark.slow
 
 BUILD_TIMEOUT = 1800
 BEFORE, AFTER = "2024-12-31", "2025-12-31"
@@ -90,6 +90,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return steps
 
 
+@pytest.mark.slow
 def test_a_build_runs_whenever_something_changed(story):
     names = ("first", "date_dependent", "date_passed", "full_refresh", "resubmission", "withdrawal")
     assert {name: story[name]["mode"] for name in names} == {
@@ -105,6 +106,7 @@ def test_a_build_runs_whenever_something_changed(story):
     assert "build needed: the raw store's withdrawals changed" in story["withdrawal"]["stderr"]
 
 
+@pytest.mark.slow
 def test_the_date_dependent_verdict_is_given_again_by_the_build_that_runs(story):
     def future(result: dict[str, Any]) -> tuple[str, list[str]]:
         found = next(s for s in result["submissions"] if s["file"] == "GTM_returns_2025.xlsx")
@@ -114,6 +116,7 @@ def test_the_date_dependent_verdict_is_given_again_by_the_build_that_runs(story)
     assert future(story["date_passed"])[0].startswith("accepted")
 
 
+@pytest.mark.slow
 def test_a_build_with_nothing_changed_keeps_the_published_file_and_runs_no_dbt(story):
     for name in ("unchanged", "unchanged_other_date", "after_withdrawal"):
         assert story[name]["mode"] == "unchanged", name
@@ -130,6 +133,7 @@ def test_a_build_with_nothing_changed_keeps_the_published_file_and_runs_no_dbt(s
     assert any(v[1] == "withdrawn" for v in verdicts(story["after_withdrawal"]))
 
 
+@pytest.mark.slow
 def test_every_other_cause_makes_the_build_run(story, monkeypatch, tmp_path):
     home = Home(story["home"])
     specs = home.root / "specs"
@@ -197,3 +201,45 @@ def test_every_other_cause_makes_the_build_run(story, monkeypatch, tmp_path):
     assert reason() == "the raw store's entries_exits changed since the published build"
     shutil.copy2(kept, home.raw_db)
     assert reason() is None
+
+
+def test_the_new_submissions_labels_added_equal_every_label_resolved_again(tmp_path):
+    """An incremental build resolves only the labels its new submissions bring (the published
+    table was written by the same resolver): the table equals one written over everything."""
+    database = tmp_path / "build.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.submissions (submission_id integer, country_code varchar)")
+        con.execute("insert into raw.submissions values (1, 'MEX'), (2, 'GTM')")
+        con.execute(
+            "create table raw.spec_dimensions (source varchar, dimension varchar, codelist varchar)"
+        )
+        con.execute(
+            "insert into raw.spec_dimensions values "
+            "('entries_exits', 'nationality', 'countries'), ('entries_exits', 'port', 'ports')"
+        )
+        con.execute(
+            "create table raw.entries_exits (submission_id integer, nationality_label varchar, "
+            "port_label varchar, parent_label varchar, cell_role varchar, value double)"
+        )
+        con.execute(
+            "insert into raw.entries_exits values "
+            "(1, 'Quisqueya', 'Otros', 'Caribe', 'detail', 1), "
+            "(2, 'Narnia', 'Otros', null, 'subtotal', 2)"
+        )
+        resolver = build_resolver(None)
+        first = write_label_resolutions(con, resolver)
+        # Submission 3 (MEX again) and 4 (a new country) arrive: one known label, new ones.
+        con.execute("insert into raw.submissions values (3, 'MEX'), (4, 'CRI')")
+        con.execute(
+            "insert into raw.entries_exits values "
+            "(3, 'Quisqueya', 'Tapachula, A.I.', 'Antillas', 'subtotal', 3), "
+            "(4, 'Quisqueya', 'Otros', 'Caribe', 'detail', 4)"
+        )
+        added = add_label_resolutions(con, resolver, [3, 4])
+        incremental = con.execute("select * from raw.label_resolutions order by all").fetchall()
+        assert add_label_resolutions(con, resolver, []) == 0
+        write_label_resolutions(con, resolver)
+        full = con.execute("select * from raw.label_resolutions order by all").fetchall()
+    assert incremental == full
+    assert added == len(full) - first > 0
