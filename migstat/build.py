@@ -399,15 +399,23 @@ size or time no longer match was changed outside ``migstat build`` (or by an old
 the next build is never skipped then (:func:`unchanged_since_published`)."""
 
 SCHEMA_ENV = ("MIGSTAT_ENVIRONMENT", "MIGSTAT_CI_RUN", "MIGSTAT_DEVELOPER", "USER")
-"""Environment variables that name the dbt schemas (macros/generate_schema_name.sql)."""
+"""Environment variables that name the dbt schemas (macros/generate_schema_name.sql); the
+no-op check compares the prefix they give (:func:`_schema_environment`)."""
 
 REFRESHED_RAW = ("label_resolutions",)
 """Raw tables every build rewrites from the specs and code (:func:`refresh_specs`), besides
 ``spec_*``: derived from what the project fingerprint covers, not compared with the raw store."""
 
 
-def _schema_environment() -> dict[str, str | None]:
-    return {name: os.environ.get(name) for name in SCHEMA_ENV}
+def _schema_environment() -> str:
+    """The schema prefix dbt's ``generate_schema_name`` gives this environment ('' in prod)."""
+    environment = os.environ.get("MIGSTAT_ENVIRONMENT", "prod").lower()
+    if environment == "ci":
+        return f"ci_{os.environ.get('MIGSTAT_CI_RUN', 'local').lower()}_"
+    if environment == "dev":
+        developer = os.environ.get("MIGSTAT_DEVELOPER", os.environ.get("USER", "anonymous"))
+        return f"dev_{developer.lower()}_"
+    return "" if environment == "prod" else f"{environment}?"
 
 
 def _file_stamp(path: Path) -> dict[str, int]:
