@@ -4,6 +4,7 @@ its scope that has data, with its texts (titles, footnotes, attribution)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -170,6 +171,50 @@ def task_key(spec: ProductSpec, params: dict[str, object]) -> str:
     return json.dumps([spec.id, {k: str(v) for k, v in params.items()}], sort_keys=True)
 
 
+Task = tuple[ProductSpec, Scope, dict[str, object]]
+"""One product query: a spec and one parameter set of its scope."""
+
+
+def list_tasks(warehouse: Warehouse, catalogue: Catalogue) -> list[Task]:
+    """Every product query: each spec for every parameter set of its scope (the scope queries,
+    small; the product queries are not run here)."""
+    tasks: list[Task] = []
+    for scope_id, scope in catalogue.scopes.items():
+        specs = [p for p in catalogue.products if p.scope == scope_id]
+        for params in warehouse.records(scope.query):
+            for spec in specs:
+                if spec.sources and params.get("source") not in spec.sources:
+                    continue
+                tasks.append((spec, scope, params))
+    return tasks
+
+
+def make_product(
+    task: Task, table: ProductTable, catalogue: Catalogue, lookups: Lookups
+) -> Product | None:
+    """The product of one query's table, with its texts; None when the table is empty."""
+    spec, scope, params = task
+    if not table.rows or table.is_empty():
+        return None
+    theme = spec.theme.format_map(params)
+    if theme not in catalogue.themes:
+        raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
+    product = Product(
+        id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
+        spec=spec,
+        scope=scope,
+        params=params,
+        table=table,
+        title=spec.title.format(params),
+        subtitle=scope.title.format(params),
+        theme=theme,
+        decimals=_decimals(table),
+    )
+    product.footnotes = _footnotes(product, lookups)
+    product.source_text = _attribution(product, lookups)
+    return product
+
+
 def collect_products(
     warehouse: Warehouse,
     catalogue: Catalogue,
@@ -188,16 +233,9 @@ def collect_products(
     the queries of products the changed keys can reach run; the others take their cached
     table (its key is added to ``reused``). ``tables``, when given, receives every query's
     table (empty ones included): the cache of the next publish."""
-    tasks: list[tuple[ProductSpec, Scope, dict[str, object]]] = []
-    for scope_id, scope in catalogue.scopes.items():
-        specs = [p for p in catalogue.products if p.scope == scope_id]
-        for params in warehouse.records(scope.query):
-            for spec in specs:
-                if spec.sources and params.get("source") not in spec.sources:
-                    continue
-                tasks.append((spec, scope, params))
+    tasks = list_tasks(warehouse, catalogue)
 
-    def query(task: tuple[ProductSpec, Scope, dict[str, object]]) -> ProductTable:
+    def query(task: Task) -> ProductTable:
         if changes is not None and cached is not None and not changes.affects(task[1], task[2]):
             key = task_key(task[0], task[2])
             table = cached.get(key)
@@ -207,38 +245,35 @@ def collect_products(
                 return table
         return warehouse.table(task[0], task[2])
 
-    if workers > 1 and len(tasks) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            found = list(pool.map(query, tasks))
-    else:
-        found = [query(task) for task in tasks]
+    found = run_queries(tasks, query, workers)
     if tables is not None:
         tables.update(
             (task_key(spec, params), table)
             for (spec, _scope, params), table in zip(tasks, found, strict=True)
         )
-    products: list[Product] = []
-    for (spec, scope, params), table in zip(tasks, found, strict=True):
-        if not table.rows or table.is_empty():
-            continue
-        theme = spec.theme.format_map(params)
-        if theme not in catalogue.themes:
-            raise MigstatError(f"product {spec.id}: unknown theme {theme!r} for {params}")
-        product = Product(
-            id=_slug(f"{scope.slug.format_map(params)}-{spec.id}"),
-            spec=spec,
-            scope=scope,
-            params=params,
-            table=table,
-            title=spec.title.format(params),
-            subtitle=scope.title.format(params),
-            theme=theme,
-            decimals=_decimals(table),
-        )
-        product.footnotes = _footnotes(product, lookups)
-        product.source_text = _attribution(product, lookups)
-        products.append(product)
-    ids = [p.id for p in products]
-    if len(set(ids)) != len(ids):
-        raise MigstatError("two products got the same id: check the scope slugs in products.yml")
+    products = [
+        product
+        for task, table in zip(tasks, found, strict=True)
+        if (product := make_product(task, table, catalogue, lookups)) is not None
+    ]
+    check_ids(p.id for p in products)
     return products
+
+
+def run_queries(
+    tasks: list[Task],
+    query: Callable[[Task], ProductTable],
+    workers: int,
+) -> list[ProductTable]:
+    """``query`` of every task, on ``workers`` threads when there are several tasks."""
+    if workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(query, tasks))
+    return [query(task) for task in tasks]
+
+
+def check_ids(ids: Iterable[str]) -> None:
+    """Two products may not share an id (their files would overwrite each other)."""
+    listed = list(ids)
+    if len(set(listed)) != len(listed):
+        raise MigstatError("two products got the same id: check the scope slugs in products.yml")

@@ -15,20 +15,33 @@ from datetime import datetime
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TextIO, cast
+from threading import Lock
+from typing import Any, cast
 
 from jinja2 import Environment
 
 from migstat.dbt_docs import copy_into_site
 from migstat.errors import MigstatError
 from migstat.publish.catalogue import Catalogue, load_catalogue
-from migstat.publish.data import ProductTable, Warehouse, table_from_json, table_to_json
+from migstat.publish.data import ProductTable, Warehouse, table_from_json
 from migstat.publish.datasets import Dataset, load_datasets
 from migstat.publish.downloads import write_csv, write_xlsx
 from migstat.publish.export import CATALOGUE, dataset_files, write_datasets
 from migstat.publish.i18n import FLAGS, LANGS, UI, pick
+from migstat.publish.index import INDEX_FILE, Index, Recorded, Row, write_index
 from migstat.publish.jsonstat import product_document, write_json
-from migstat.publish.products import ChangedKey, Changes, Lookups, Product, collect_products
+from migstat.publish.products import (
+    ChangedKey,
+    Changes,
+    Lookups,
+    Product,
+    Task,
+    check_ids,
+    list_tasks,
+    make_product,
+    run_queries,
+    task_key,
+)
 from migstat.publish.views import (
     catalogue_entry,
     chart_svg,
@@ -37,6 +50,8 @@ from migstat.publish.views import (
     options,
     table_view,
 )
+from migstat.specs import SPECS_DIR, user_specs_dir
+from migstat.translations import locale_dirs
 
 API_DIR = Path("api") / "v1"
 SITE_MARKER = ".migstat-site"
@@ -44,8 +59,8 @@ DIGESTS_FILE = ".migstat-products.json"
 """Content hash of every product as last rendered, and the data basis it was queried from
 (:func:`data_basis`), kept in the site folder."""
 TABLES_FILE = ".migstat-tables.json"
-"""Every product query's table as last published: what an unchanged product is made from
-when the next publish does not query it again."""
+"""The tables cache of sites published before the index (:data:`INDEX_FILE`): read once, when
+such a site is published again, then removed."""
 BUILDER_LIMIT = 2_000_000
 """The table builder loads a dataset's whole JSON-stat file into the page: it offers datasets
 of up to this many observations; larger ones are for programs, from the data API."""
@@ -147,6 +162,23 @@ def renderer_fingerprint() -> str:
         for path in sorted(root.glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(renderer: str, catalogue: Catalogue) -> str:
+    """Hash of what the texts around the products and the datasets' structures follow from
+    besides the warehouse: the renderer (:func:`renderer_fingerprint`), the catalogue with its
+    default products, the specs (shipped and the user's) and the translations. A product
+    query whose data did not change keeps its recorded digest and catalogue entries only while
+    this is the same."""
+    digest = hashlib.sha256(renderer.encode("ascii"))
+    digest.update(catalogue.model_dump_json().encode("utf-8"))
+    for folder in (SPECS_DIR, user_specs_dir(), *locale_dirs()):
+        digest.update(str(folder).encode())
+        if folder.is_dir():
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -280,42 +312,19 @@ def write_state(
     digests: dict[str, str],
     api_digest: str,
     basis: dict[str, object] | None,
-    tables: dict[str, ProductTable],
     api_parts: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """The site's own bookkeeping: product digests, the data basis, the open data's state per
-    dataset (:func:`dataset_basis`, :func:`dataset_digest`) and the tables cache (each file
-    replaced atomically; the digests last, so a crash leaves a basis that is too old, which
-    only makes the next publish query more). The tables cache is written as it is encoded,
-    never held as one string (1.2 GB at tier L)."""
-
-    def put(name: str, write: Callable[[TextIO], object]) -> None:
-        temporary = site / f".{name}.{os.getpid()}"
-        with temporary.open("w", encoding="utf-8") as handle:
-            write(handle)
-        os.replace(temporary, site / name)
-
-    if basis is not None:
-        put(TABLES_FILE, lambda h: _write_tables(h, tables))
-    else:
-        (site / TABLES_FILE).unlink(missing_ok=True)
+    """The site's own bookkeeping: product digests, the data basis and the open data's state
+    per dataset (:func:`dataset_basis`, :func:`dataset_digest`), replaced atomically. Written
+    after the index (:data:`INDEX_FILE`), so a crash leaves a basis that is too old, which only
+    makes the next publish query more. The tables cache of older sites is removed."""
     state = {"products": digests, "datasets": api_digest, "basis": basis, "parts": api_parts or {}}
-    put(
-        DIGESTS_FILE,
-        lambda h: h.write(json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True)),
+    temporary = site / f".{DIGESTS_FILE}.{os.getpid()}"
+    temporary.write_text(
+        json.dumps(state, ensure_ascii=False, indent=0, sort_keys=True), encoding="utf-8"
     )
-
-
-def _write_tables(handle: TextIO, tables: dict[str, ProductTable]) -> None:
-    """The tables cache as one JSON object, one table at a time (what ``json.dumps`` of the
-    whole dict writes, without the whole text in memory)."""
-    handle.write("{")
-    for i, (key, table) in enumerate(tables.items()):
-        handle.write(", " if i else "")
-        handle.write(json.dumps(key))
-        handle.write(": ")
-        handle.write(json.dumps(table_to_json(table)))
-    handle.write("}")
+    os.replace(temporary, site / DIGESTS_FILE)
+    (site / TABLES_FILE).unlink(missing_ok=True)
 
 
 def dataset_digest(dataset: Dataset, api: Path) -> str:
@@ -429,24 +438,53 @@ def _keep(old_site: Path, new_site: Path, product_id: str) -> None:
             shutil.copy2(old, new)
 
 
+@dataclass(frozen=True)
+class _Listed:
+    """One product of the site: what the catalogue pages, the manifest and the digests need;
+    ``product`` (with its table) only when it was made this time."""
+
+    task: str
+    id: str
+    digest: str
+    entries: dict[str, dict[str, object]]
+    manifest: dict[str, object]
+    product: Product | None
+
+
+@dataclass
+class _IndexUpdate:
+    """What the site's new index holds: ``rows`` made this time, the last index's rows of the
+    tasks in ``keep``, the datasets and the inputs fingerprint."""
+
+    base: Index | None
+    inputs: str
+    rows: list[Row]
+    keep: set[str]
+    datasets: list[Dataset]
+
+    def write(self, site: Path) -> None:
+        write_index(site / INDEX_FILE, self.base, self.inputs, self.rows, self.keep, self.datasets)
+
+
 def _write_site(
     site: Path,
-    products: list[Product],
+    listed: list[_Listed],
+    to_render: list[Product],
     lookups: Lookups,
     catalogue: Catalogue,
     now: datetime,
     workers: int,
-    digests: dict[str, str],
+    index: _IndexUpdate,
     reuse: tuple[Path, set[str]] | None = None,
     datasets: list[Dataset] | None = None,
     api: Path | None = None,
     api_digest: str = "",
     basis: dict[str, object] | None = None,
-    tables: dict[str, ProductTable] | None = None,
     api_parts: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """Write the whole site into ``site``; the products named in ``reuse`` are carried over
-    from the old site folder instead of being rendered."""
+    """Write the whole site into ``site``: ``to_render`` rendered, the products named in
+    ``reuse`` carried over from the old site folder instead; the catalogue pages, manifest and
+    bookkeeping of every ``listed`` product."""
     env = environment()
     extracted = now.strftime("%Y-%m-%d %H:%M")
     static = resources.files("migstat.publish") / "static"
@@ -455,7 +493,6 @@ def _write_site(
         if item.is_file():
             (site / "static" / item.name).write_bytes(item.read_bytes())
     kept = reuse[1] if reuse else set()
-    to_render = [p for p in products if p.id not in kept]
     size = max(1, -(-len(to_render) // (workers * 4)))
     jobs = []
     (site / "downloads").mkdir()
@@ -487,12 +524,13 @@ def _write_site(
         for job in jobs:
             _render_products(job)
     for lang in LANGS:
+        entries = [item.entries[lang] for item in listed]
         page = env.get_template("catalogue.html").render(
             lang=lang,
             other="en" if lang == "es" else "es",
             t=UI[lang],
-            entries=[catalogue_entry(p, lang, lookups, catalogue) for p in products],
-            options=options(products, lang, lookups, catalogue),
+            entries=entries,
+            options=options(entries, lang, lookups, catalogue),
             generated=extracted,
             root="../",
         )
@@ -501,12 +539,10 @@ def _write_site(
     (site / "index.html").write_text(
         env.get_template("redirect.html").render(t=UI["es"]), encoding="utf-8"
     )
-    manifest = [
-        {"id": p.id, "spec": p.spec.id, "params": {k: str(v) for k, v in p.params.items()}}
-        for p in products
-    ]
+    manifest = [item.manifest for item in listed]
     (site / "products.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    write_state(site, digests, api_digest, basis, tables or {}, api_parts)
+    index.write(site)
+    write_state(site, {item.id: item.digest for item in listed}, api_digest, basis, api_parts)
     (site / SITE_MARKER).write_text(now.isoformat())
 
 
@@ -539,7 +575,16 @@ def write_open_data(
 
 
 def _directory_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    total = 0
+    folders = [path]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+    return total
 
 
 def publish(
@@ -609,79 +654,153 @@ def _publish(
     api: Path,
     is_site: bool,
 ) -> PublishResult:
-    state = {} if full or not is_site else _read_digest_file(site_dir)
-    tables: dict[str, ProductTable] = {}
-    reused: set[str] = set()
+    fresh = full or not is_site
+    index = None if fresh else Index.open(site_dir)
+    try:
+        return _publish_with_index(
+            warehouse_path, site_dir, catalogue, workers, fresh, tell, started, now, api, index
+        )
+    finally:
+        if index is not None:
+            index.close()
+
+
+def _publish_with_index(
+    warehouse_path: Path,
+    site_dir: Path,
+    catalogue: Catalogue,
+    workers: int,
+    fresh: bool,
+    tell: Callable[[str], None],
+    started: float,
+    now: datetime,
+    api: Path,
+    index: Index | None,
+) -> PublishResult:
+    """The publish: with the last publish's ``index`` (None for a fresh or ``--full`` one),
+    only the product queries the changed (country, source, year) keys can reach run and only
+    their tables are held; the others keep their recorded digest and catalogue entries
+    (:class:`Recorded`) while the inputs fingerprint and the names are the same."""
+    state = {} if fresh else _read_digest_file(site_dir)
+    renderer = renderer_fingerprint()
+    inputs = inputs_fingerprint(renderer, catalogue)
     with Warehouse(warehouse_path, spill=True) as warehouse:
         lookups = Lookups(warehouse, catalogue)
         basis = data_basis(warehouse, lookups)
-        changes = changes_since(state.get("basis"), basis)
-        cached = read_tables(site_dir) if changes is not None else None
-        if changes is not None and cached is not None:
-            tell(f"published data changed for {len(changes.keys)} (country, source, year) key(s)")
-        products = collect_products(
-            warehouse,
-            catalogue,
-            lookups,
-            workers,
-            cached=cached,
-            changes=changes,
-            tables=tables,
-            reused=reused,
+        before = state.get("basis")
+        changes = changes_since(before, basis)
+        same_texts = (
+            changes is not None
+            and index is not None
+            and index.inputs == inputs
+            and isinstance(before, dict)
+            and basis is not None
+            and before.get("names") == basis["names"]
         )
-        datasets = load_datasets(warehouse)
-        renderer = renderer_fingerprint()
+        legacy = read_tables(site_dir) if changes is not None and index is None else None
+        if changes is not None and (index is not None or legacy is not None):
+            tell(f"published data changed for {len(changes.keys)} (country, source, year) key(s)")
+        tasks = list_tasks(warehouse, catalogue)
+        keys = [task_key(spec, params) for spec, _scope, params in tasks]
+        recorded = index.recorded() if same_texts and index is not None else {}
+
+        def unchanged(task: Task) -> bool:
+            return changes is not None and not changes.affects(task[1], task[2])
+
+        need = [
+            i
+            for i, (task, key) in enumerate(zip(tasks, keys, strict=True))
+            if not (key in recorded and unchanged(task))
+        ]
+        reused: set[str] = set()
+        lock = Lock()
+
+        def table_of(task: Task) -> ProductTable:
+            key = task_key(task[0], task[2])
+            if unchanged(task):
+                if index is not None:
+                    with lock:
+                        table = index.table(key)
+                else:
+                    table = (legacy or {}).get(key)
+                if table is not None:
+                    reused.add(key)
+                    return table
+            return warehouse.table(task[0], task[2])
+
+        tables = run_queries([tasks[i] for i in need], table_of, workers)
+        found = dict(zip(need, tables, strict=True))
+        legacy = None
+        rows: list[Row] = []
+        listed: list[_Listed] = []
+        for i, (task, key) in enumerate(zip(tasks, keys, strict=True)):
+            if i not in found:
+                record = recorded[key]
+                if record.product is not None:
+                    listed.append(_listed(record))
+                continue
+            item = _make(task, key, found[i], catalogue, lookups, renderer)
+            rows.append(Row(key, found[i]))
+            if item is not None:
+                rows[-1] = Row(key, found[i], item.id, item.digest, item.entries, item.manifest)
+                listed.append(item)
+        check_ids(item.id for item in listed)
+        datasets = _datasets(warehouse, index if same_texts else None, changes)
         bases = {d.id: dataset_basis(basis, renderer, d) for d in datasets}
         api_parts = _open_data(
             warehouse, datasets, site_dir / API_DIR, api, state.get("parts"), bases, now, tell
         )
         api_digest = _combine([api_parts[d.id]["digest"] for d in datasets])
-    digests = {p.id: product_digest(p, lookups, catalogue, renderer) for p in products}
-    previous = {} if full or not is_site else read_digests(site_dir)
-    api_unchanged = (
-        not full and is_site and _read_digest_file(site_dir).get("datasets") == api_digest
-    )
+    update = _IndexUpdate(index, inputs, rows, set(keys) - {row.task for row in rows}, datasets)
+    digests = {item.id: item.digest for item in listed}
+    previous = {} if fresh else read_digests(site_dir)
+    api_unchanged = not fresh and state.get("datasets") == api_digest
     kept = {
         product_id
         for product_id, digest in digests.items()
         if previous.get(product_id) == digest
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
+    queried = len(tasks) - len(recorded.keys() & set(keys)) - len(reused)
     if previous == digests and kept == set(digests) and api_unchanged:
-        if state.get("basis") != basis or state.get("parts") != api_parts:
-            write_state(site_dir, digests, api_digest, basis, tables, api_parts)
+        if index is None or not index.holds(inputs, rows, len(set(keys)), datasets):
+            update.write(site_dir)
+        if before != basis or state.get("parts") != api_parts or index is None:
+            write_state(site_dir, digests, api_digest, basis, api_parts)
         copy_into_site(warehouse_path, site_dir)
         return PublishResult(
-            products=len(products),
+            products=len(listed),
             seconds=time.perf_counter() - started,
             size_bytes=_directory_size(site_dir),
             site_dir=site_dir,
             rendered=0,
-            queried=len(tables) - len(reused),
-            queries=len(tables),
+            queried=queried,
+            queries=len(tasks),
         )
+    to_render = [item for item in listed if item.id not in kept]
     tell(
-        f"rendering {len(products) - len(kept)} of {len(products)} products "
+        f"rendering {len(to_render)} of {len(listed)} products "
         f"({len(kept)} unchanged) with {workers} process(es)"
     )
+    products = [_product(item, tasks, keys, index, catalogue, lookups) for item in to_render]
     work = site_dir.with_name(f".{site_dir.name}.building-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
         _write_site(
             work,
+            listed,
             products,
             lookups,
             catalogue,
             now,
             workers,
-            digests,
+            update,
             (site_dir, kept) if kept else None,
             datasets,
             api,
             api_digest,
             basis,
-            tables,
             api_parts,
         )
         copy_into_site(warehouse_path, work)
@@ -694,11 +813,103 @@ def _publish(
     work.rename(site_dir)
     shutil.rmtree(old, ignore_errors=True)
     return PublishResult(
-        products=len(products),
+        products=len(listed),
         seconds=time.perf_counter() - started,
         size_bytes=_directory_size(site_dir),
         site_dir=site_dir,
-        rendered=len(products) - len(kept),
-        queried=len(tables) - len(reused),
-        queries=len(tables),
+        rendered=len(to_render),
+        queried=queried,
+        queries=len(tasks),
     )
+
+
+def _listed(record: Recorded) -> _Listed:
+    if record.product is None or record.digest is None or record.manifest is None:
+        raise ValueError(f"{record.task}: a product record without its digest or manifest")
+    return _Listed(
+        record.task, record.product, record.digest, record.entries, record.manifest, None
+    )
+
+
+def _make(
+    task: Task,
+    key: str,
+    table: ProductTable,
+    catalogue: Catalogue,
+    lookups: Lookups,
+    renderer: str,
+) -> _Listed | None:
+    """The product of one query's table with its digest, catalogue entries and manifest item
+    (None when the table is empty)."""
+    product = make_product(task, table, catalogue, lookups)
+    if product is None:
+        return None
+    return _Listed(
+        key,
+        product.id,
+        product_digest(product, lookups, catalogue, renderer),
+        {lang: catalogue_entry(product, lang, lookups, catalogue) for lang in LANGS},
+        {
+            "id": product.id,
+            "spec": product.spec.id,
+            "params": {k: str(v) for k, v in product.params.items()},
+        },
+        product,
+    )
+
+
+def _product(
+    item: _Listed,
+    tasks: list[Task],
+    keys: list[str],
+    index: Index | None,
+    catalogue: Catalogue,
+    lookups: Lookups,
+) -> Product:
+    """The product to render of a listed one: made this time, or a recorded one whose files are
+    missing from the site (its table read from the index, one row)."""
+    if item.product is not None:
+        return item.product
+    table = index.table(item.task) if index is not None else None
+    product = (
+        make_product(tasks[keys.index(item.task)], table, catalogue, lookups) if table else None
+    )
+    if product is None:
+        raise MigstatError(
+            f"the publish index has no table for product {item.id}: publish with --full "
+            "(el índice de publicación no tiene la tabla del producto: publique con --full)"
+        )
+    return product
+
+
+def _datasets(warehouse: Warehouse, index: Index | None, changes: Changes | None) -> list[Dataset]:
+    """The open-data datasets. With
+    the last publish's index (same inputs) and the changed keys, only the datasets of a changed
+    source (every dataset for the indicators, computed across sources) are read again; the
+    others come from the index. Any doubt (a new source or unit, a dataset gone) reads all."""
+    cached = index.datasets() if index is not None and changes is not None else None
+    if not cached or changes is None:
+        return load_datasets(warehouse)
+    changed = {source for _country, source, _year in changes.keys}
+    ids = {d.id for d in cached}
+    for row in warehouse.records(
+        "select source, counting_unit, count(*) over (partition by source) as units "
+        "from marts.dim_sources"
+    ):
+        name = str(row["source"])
+        dataset_id = name if row["units"] == 1 else f"{name}_{row['counting_unit']}"
+        if name in changed and dataset_id not in ids:
+            return load_datasets(warehouse)
+    datasets: list[Dataset] = []
+    for dataset in cached:
+        source = dataset.query.params.get("source")
+        if (source is None and not changes.keys) or (
+            source is not None and str(source) not in changed
+        ):
+            datasets.append(dataset)
+            continue
+        again = load_datasets(warehouse, only=dataset.id)
+        if len(again) != 1:
+            return load_datasets(warehouse)
+        datasets.append(again[0])
+    return datasets

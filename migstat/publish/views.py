@@ -143,14 +143,15 @@ def catalogue_entry(
 
 
 def options(
-    products: list[Product], lang: str, lookups: Lookups, catalogue: Catalogue
+    entries: list[dict[str, object]], lang: str, lookups: Lookups, catalogue: Catalogue
 ) -> dict[str, list[tuple[str, str]]]:
+    """The catalogue page's filters, from its products' entries (:func:`catalogue_entry`)."""
     t = UI[lang]
-    countries = {p.country for p in products}
-    sources = {p.source for p in products if p.source}
-    themes = {p.theme for p in products}
-    indicators = {p.indicator for p in products if p.indicator}
-    years = {p.year for p in products if p.year}
+    countries = {str(e["country"]) for e in entries}
+    sources = {str(e["source"]) for e in entries if e["source"]}
+    themes = {str(e["theme"]) for e in entries}
+    indicators = {str(e["indicator"]) for e in entries if e["indicator"]}
+    years = {str(e["year"]) for e in entries if e["year"]}
     country_options = sorted(
         ((c, lookups.country_name(c).get(lang)) for c in countries if c != REGIONAL),
         key=lambda o: fold(o[1]),

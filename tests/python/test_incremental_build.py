@@ -140,13 +140,18 @@ def mart_differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]
 def site_content(site: Path) -> dict[str, object]:
     """What a published site says, file dates aside: each product's content digest, every
     product query's table and the manifest."""
-    from migstat.publish.site import DIGESTS_FILE, TABLES_FILE
+    from migstat.publish.index import Index
+    from migstat.publish.site import DIGESTS_FILE
 
     digests = json.loads((site / DIGESTS_FILE).read_text(encoding="utf-8"))
+    index = Index.open(site)
+    assert index is not None
+    tables = dict(index.tables())
+    index.close()
     return {
         "products": digests["products"],
         "datasets": digests["datasets"],
-        "tables": json.loads((site / TABLES_FILE).read_text(encoding="utf-8")),
+        "tables": tables,
         "manifest": json.loads((site / "products.json").read_text(encoding="utf-8")),
     }
 
