@@ -689,14 +689,11 @@ def _publish_with_index(
         basis = data_basis(warehouse, lookups)
         before = state.get("basis")
         changes = changes_since(before, basis)
-        same_texts = (
-            changes is not None
-            and index is not None
-            and index.inputs == inputs
-            and isinstance(before, dict)
-            and basis is not None
-            and before.get("names") == basis["names"]
-        )
+        if isinstance(before, dict) and basis is not None and before.get("names") != basis["names"]:
+            # Names of countries, sources and indicators label the tables' rows too (the
+            # nationalities): every query runs again.
+            changes = None
+        same_texts = changes is not None and index is not None and index.inputs == inputs
         legacy = read_tables(site_dir) if changes is not None and index is None else None
         if changes is not None and (index is not None or legacy is not None):
             tell(f"published data changed for {len(changes.keys)} (country, source, year) key(s)")
@@ -761,7 +758,7 @@ def _publish_with_index(
         if previous.get(product_id) == digest
         and (site_dir / "es" / "products" / f"{product_id}.html").exists()
     }
-    queried = len(tasks) - len(recorded.keys() & set(keys)) - len(reused)
+    queried = len(need) - len(reused)
     if previous == digests and kept == set(digests) and api_unchanged:
         if index is None or not index.holds(inputs, rows, len(set(keys)), datasets):
             update.write(site_dir)
