@@ -207,7 +207,10 @@ def _faithful(datasets: list[Dataset]) -> list[Dataset]:
     :meth:`Dataset.describe`, the same query), else none is kept and the next publish reads
     every structure from the warehouse."""
     for dataset in datasets:
-        again = dataset_from_json(json.loads(json.dumps(dataset_to_json(dataset))))
+        try:
+            again = dataset_from_json(json.loads(json.dumps(dataset_to_json(dataset))))
+        except (TypeError, ValueError):
+            return []
         if again.describe() != dataset.describe() or again.query != dataset.query:
             return []
     return datasets

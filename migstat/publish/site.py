@@ -880,10 +880,10 @@ def _product(
 
 
 def _datasets(warehouse: Warehouse, index: Index | None, changes: Changes | None) -> list[Dataset]:
-    """The open-data datasets. With
-    the last publish's index (same inputs) and the changed keys, only the datasets of a changed
-    source (every dataset for the indicators, computed across sources) are read again; the
-    others come from the index. Any doubt (a new source or unit, a dataset gone) reads all."""
+    """The open-data datasets. With the last publish's index (same inputs) and the changed
+    keys, only the datasets of a changed source (every dataset for the indicators, computed
+    across sources) read their structure from the warehouse again; the others come from the
+    index. Any doubt (a new source or unit, a dataset gone) reads them all."""
     cached = index.datasets() if index is not None and changes is not None else None
     if not cached or changes is None:
         return load_datasets(warehouse)
