@@ -689,11 +689,14 @@ def _publish_with_index(
         basis = data_basis(warehouse, lookups)
         before = state.get("basis")
         changes = changes_since(before, basis)
-        if isinstance(before, dict) and basis is not None and before.get("names") != basis["names"]:
-            # Names of countries, sources and indicators label the tables' rows too (the
-            # nationalities): every query runs again.
-            changes = None
-        same_texts = changes is not None and index is not None and index.inputs == inputs
+        same_texts = (
+            changes is not None
+            and index is not None
+            and index.inputs == inputs
+            and isinstance(before, dict)
+            and basis is not None
+            and before.get("names") == basis["names"]
+        )
         legacy = read_tables(site_dir) if changes is not None and index is None else None
         if changes is not None and (index is not None or legacy is not None):
             tell(f"published data changed for {len(changes.keys)} (country, source, year) key(s)")

@@ -112,23 +112,23 @@ def test_a_publish_reads_only_the_tables_the_changed_keys_reach(tmp_path: Path) 
     }
 
 
-def test_new_names_query_every_product_again(tmp_path: Path) -> None:
-    """A country's name changes (no submission does): names also label the tables' rows (the
-    nationalities), so every product query runs again, and the site is what a full publish
-    makes."""
+def test_a_new_source_title_remakes_the_products_from_the_indexed_tables(tmp_path: Path) -> None:
+    """A source's title changes (no submission does): no query runs, every table is read from
+    the index, and the products that name the source are rendered again, as a full publish
+    renders them."""
     db = build_fixture_warehouse(tmp_path / "migstat.duckdb", years=(2023, 2024))
     _published_basis(db)
     site = tmp_path / "site"
     first = publish(db, site, workers=1)
     with duckdb.connect(str(db)) as con:
         con.execute(
-            "update marts.dim_countries set name_es = 'Guatemala (República)', "
-            "name_en = 'Guatemala (Republic)' where country_code = 'GTM'"
+            "update marts.dim_sources set source_title_es = 'Asilo (revisado)', "
+            "source_title_en = 'Asylum (revised)' where source = 'asylum'"
         )
     renamed = publish(db, site, workers=1)
-    assert renamed.queried == renamed.queries == first.queries
-    assert 0 < renamed.rendered <= first.products
-    assert "Guatemala (República)" in (site / "es" / "index.html").read_text(encoding="utf-8")
+    assert renamed.queried == 0
+    assert 0 < renamed.rendered < first.products
+    assert "Asilo (revisado)" in (site / "es" / "index.html").read_text(encoding="utf-8")
     full = publish(db, tmp_path / "full", workers=1, full=True)
     assert _shown(site) == _shown(full.site_dir)
 
