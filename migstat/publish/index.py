@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import cast
 
@@ -238,12 +238,7 @@ def dataset_to_json(dataset: Dataset) -> dict[str, object]:
         ],
         "count": dataset.count,
         "units": dataset.units,
-        "query": {
-            "base": dataset.query.base,
-            "params": dataset.query.params,
-            "keys": list(dataset.query.keys),
-            "tiebreak": list(dataset.query.tiebreak),
-        },
+        "query": {f.name: getattr(dataset.query, f.name) for f in fields(dataset.query)},
         "submissions": dataset.submissions,
         "last_update": dataset.last_update,
     }
@@ -277,10 +272,10 @@ def dataset_from_json(data: dict[str, object]) -> Dataset:
         count=int(cast("int", data["count"])),
         units=[str(u) for u in cast("list[object]", data["units"])],
         query=Query(
-            str(query["base"]),
-            dict(cast("dict[str, object]", query["params"])),
-            tuple(str(k) for k in cast("list[object]", query["keys"])),
-            tuple(str(k) for k in cast("list[object]", query["tiebreak"])),
+            **{  # type: ignore[arg-type]
+                name: tuple(value) if isinstance(value, list) else value
+                for name, value in query.items()
+            }
         ),
         submissions=[dict(s) for s in cast("list[dict[str, object]]", data["submissions"])],
         last_update=cast("str | None", data["last_update"]),

@@ -73,6 +73,14 @@ def test_a_publish_reads_only_the_tables_the_changed_keys_reach(tmp_path: Path) 
     first = publish(db, site, workers=1)
     assert first.queried == first.queries >= first.products > 0
     assert not (site / TABLES_FILE).exists()
+    # The datasets' structures are kept too (each as it came from the warehouse).
+    index = Index.open(site)
+    assert index is not None
+    kept = index.datasets()
+    index.close()
+    assert kept and len(kept) == len(
+        json.loads((site / "api" / "v1" / "datasets.json").read_text(encoding="utf-8"))["datasets"]
+    )
     # Nothing changed: no table is read (all spoiled here, a read would query the warehouse
     # again) and no file of the site, the index included, is written.
     rows = _spoil(site)
