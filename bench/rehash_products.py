@@ -22,7 +22,8 @@ import json
 from pathlib import Path
 
 from migstat.publish.catalogue import load_catalogue
-from migstat.publish.data import Warehouse
+from migstat.publish.data import Warehouse, table_from_json
+from migstat.publish.index import Index
 from migstat.publish.products import collect_products
 from migstat.publish.site import (
     DIGESTS_FILE,
@@ -51,6 +52,11 @@ def main() -> None:
         if changes is None or changes.keys:
             raise SystemExit("the site was not published from this warehouse's data: publish first")
         cached = read_tables(args.site)
+        index = Index.open(args.site)
+        if cached is None and index is not None:  # a site with the publish index
+            cached = {key: table_from_json(table) for key, table in index.tables()}
+        if index is not None:
+            index.close()
         if cached is None:
             raise SystemExit("the site has no tables cache")
         products = collect_products(
