@@ -113,9 +113,15 @@ def home_status(home: Home) -> dict[str, Any]:
     note = None
     if rows is None:
         rows = [_from_history(entry) for _, entry in sorted(journal.received.items())]
-        if problem == "missing" and is_held(home, "store"):
+        held = problem != "locked" and is_held(home, "store")
+        if problem == "missing" and held:
             info = holder(lock_path(home, "store"))
             note = f"raw store being created ({describe(info)} is busy): statuses from the history"
+        elif held:
+            # A writer holds the store: a file it is creating (or a header it has not written
+            # yet) fails to open without being damaged, so this is no reason to restore it.
+            info = holder(lock_path(home, "store"))
+            note = f"raw store being written ({describe(info)} is busy): statuses from the history"
         elif problem == "missing":
             note = "raw store missing: statuses from the history" + (
                 "; run `migstat restore` to rebuild it from the archive" if rows else ""

@@ -34,8 +34,9 @@ from migstat.build import dbt_processes, spill_folder
 from migstat.history import Journal
 from migstat.home import Home
 from migstat.lifecycle import verify
-from migstat.lock import is_held
+from migstat.lock import is_held, writer_lock
 from migstat.specs import load_specs
+from migstat.status import home_status
 from migstat.workbooks.samples import SampleMaker, make_file
 
 pytestmark = pytest.mark.slow
@@ -263,6 +264,21 @@ def test_a_load_waits_for_a_running_load_and_status_answers_meanwhile(tmp_path, 
         code, out, err = load.finish()
         assert code == 0, out + err
     assert sorted(row[1] for row in raw_rows(home)) == sorted(LATER + LAST)
+
+
+def test_status_of_a_store_file_a_writer_has_not_finished_says_busy_not_restore(tmp_path):
+    """A load creating the raw store can be caught before DuckDB wrote its header: the file
+    exists but does not open. While the store lock is held that is a busy store, not a damaged
+    one; only without a writer does status point to `migstat restore`."""
+    home = Home(tmp_path / "home").ensure()
+    home.raw_db.parent.mkdir(parents=True, exist_ok=True)
+    home.raw_db.write_bytes(bytes(4096))
+    with writer_lock(home, "store", "load"):
+        note = home_status(home)["store_note"]
+    assert "being written" in note and "busy" in note and str(os.getpid()) in note, note
+    assert "restore" not in note, note
+    alone = home_status(home)["store_note"]
+    assert "unreadable" in alone and "migstat restore" in alone, alone
 
 
 def test_a_writer_gives_up_cleanly_after_the_lock_timeout(tmp_path, files):
