@@ -23,6 +23,7 @@ import duckdb
 import pytest
 from fixtures import raw_fixture
 from fixtures.cli import migstat
+from fixtures.label_tables import write_label_tables
 
 from migstat.build import STAMP_FILE, project_fingerprint, unchanged_since_published
 from migstat.codes import build_resolver
@@ -208,20 +209,7 @@ def test_the_new_submissions_labels_added_equal_every_label_resolved_again(tmp_p
     table was written by the same resolver): the table equals one written over everything."""
     database = tmp_path / "build.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema raw")
-        con.execute("create table raw.submissions (submission_id integer, country_code varchar)")
-        con.execute("insert into raw.submissions values (1, 'MEX'), (2, 'GTM')")
-        con.execute(
-            "create table raw.spec_dimensions (source varchar, dimension varchar, codelist varchar)"
-        )
-        con.execute(
-            "insert into raw.spec_dimensions values "
-            "('entries_exits', 'nationality', 'countries'), ('entries_exits', 'port', 'ports')"
-        )
-        con.execute(
-            "create table raw.entries_exits (submission_id integer, nationality_label varchar, "
-            "port_label varchar, parent_label varchar, cell_role varchar, value double)"
-        )
+        write_label_tables(con, cell_role=True)
         con.execute(
             "insert into raw.entries_exits values "
             "(1, 'Quisqueya', 'Otros', 'Caribe', 'detail', 1), "

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from fixtures.label_tables import write_label_tables
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -558,20 +559,7 @@ def test_label_resolutions_table(tmp_path: Path) -> None:
     dimension's code list and in regions, parent labels in regions, user files included."""
     database = tmp_path / "landing.duckdb"
     with duckdb.connect(str(database)) as con:
-        con.execute("create schema raw")
-        con.execute("create table raw.submissions (submission_id integer, country_code varchar)")
-        con.execute("insert into raw.submissions values (1, 'MEX'), (2, 'GTM')")
-        con.execute(
-            "create table raw.spec_dimensions (source varchar, dimension varchar, codelist varchar)"
-        )
-        con.execute(
-            "insert into raw.spec_dimensions values "
-            "('entries_exits', 'nationality', 'countries'), ('entries_exits', 'port', 'ports')"
-        )
-        con.execute(
-            "create table raw.entries_exits (submission_id integer, nationality_label varchar, "
-            "port_label varchar, parent_label varchar, value double)"
-        )
+        write_label_tables(con)
         con.execute(
             "insert into raw.entries_exits values "
             "(1, 'Quisqueya', 'Otros', 'Caribe', 1), (1, 'Quisqueya', 'Tapachula, A.I.', null, 2), "
